@@ -1,0 +1,1 @@
+"""Analyses of the IR: which values need a cotangent."""

@@ -1,0 +1,215 @@
+"""The public transforms: ``grad`` and ``value_and_grad`` (API.md).
+
+A ``GradFunction`` builds its generated module once, lazily (at the first call
+or the first look at ``.source``), and compiles it with Numba at the first
+call for each new set of argument types.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+from typing import Any, Callable, Sequence, Union
+
+import numpy as np
+
+from .backend import numba_jit
+from .errors import CompileError
+from .pipeline import Built, build
+
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+
+
+def _normalize_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[int, ...], bool]:
+    """Positions of the ``wrt`` parameters, and whether a single one was asked for."""
+    params = list(inspect.signature(fn).parameters)
+    single = isinstance(wrt, (int, str))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise TypeError(f"wrt for {fn.__qualname__} is empty: name at least one parameter")
+    positions = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise TypeError(f"wrt takes parameter positions or names, not {item!r}")
+        if isinstance(item, str):
+            if item not in params:
+                raise TypeError(f"{fn.__qualname__} has no parameter {item!r} "
+                                f"(its parameters: {', '.join(params)})")
+            positions.append(params.index(item))
+        else:
+            if not -len(params) <= item < len(params):
+                raise TypeError(f"wrt={item} is out of range: {fn.__qualname__} takes {len(params)} arguments")
+            positions.append(item % len(params))
+    if len(set(positions)) != len(positions):
+        raise TypeError(f"wrt names a parameter twice: {wrt!r}")
+    return tuple(positions), single
+
+
+def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_index: bool) -> Any:
+    if isinstance(value, np.ndarray):
+        kind = value.dtype.kind
+        if kind not in "fiub" or value.dtype == np.float16:
+            raise TypeError(f"argument {name!r} of {fn_name} has dtype {value.dtype}; adjoint takes "
+                            f"float64, float32, int and bool arrays")
+        if differentiated and kind != "f":
+            raise TypeError(f"cannot differentiate {fn_name} with respect to {name!r}: it is an array "
+                            f"of {value.dtype}; pass a float array (e.g. x.astype(float))")
+        return value
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
+        if differentiated:
+            raise TypeError(f"cannot differentiate {fn_name} with respect to {name!r}: it is an int "
+                            f"({value!r}); ints are never differentiated, pass a float such as {float(value)!r}")
+        return int(value) if not isinstance(value, (bool, np.bool_)) else bool(value)
+    if isinstance(value, (float, np.floating)) and not isinstance(value, np.float16):
+        if as_index:
+            raise TypeError(f"argument {name!r} of {fn_name} is used as an index and must be an int, "
+                            f"not {value!r}")
+        return value
+    hint = " (convert it with np.asarray)" if isinstance(value, (list, tuple)) else ""
+    raise TypeError(f"argument {name!r} of {fn_name} is a {type(value).__name__}{hint}; adjoint takes "
+                    f"floats, ints and NumPy arrays")
+
+
+class GradFunction:
+    """``fn`` made to return its gradient (and its value, for ``value_and_grad``)."""
+
+    def __init__(self, fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True,
+                 with_value: bool = False) -> None:
+        if isinstance(fn, GradFunction):
+            raise TypeError("grad of a grad (higher derivatives) is not supported yet")
+        if not callable(fn):
+            raise TypeError(f"adjoint.grad needs a function, got {type(fn).__name__}")
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.jit = jit
+        self.with_value = with_value
+        self.wrt, self._single = _normalize_wrt(fn, wrt)
+        self._signature = inspect.signature(fn)
+        self._params = list(self._signature.parameters)
+        self._built: Built | None = None
+        self._vjp: Callable[..., Any] | None = None
+        self._forward: Callable[..., Any] | None = None
+
+    # -- building -----------------------------------------------------------
+    def _build(self) -> Built:
+        if self._built is None:
+            self._built = build(self.fn, self.wrt)
+        return self._built
+
+    @property
+    def source(self) -> str:
+        """The generated Python module: the forward and the adjoint (``<name>_vjp``)."""
+        return self._build().generated.source
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds spent in each pipeline stage so far (compile included after the first call)."""
+        return dict(self._build().timings)
+
+    def _compiled(self, name: str) -> Callable[..., Any]:
+        built = self._build()
+        fn = getattr(built.module, name)
+        return numba_jit.jit(fn) if self.jit else fn
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The original function's value, computed by the compiled forward."""
+        if self._forward is None:
+            self._forward = self._compiled(self._build().generated.forward_name)
+        values = self._arguments(args, kwargs)
+        return self._run(self._forward, values)
+
+    # -- calling ------------------------------------------------------------
+    def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        index_params = self._build().generated.index_params
+        name = self.fn.__qualname__
+        return [_check_arg(name, p, v, i in self.wrt, p in index_params)
+                for i, (p, v) in enumerate(bound.arguments.items())]
+
+    def _run(self, fn: Callable[..., Any], values: Sequence[Any]) -> Any:
+        if not self.jit:
+            return fn(*values)
+        try:
+            return fn(*values)
+        except Exception as exc:
+            if not numba_jit.is_numba_error(exc):
+                raise
+            self._explain_compile_error(values, exc)
+
+    def _explain_compile_error(self, values: Sequence[Any], exc: BaseException) -> None:
+        # A non-scalar result is the likeliest cause; the plain-Python forward tells.
+        plain = getattr(self._build().module, self._build().generated.forward_name)
+        try:
+            value = plain(*values)
+        except Exception:
+            value = None
+        self._check_value(value) if value is not None else None
+        types = ", ".join(f"{p}: {_describe(v)}" for p, v in zip(self._params, values))
+        raise CompileError(
+            f"Numba could not compile the generated code of {self.fn.__qualname__} for ({types}): "
+            f"{numba_jit.first_line(exc)}. Run with jit=False to execute the same generated code "
+            f"as plain Python, and print .source to read it.") from None
+
+    def _check_value(self, value: Any) -> None:
+        if np.ndim(value) != 0 or not isinstance(value, (numbers.Number, np.ndarray, np.generic)):
+            shape = f" of shape {np.shape(value)}" if isinstance(value, np.ndarray) else ""
+            raise TypeError(f"{self.fn.__qualname__} must return a scalar to be differentiated, but it "
+                            f"returned {type(value).__name__}{shape}; reduce it (e.g. np.sum) first")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._vjp is None:
+            self._vjp = self._compiled(self._build().generated.vjp_name)
+        values = self._arguments(args, kwargs)
+        value, grads = self._run(self._vjp, values + [1.0])
+        self._check_value(value)
+        out = _gradients([values[i] for i in self.wrt], grads, values)
+        result = out[0] if self._single else out
+        return (float(value), result) if self.with_value else result
+
+    def __repr__(self) -> str:
+        kind = "value_and_grad" if self.with_value else "grad"
+        wrt = ", ".join(self._params[i] for i in self.wrt)
+        return f"<adjoint.{kind} of {self.fn.__qualname__} with respect to ({wrt}), jit={self.jit}>"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype}[{', '.join(map(str, value.shape))}]"
+    return type(value).__name__
+
+
+def _gradients(args: Sequence[Any], grads: Sequence[Any], inputs: Sequence[Any]) -> tuple[Any, ...]:
+    """Gradients in the shape and dtype of their arguments, never sharing memory with
+    an input or with each other."""
+    out: list[Any] = []
+    for arg, g in zip(args, grads):
+        if not isinstance(arg, np.ndarray):
+            out.append(float(np.asarray(g).reshape(())) if np.size(g) == 1 else _shape_bug(arg, g))
+            continue
+        g = np.asarray(g, dtype=arg.dtype)
+        if g.shape != arg.shape:
+            _shape_bug(arg, g)
+        if any(isinstance(o, np.ndarray) and np.may_share_memory(g, o) for o in [*inputs, *out]):
+            g = g.copy()
+        out.append(g)
+    return tuple(out)
+
+
+def _shape_bug(arg: Any, g: Any) -> Any:
+    raise AssertionError(f"adjoint bug: a gradient of shape {np.shape(g)} for an argument of shape "
+                         f"{np.shape(arg)}; please report it with the function's source")
+
+
+def grad(fn: Callable[..., Any] | None = None, *, wrt: Wrt = 0, jit: bool = True) -> Any:
+    """The gradient of a scalar function with respect to ``wrt`` (API.md)."""
+    if fn is None:
+        return lambda f: GradFunction(f, wrt, jit)
+    return GradFunction(fn, wrt, jit)
+
+
+def value_and_grad(fn: Callable[..., Any] | None = None, *, wrt: Wrt = 0, jit: bool = True) -> Any:
+    """Like ``grad``, returning ``(value, gradient)``; plugs into ``scipy.optimize.minimize(jac=True)``."""
+    if fn is None:
+        return lambda f: GradFunction(f, wrt, jit, with_value=True)
+    return GradFunction(fn, wrt, jit, with_value=True)

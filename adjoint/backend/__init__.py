@@ -1,0 +1,1 @@
+"""Back end: write generated modules to disk, import them, compile them with Numba."""

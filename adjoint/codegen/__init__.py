@@ -1,0 +1,1 @@
+"""Code generation: readable names and Python source from the IR."""

@@ -1,0 +1,23 @@
+"""How IR values are spelled in generated code."""
+from __future__ import annotations
+
+from ..ir.nodes import Const, Index, Slice, Tup, Value, Var
+
+
+def render(value: "Value | Slice | None") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Var):
+        return value.name
+    if isinstance(value, Const):
+        return value.spelling()
+    if isinstance(value, Slice):
+        text = f"{render(value.lo)}:{render(value.hi)}"
+        return text + (f":{render(value.step)}" if value.step is not None else "")
+    if isinstance(value, Index):
+        return ", ".join("None" if isinstance(i, Const) and i.value is None else render(i)
+                         for i in value.items)
+    if isinstance(value, Tup):
+        inner = ", ".join(render(i) for i in value.items)
+        return f"({inner},)" if len(value.items) == 1 else f"({inner})"
+    raise TypeError(f"cannot render {value!r}")

@@ -1,0 +1,201 @@
+"""Fence stage: a whitelist of the Python syntax adjoint differentiates.
+
+Assumes a parsed function; promises that every node of the body is one the
+lowering to IR handles, or raises ``UnsupportedSyntaxError`` at the first one
+that is not, naming it and the supported alternative.
+"""
+from __future__ import annotations
+
+import ast
+
+from .source import Parsed
+
+_CONTROL = ("control flow is not supported yet; use np.where(cond, a, b) for an elementwise "
+            "choice, or vectorise the loop with NumPy")
+
+# Refused constructs: what to call them, and what to do instead.
+REFUSED: dict[type, tuple[str, str]] = {
+    ast.If: ("an if statement", _CONTROL),
+    ast.For: ("a for loop", _CONTROL),
+    ast.While: ("a while loop", _CONTROL),
+    ast.Break: ("break", _CONTROL),
+    ast.Continue: ("continue", _CONTROL),
+    ast.IfExp: ("a conditional expression (a if c else b)", "use np.where(c, a, b)"),
+    ast.BoolOp: ("and/or", "combine comparisons with np.where, or compute both cases"),
+    ast.Lambda: ("a lambda", "define a module-level function instead"),
+    ast.ListComp: ("a list comprehension", "use NumPy array operations"),
+    ast.SetComp: ("a set comprehension", "use NumPy array operations"),
+    ast.DictComp: ("a dict comprehension", "use NumPy array operations"),
+    ast.GeneratorExp: ("a generator expression", "use NumPy array operations"),
+    ast.Dict: ("a dict", "use separate variables or arrays"),
+    ast.Set: ("a set", "use separate variables or arrays"),
+    ast.JoinedStr: ("an f-string", "strings are not numbers; remove it"),
+    ast.Try: ("try/except", "check the inputs before calling instead"),
+    ast.With: ("a with statement", "move it outside the differentiated function"),
+    ast.ClassDef: ("a class definition", "define classes outside the differentiated function"),
+    ast.FunctionDef: ("a nested function", "define it at module level"),
+    ast.AsyncFunctionDef: ("an async function", "use a plain def"),
+    ast.Global: ("a global statement", "pass the value as an argument"),
+    ast.Nonlocal: ("a nonlocal statement", "pass the value as an argument"),
+    ast.Import: ("an import", "import at module level"),
+    ast.ImportFrom: ("an import", "import at module level"),
+    ast.Delete: ("del", "simply stop using the variable"),
+    ast.Assert: ("assert", "check the inputs before calling"),
+    ast.Raise: ("raise", "check the inputs before calling"),
+    ast.Yield: ("yield", "return a value instead"),
+    ast.YieldFrom: ("yield from", "return a value instead"),
+    ast.Await: ("await", "use a plain function"),
+    ast.NamedExpr: ("an assignment expression (:=)", "assign on its own line"),
+    ast.Starred: ("a starred expression (*args)", "pass the arguments one by one"),
+    ast.Match: ("a match statement", "not supported"),
+    ast.List: ("a list", "use a NumPy array, or a tuple where a shape is meant"),
+    ast.AugAssign: ("this augmented assignment", "write it as a plain assignment"),
+}
+
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod, ast.MatMult)
+_CMP = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+
+
+def check_function(parsed: Parsed) -> None:
+    """Raise ``UnsupportedSyntaxError`` at the first construct outside the subset."""
+    tree = parsed.tree
+    _check_arguments(parsed, tree.args)
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    if not body or not isinstance(body[-1], ast.Return):
+        last = body[-1] if body else tree
+        raise parsed.error(last, f"{tree.name} must end with a return statement giving a scalar "
+                                 "(an early return is control flow, not supported yet)")
+    for stmt in body:
+        _check_statement(parsed, stmt, is_last=stmt is body[-1])
+
+
+def _check_arguments(parsed: Parsed, args: ast.arguments) -> None:
+    if args.vararg or args.kwarg:
+        node = args.vararg or args.kwarg
+        raise parsed.error(node, "*args and **kwargs are not supported; name each argument")
+    if args.kwonlyargs or args.posonlyargs:
+        node = (args.kwonlyargs or args.posonlyargs)[0]
+        raise parsed.error(node, "keyword-only and positional-only arguments are not supported; "
+                                 "use plain arguments")
+
+
+def _refuse(parsed: Parsed, node: ast.AST) -> None:
+    what, instead = REFUSED.get(type(node), (type(node).__name__, "not supported"))
+    raise parsed.error(node, f"{what} is not supported by adjoint: {instead}")
+
+
+def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
+    if isinstance(stmt, ast.Return):
+        if not is_last:
+            raise parsed.error(stmt, "an early return is control flow, which is not supported yet; "
+                                     "return once, at the end")
+        if stmt.value is None:
+            raise parsed.error(stmt, "return a scalar value")
+        _check_expr(parsed, stmt.value)
+    elif isinstance(stmt, ast.Assign):
+        for target in stmt.targets:
+            _check_target(parsed, target)
+        _check_expr(parsed, stmt.value)
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        _check_target(parsed, stmt.target)
+        _check_expr(parsed, stmt.value)
+    elif isinstance(stmt, ast.AugAssign):
+        _check_target(parsed, stmt.target)
+        if not isinstance(stmt.op, _OPERATORS):
+            _refuse(parsed, stmt)
+        _check_expr(parsed, stmt.value)
+    elif isinstance(stmt, ast.Pass):
+        pass
+    elif isinstance(stmt, ast.Expr):
+        raise parsed.error(stmt, "an expression statement has no effect on the result "
+                                 "(print and other side effects are not supported); remove it")
+    else:
+        _refuse(parsed, stmt)
+
+
+def _check_target(parsed: Parsed, target: ast.expr) -> None:
+    if isinstance(target, ast.Name):
+        return
+    if isinstance(target, ast.Tuple):
+        for elt in target.elts:
+            _check_target(parsed, elt)
+        return
+    if isinstance(target, ast.Subscript):
+        raise parsed.error(target, "writing into an array element is not supported yet; build the "
+                                   "array with np.concatenate, np.stack or np.where instead")
+    raise parsed.error(target, f"assigning to {type(target).__name__.lower()} is not supported; "
+                               "assign to a plain variable")
+
+
+def _check_expr(parsed: Parsed, node: ast.expr) -> None:
+    check = _EXPR.get(type(node))
+    if check is None:
+        _refuse(parsed, node)
+    check(parsed, node)
+
+
+def _children(parsed: Parsed, *nodes: ast.expr | None) -> None:
+    for child in nodes:
+        if child is not None:
+            _check_expr(parsed, child)
+
+
+def _binop(parsed: Parsed, node: ast.BinOp) -> None:
+    if not isinstance(node.op, _OPERATORS):
+        raise parsed.error(node, f"the operator {type(node.op).__name__} is not supported; "
+                                 "use + - * / ** // % or @")
+    _children(parsed, node.left, node.right)
+
+
+def _compare(parsed: Parsed, node: ast.Compare) -> None:
+    if len(node.ops) != 1:
+        raise parsed.error(node, "chained comparisons (a < b < c) are not supported; compare twice")
+    if not isinstance(node.ops[0], _CMP):
+        raise parsed.error(node, f"the comparison {type(node.ops[0]).__name__} is not supported; "
+                                 "use < <= > >= == !=")
+    _children(parsed, node.left, node.comparators[0])
+
+
+def _constant(parsed: Parsed, node: ast.Constant) -> None:
+    if not (node.value is None or isinstance(node.value, (bool, int, float))):
+        raise parsed.error(node, f"a {type(node.value).__name__} constant is not supported; "
+                                 "adjoint computes with numbers only")
+
+
+def _call(parsed: Parsed, node: ast.Call) -> None:
+    for arg in node.args:
+        if isinstance(arg, ast.List):  # np.concatenate([a, b])
+            _children(parsed, *arg.elts)
+        else:
+            _check_expr(parsed, arg)
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise parsed.error(kw.value, "**kwargs in a call is not supported; name each argument")
+        _check_expr(parsed, kw.value)
+    _check_expr(parsed, node.func)
+
+
+def _subscript(parsed: Parsed, node: ast.Subscript) -> None:
+    _check_expr(parsed, node.value)
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    for item in items:
+        if isinstance(item, ast.Slice):
+            _children(parsed, item.lower, item.upper, item.step)
+        else:
+            _check_expr(parsed, item)
+
+
+_EXPR = {
+    ast.BinOp: _binop,
+    ast.UnaryOp: lambda p, n: (_refuse(p, n) if isinstance(n.op, ast.Invert) else _children(p, n.operand)),
+    ast.Compare: _compare,
+    ast.Call: _call,
+    ast.Attribute: lambda p, n: _children(p, n.value),
+    ast.Subscript: _subscript,
+    ast.Name: lambda p, n: None,
+    ast.Constant: _constant,
+    ast.Tuple: lambda p, n: _children(p, *n.elts),
+}

@@ -1,0 +1,205 @@
+"""Lowering stage: a fenced function AST becomes an SSA ``ir.Function``.
+
+Assumes ``fence.check_function`` passed. Promises: every value is defined once;
+every ``Assign`` applies a rule of the table to values defined before it; the
+body ends with one ``Return``; names follow the user's (``h``, then ``h_1``
+where ``h`` is reassigned, ``t1`` for unnamed intermediates).
+"""
+from __future__ import annotations
+
+import ast
+from ..codegen.naming import Names
+from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var
+from ..rules import CALLS, BindError
+from .resolve import NOT_STATIC, Resolver, constant_value
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
+_CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
+# Rules whose result is an integer when their arguments are (so it may index an array).
+_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "pow_const", "getitem"}
+_INT_RESULT = {"shape", "size", "ndim", "len", "int"}
+
+# Names generated code uses besides the user's: modules and runtime helpers.
+RESERVED = frozenset({"np", "math", "numpy"})
+
+
+class Lowering:
+    def __init__(self, parsed, reserved: frozenset[str]) -> None:
+        self.parsed = parsed
+        self.resolver = Resolver(parsed)
+        user = {n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name)}
+        user |= {a.arg for a in parsed.tree.args.args}
+        self.names = Names(user, set(reserved))
+        self.env: dict[str, Value] = {}
+        self.body: list[Stmt] = []
+        self.intlike: set[str] = set()
+        self.index_params: set[str] = set()
+        self.param_names = {a.arg for a in parsed.tree.args.args}
+
+    # -- statements -------------------------------------------------------
+    def function(self) -> Function:
+        tree = self.parsed.tree
+        params = []
+        for arg in tree.args.args:
+            var = Var(self.names.take(arg.arg))
+            self.env[arg.arg] = var
+            params.append(Param(var, arg.arg))
+        for stmt in tree.body:
+            self.statement(stmt)
+        taken = frozenset(self.names._taken | self.names._user)
+        return Function(tree.name, tuple(params), tuple(self.body), self.parsed.loc(tree),
+                        taken, frozenset(self.index_params))
+
+    def statement(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Assign):
+            self.assign(stmt.targets, stmt.value)
+        elif isinstance(stmt, ast.AnnAssign):
+            self.assign([stmt.target], stmt.value)
+        elif isinstance(stmt, ast.AugAssign):
+            binop = ast.copy_location(ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value), stmt)
+            self.assign([stmt.target], binop)
+        elif isinstance(stmt, ast.Return):
+            hint = None if isinstance(stmt.value, ast.Name) else self.parsed.tree.name
+            self.body.append(Return(self.expr(stmt.value, hint), self.parsed.loc(stmt)))
+        # pass and the docstring lower to nothing
+
+    def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
+        first = targets[0]
+        if isinstance(first, ast.Tuple) and isinstance(value, ast.Tuple) and len(targets) == 1:
+            if len(first.elts) != len(value.elts):
+                raise self.parsed.error(first, f"cannot unpack {len(value.elts)} values "
+                                               f"into {len(first.elts)} names")
+            values = [self.expr(v, self._hint(t)) for t, v in zip(first.elts, value.elts)]
+            for target, v in zip(first.elts, values):
+                self.bind(target, v, value)
+            return
+        result = self.expr(value, self._hint(first))
+        for target in targets:
+            self.bind(target, result, value)
+
+    def bind(self, target: ast.expr, value: Value, node: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = value
+            return
+        for i, elt in enumerate(target.elts):  # a, b = <tuple-valued expression>
+            item = self.emit("getitem", (value, Index((Const(i),))), node, self._hint(elt))
+            self.bind(elt, item, node)
+
+    @staticmethod
+    def _hint(target: ast.expr) -> str | None:
+        return target.id if isinstance(target, ast.Name) else None
+
+    # -- expressions ------------------------------------------------------
+    def emit(self, prim: str, args: tuple[Value, ...], node: ast.AST, hint: str | None) -> Var:
+        var = Var(self.names.user(hint) if hint else self.names.temp())
+        self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
+        if prim in _INT_RESULT or (prim in _INT_PRESERVING and all(
+                self._is_int(a) for a in args if not isinstance(a, Index))):
+            self.intlike.add(var.name)
+        return var
+
+    def _is_int(self, value: Value) -> bool:
+        if isinstance(value, Const):
+            return isinstance(value.value, int) and not isinstance(value.value, bool)
+        return isinstance(value, Var) and value.name in self.intlike
+
+    def expr(self, node: ast.expr, hint: str | None = None) -> Value:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, hint)
+
+    def _Constant(self, node: ast.Constant, hint: str | None) -> Value:
+        return Const(node.value)
+
+    def _Tuple(self, node: ast.Tuple, hint: str | None) -> Value:
+        return Tup(tuple(self.expr(e) for e in node.elts))
+
+    _List = _Tuple
+
+    def _Name(self, node: ast.Name, hint: str | None) -> Value:
+        if node.id in self.env:
+            return self.env[node.id]
+        return self._static_value(node)
+
+    def _static_value(self, node: ast.expr) -> Value:
+        obj = self.resolver.static(node, self.env)
+        const = constant_value(obj, ast.unparse(node))
+        if const is None:
+            raise self.parsed.error(node, f"{ast.unparse(node)} ({type(obj).__name__}) cannot be used as a "
+                                          "value here; pass numbers and arrays as arguments")
+        return const
+
+    def _UnaryOp(self, node: ast.UnaryOp, hint: str | None) -> Value:
+        operand = self.expr(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub) and isinstance(operand, Const) and \
+                isinstance(operand.value, (int, float)) and not isinstance(operand.value, bool):
+            return Const(-operand.value)
+        prim = "neg" if isinstance(node.op, ast.USub) else "not"
+        return self.apply(f"op:{prim}", [operand], {}, node, hint, "-" if prim == "neg" else "not")
+
+    def _BinOp(self, node: ast.BinOp, hint: str | None) -> Value:
+        name = _BINOPS[type(node.op)]
+        args = [self.expr(node.left), self.expr(node.right)]
+        return self.apply(f"op:{name}", args, {}, node, hint, name)
+
+    def _Compare(self, node: ast.Compare, hint: str | None) -> Value:
+        args = [self.expr(node.left), self.expr(node.comparators[0])]
+        return self.apply(f"op:{_CMPOPS[type(node.ops[0])]}", args, {}, node, hint, "comparison")
+
+    def _Attribute(self, node: ast.Attribute, hint: str | None) -> Value:
+        obj = self.resolver.static(node.value, self.env)
+        if obj is not NOT_STATIC:
+            return self._static_value(node)
+        receiver = self.expr(node.value)
+        key = f"attr:{node.attr}"
+        if key not in CALLS:
+            raise self.parsed.error(node, f"the attribute .{node.attr} is not supported; supported: "
+                                          ".T, .shape, .size, .ndim")
+        return self.apply(key, [receiver], {}, node, hint, f".{node.attr}")
+
+    def _Subscript(self, node: ast.Subscript, hint: str | None) -> Value:
+        receiver = self.expr(node.value)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        index = Index(tuple(self._index_item(item) for item in items))
+        return self.emit("getitem", (receiver, index), node, hint)
+
+    def _index_item(self, item: ast.expr) -> Value | Slice:
+        if isinstance(item, ast.Slice):
+            return Slice(*(None if part is None else self._index_value(part)
+                           for part in (item.lower, item.upper, item.step)))
+        value = self.expr(item)
+        if isinstance(value, Const) and value.value is None:
+            return value  # np.newaxis
+        return self._index_value(item, value)
+
+    def _index_value(self, node: ast.expr, value: Value | None = None) -> Value:
+        value = self.expr(node) if value is None else value
+        if isinstance(value, Var) and value.name in self.param_names:
+            self.index_params.add(value.name)
+            return value
+        if self._is_int(value):
+            return value
+        raise self.parsed.error(node, "indexing with an array or a float is not supported (no fancy or "
+                                      "boolean indexing); index with ints and slices, or use np.where")
+
+    def _Call(self, node: ast.Call, hint: str | None) -> Value:
+        key, method_of, spelled = self.resolver.callee(node.func, self.env)
+        args = [self.expr(method_of)] if method_of is not None else []
+        args += [self.expr(a) for a in node.args]
+        kwargs = {kw.arg: self.expr(kw.value) for kw in node.keywords}
+        return self.apply(key, args, kwargs, node, hint, spelled)
+
+    def apply(self, key: str, args: list[Value], kwargs: dict[str, Value], node: ast.AST,
+              hint: str | None, spelled: str) -> Value:
+        try:
+            prim, bound = CALLS[key](args, kwargs)
+        except BindError as exc:
+            raise self.parsed.error(node, f"{spelled}() {exc}") from None
+        return self.emit(prim, bound, node, hint)
+
+
+def lower(parsed, reserved: frozenset[str] = RESERVED) -> Function:
+    """Lower a fenced function to SSA IR."""
+    return Lowering(parsed, reserved).function()

@@ -1,0 +1,1 @@
+"""The SSA intermediate representation: nodes, a printer and a verifier."""

@@ -1,0 +1,178 @@
+"""IR stage: the typed, immutable SSA graph that every later stage reads.
+
+A function body is a tuple of statements. Straight-line code is a sequence of
+``Assign`` (one SSA definition each, an application of one primitive of the
+rule table) ending in a ``Return``. Structured regions (``If``, ``For``,
+``While``) are declared here so that control flow extends the IR instead of
+replacing it; the front end refuses them until their transform exists.
+Every statement carries a ``Loc`` pointing at the user's source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a node came from: file, 1-based line, 0-based column, the line's text."""
+
+    filename: str
+    line: int
+    col: int
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Var:
+    """An SSA value: defined exactly once, by a parameter or an ``Assign``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal number, bool or None; ``text`` is how it is spelled in code."""
+
+    value: object
+    text: str = ""
+
+    def spelling(self) -> str:
+        if self.text:
+            return self.text
+        if isinstance(self.value, float) and self.value < 0 or (
+            isinstance(self.value, int) and not isinstance(self.value, bool) and self.value < 0
+        ):
+            return f"({self.value!r})"
+        return repr(self.value)
+
+
+@dataclass(frozen=True)
+class Tup:
+    """A tuple built in place, e.g. the shape in ``np.zeros((n, 3))``."""
+
+    items: tuple["Value", ...]
+
+
+@dataclass(frozen=True)
+class Slice:
+    """``lo:hi:step`` inside an index; missing parts are None."""
+
+    lo: "Value | None"
+    hi: "Value | None"
+    step: "Value | None"
+
+
+@dataclass(frozen=True)
+class Index:
+    """The index of a subscript: ints, slices and ``None`` (new axis)."""
+
+    items: tuple["Value | Slice", ...]
+
+
+Value = Union[Var, Const, Tup, Index]
+
+
+@dataclass(frozen=True)
+class Op:
+    """An application of the primitive ``prim`` (a rule name) to ``args``."""
+
+    prim: str
+    args: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Assign:
+    target: Var
+    op: Op
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Return:
+    value: Value
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class If:
+    """``if cond: then else: orelse``; ``phis`` merge the names both arms define."""
+
+    cond: Value
+    then: tuple["Stmt", ...]
+    orelse: tuple["Stmt", ...]
+    phis: tuple[tuple[Var, Value, Value], ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class For:
+    """``for index in range(start, stop, step)`` with loop-carried ``carried`` values."""
+
+    index: Var
+    start: Value
+    stop: Value
+    step: Value
+    body: tuple["Stmt", ...]
+    carried: tuple[tuple[Var, Value, Value], ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class While:
+    cond: tuple["Stmt", ...]
+    test: Value
+    body: tuple["Stmt", ...]
+    carried: tuple[tuple[Var, Value, Value], ...]
+    loc: Loc
+
+
+Stmt = Union[Assign, Return, If, For, While]
+
+
+@dataclass(frozen=True)
+class Param:
+    var: Var
+    source_name: str
+
+
+@dataclass(frozen=True)
+class Function:
+    """A whole function in SSA form.
+
+    ``names`` holds every name the user wrote and every SSA name, so later
+    stages can make new names that collide with none. ``index_params`` are
+    parameters used as indices: the caller must pass ints for them.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    loc: Loc
+    names: frozenset[str] = field(default=frozenset())
+    index_params: frozenset[str] = field(default=frozenset())
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.var.name for p in self.params)
+
+
+def value_vars(value: "Value | Slice | None") -> list[Var]:
+    """Every ``Var`` a value mentions (items of tuples and indices included)."""
+    if value is None or isinstance(value, Const):
+        return []
+    if isinstance(value, Var):
+        return [value]
+    if isinstance(value, Slice):
+        return value_vars(value.lo) + value_vars(value.hi) + value_vars(value.step)
+    out: list[Var] = []
+    for item in value.items:
+        out.extend(value_vars(item))
+    return out
+
+
+def op_vars(op: Op) -> list[Var]:
+    out: list[Var] = []
+    for arg in op.args:
+        out.extend(value_vars(arg))
+    return out

@@ -1,0 +1,103 @@
+"""The stages of adjoint, in order. Reading this file tells the whole design.
+
+    parse      inspect.getsource + ast            -> frontend.source.Parsed
+    fence      whitelist of the supported subset  -> (raises UnsupportedSyntaxError)
+    lower      AST -> SSA IR                      -> ir.Function
+    activity   which values need a cotangent      -> frozenset of names
+    reverse    the adjoint sweep                  -> transform.reverse.Adjoint
+    cleanup    drop unread forward statements     -> tuple of statements
+    codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
+    write      source -> <cache>/<name>_<hash>.py -> Path
+    import     the file as a module               -> module
+    compile    numba.njit(cache=True), at the first call (see api.py)
+
+``ADJOINT_DUMP=<stage>`` prints what a stage produced; ``ADJOINT_DEBUG=1``
+runs the IR verifier after lowering. ``Built.timings`` holds seconds per stage.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Iterator
+
+from . import __version__
+from .analysis.activity import active_values
+from .backend.module import import_module, write_module
+from .codegen.python import GeneratedModule, generate, header_for
+from .frontend.fence import check_function
+from .frontend.source import parse_function
+from .frontend.to_ir import RESERVED, lower
+from .ir.printer import format_function
+from .ir.verify import verify
+from .runtime import helpers
+from .transform.cleanup import live_forward, names_in
+from .transform.reverse import reverse
+
+HELPERS = frozenset(helpers.__all__)
+
+
+@dataclass
+class Built:
+    generated: GeneratedModule
+    module: ModuleType
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def _dump(stage: str, text: Callable[[], str]) -> None:
+    if os.environ.get("ADJOINT_DUMP") == stage:
+        print(f"--- adjoint: after {stage} ---\n{text()}", file=sys.stderr)
+
+
+def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[str, float]) -> GeneratedModule:
+    """Run parse -> codegen for ``fn`` differentiated with respect to the parameters ``wrt``."""
+    with _stage(timings, "parse"):
+        parsed = parse_function(fn)
+    with _stage(timings, "fence"):
+        check_function(parsed)
+    with _stage(timings, "lower"):
+        ir = lower(parsed, RESERVED | HELPERS)
+        if os.environ.get("ADJOINT_DEBUG"):
+            verify(ir)
+    _dump("lower", lambda: format_function(ir))
+    wrt_names = tuple(ir.param_names[i] for i in wrt)
+    with _stage(timings, "activity"):
+        active = active_values(ir, wrt_names)
+    with _stage(timings, "reverse"):
+        adjoint = reverse(ir, wrt_names, active)
+    with _stage(timings, "cleanup"):
+        forward = live_forward(ir.body, set())
+        reads = names_in(s.expr for s in adjoint.statements) | names_in(s.index for s in adjoint.statements if s.index)
+        vjp_forward = live_forward(ir.body, reads)
+    with _stage(timings, "codegen"):
+        versions = _versions()
+        generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions))
+    _dump("codegen", lambda: generated.source)
+    return generated
+
+
+def build(fn: Callable[..., Any], wrt: tuple[int, ...]) -> Built:
+    timings: dict[str, float] = {}
+    generated = generate_module(fn, wrt, timings)
+    with _stage(timings, "write"):
+        path = write_module(generated.source, f"{generated.forward_name}")
+    with _stage(timings, "import"):
+        module = import_module(path)
+    return Built(generated, module, timings)
+
+
+def _versions() -> str:
+    import numba
+    import numpy
+
+    return f"adjoint {__version__}, numba {numba.__version__}, numpy {numpy.__version__}"

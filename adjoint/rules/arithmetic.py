@@ -1,0 +1,74 @@
+"""Rules for Python's operators: + - * / ** // %, unary minus, comparisons, not."""
+from __future__ import annotations
+
+import ast
+from typing import Mapping, Sequence
+
+from ..ir.nodes import Const, Value
+from . import cases
+from .registry import Example, Rule, VjpContext, register, unbroadcast
+
+
+def _binary(name: str, symbol: str, vjp: dict, examples: tuple[Example, ...]) -> Rule:
+    return register(Rule(name, ("x", "y"), "{x} %s {y}" % symbol, vjp, examples), f"op:{name}")
+
+
+_binary("add", "+", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("{g}", "{y}")},
+        (Example("x + y", cases.binary()),))
+_binary("sub", "-", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("-{g}", "{y}")},
+        (Example("x - y", cases.binary()),))
+_binary("mul", "*", {"x": unbroadcast("{g} * {y}", "{x}"), "y": unbroadcast("{g} * {x}", "{y}")},
+        (Example("x * y", cases.binary()),))
+_binary("truediv", "/", {"x": unbroadcast("{g} / {y}", "{x}"),
+                         "y": unbroadcast("-{g} * {out} / {y}", "{y}")},
+        (Example("x / y", cases.binary(-2.0, 2.0, 0.5, 2.0)),))
+# x ** y with a run-time exponent; d/dy needs log(x), so the test samples x > 0.
+_binary("pow", "**", {"x": unbroadcast("{g} * {y} * {x} ** ({y} - 1)", "{x}"),
+                      "y": unbroadcast("{g} * {out} * np.log({x})", "{y}")},
+        (Example("x ** y", cases.binary(0.5, 2.0)),))
+# Floor division is piecewise constant: zero derivative almost everywhere.
+_binary("floordiv", "//", {}, (Example("x // y", cases.binary(0.1, 5.0, 0.7, 2.0)),))
+# x % y = x - y * floor(x / y), differentiated away from the jumps.
+_binary("mod", "%", {"x": unbroadcast("{g}", "{x}"),
+                     "y": unbroadcast("-{g} * np.floor({x} / {y})", "{y}")},
+        (Example("x % y", cases.binary(0.1, 0.9, 1.1, 2.0)),))
+
+
+def _pow_const_vjp(ctx: VjpContext) -> str:
+    """d(x ** n)/dx = n x ** (n - 1), folded for a literal n so it reads like the math."""
+    n = ast.literal_eval(ctx.args["n"])
+    if n == 2:
+        return f"2.0 * {ctx.g} * {ctx.args['x']}"
+    factor = f"{ctx.g} * {ctx.args['n']}"
+    if n == 1:
+        return ctx.g
+    return f"{factor} * {ctx.args['x']} ** {Const(n - 1).spelling()}"
+
+
+POW_CONST = register(Rule("pow_const", ("x", "n"), "{x} ** {n}", {"x": _pow_const_vjp},
+                          (Example("x ** 3", cases.unary(-2.0, 2.0)),
+                           Example("x ** 2", cases.unary(-2.0, 2.0)),
+                           Example("x ** -1.5", cases.unary(0.5, 2.0)),
+                           Example("x ** 0.5", cases.unary(0.5, 2.0)))))
+
+
+def bind_pow(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+    """``x ** <number literal>`` becomes pow_const: the exponent is not differentiated."""
+    x, y = args
+    if isinstance(y, Const) and isinstance(y.value, (int, float)) and not isinstance(y.value, bool):
+        return "pow_const", (x, y)
+    return "pow", (x, y)
+
+
+from .registry import CALLS  # noqa: E402
+
+CALLS["op:pow"] = bind_pow
+
+register(Rule("neg", ("x",), "-{x}", {"x": "-{g}"}, (Example("-x", cases.unary()),)), "op:neg")
+# Comparisons and `not` carry no derivative: their results are never active.
+# Their examples check that a gradient flows through the arithmetic around them.
+register(Rule("not", ("x",), "not {x}", examples=(Example("x * (not (x > 3.0))", cases.scalar()),)),
+         "op:not")
+for _name, _sym in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")):
+    register(Rule(_name, ("x", "y"), "{x} %s {y}" % _sym,
+                  examples=(Example(f"x * (x {_sym} y) + y", cases.binary()),)), f"op:{_name}")

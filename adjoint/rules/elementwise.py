@@ -1,0 +1,144 @@
+"""Rules for elementwise functions: NumPy ufuncs, their ``math`` twins, where and clip.
+
+The unary table below is the one place a derivative of an elementwise function
+is written; each entry registers ``np.<name>`` and, where it exists,
+``math.<name>`` (scalars only) from the same formula.
+"""
+from __future__ import annotations
+
+from . import cases
+from .registry import Example, Rule, register, unbroadcast
+
+# name: (math spelling or None, cotangent of x, test domain (low, high))
+UNARY: dict[str, tuple[str | None, str, tuple[float, float]]] = {
+    "sin": ("sin", "{g} * np.cos({x})", (-3.0, 3.0)),
+    "cos": ("cos", "-{g} * np.sin({x})", (-3.0, 3.0)),
+    "tan": ("tan", "{g} * (1.0 + {out} * {out})", (-1.2, 1.2)),
+    "arcsin": ("asin", "{g} / np.sqrt(1.0 - {x} * {x})", (-0.9, 0.9)),
+    "arccos": ("acos", "-{g} / np.sqrt(1.0 - {x} * {x})", (-0.9, 0.9)),
+    "arctan": ("atan", "{g} / (1.0 + {x} * {x})", (-3.0, 3.0)),
+    "sinh": ("sinh", "{g} * np.cosh({x})", (-2.0, 2.0)),
+    "cosh": ("cosh", "{g} * np.sinh({x})", (-2.0, 2.0)),
+    "tanh": ("tanh", "{g} * (1.0 - {out} * {out})", (-2.0, 2.0)),
+    "arcsinh": ("asinh", "{g} / np.sqrt({x} * {x} + 1.0)", (-2.0, 2.0)),
+    "arccosh": ("acosh", "{g} / np.sqrt({x} * {x} - 1.0)", (1.2, 3.0)),
+    "arctanh": ("atanh", "{g} / (1.0 - {x} * {x})", (-0.9, 0.9)),
+    "exp": ("exp", "{g} * {out}", (-2.0, 2.0)),
+    "exp2": ("exp2", "{g} * {out} * np.log(2.0)", (-2.0, 2.0)),
+    "expm1": ("expm1", "{g} * ({out} + 1.0)", (-2.0, 2.0)),
+    "log": ("log", "{g} / {x}", (0.2, 3.0)),
+    "log1p": ("log1p", "{g} / (1.0 + {x})", (-0.5, 3.0)),
+    "log2": ("log2", "{g} / ({x} * np.log(2.0))", (0.2, 3.0)),
+    "log10": ("log10", "{g} / ({x} * np.log(10.0))", (0.2, 3.0)),
+    # sqrt'(0) = inf, as in JAX.
+    "sqrt": ("sqrt", "{g} / (2.0 * {out})", (0.2, 3.0)),
+    "cbrt": ("cbrt", "{g} / (3.0 * {out} * {out})", (0.2, 3.0)),
+    "square": (None, "2.0 * {g} * {x}", (-2.0, 2.0)),
+    "reciprocal": (None, "-{g} * {out} * {out}", (0.5, 2.0)),
+    # abs'(0) = 1, as JAX's grad(abs)(0.0).
+    "abs": ("fabs", "{g} * sign_nonneg({x})", (-2.0, 2.0)),
+    "deg2rad": ("radians", "{g} * (np.pi / 180.0)", (-2.0, 2.0)),
+    "rad2deg": ("degrees", "{g} * (180.0 / np.pi)", (-2.0, 2.0)),
+}
+
+# Piecewise-constant functions: zero derivative, so their results are never active.
+ZERO = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "sign": None, "rint": None}
+
+for _name, (_math, _vjp, (_lo, _hi)) in UNARY.items():
+    register(Rule(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
+                  (Example(f"np.{_name}(x)", cases.unary(_lo, _hi)),)), f"numpy.{_name}")
+    if _math is not None:
+        register(Rule(f"math.{_math}", ("x",), f"math.{_math}({{x}})", {"x": _vjp},
+                      (Example(f"math.{_math}(x)", cases.scalar(_lo, _hi)),)), f"math.{_math}")
+
+for _name, _math in ZERO.items():
+    register(Rule(_name, ("x",), f"np.{_name}({{x}})",
+                  examples=(Example(f"x * np.{_name}(x)", cases.unary(0.1, 2.9)),)), f"numpy.{_name}")
+    if _math is not None:
+        register(Rule(f"math.{_math}", ("x",), f"math.{_math}({{x}})",
+                      examples=(Example(f"x * math.{_math}(x)", cases.scalar(0.1, 2.9)),)),
+                 f"math.{_math}")
+
+CALLS_ALIASES = {"numpy.absolute": "abs", "numpy.radians": "deg2rad", "numpy.degrees": "rad2deg"}
+
+register(Rule("builtin_abs", ("x",), "np.abs({x})", {"x": "{g} * sign_nonneg({x})"},
+              (Example("abs(x)", cases.unary()),)), "builtins.abs")
+register(Rule("math.erf", ("x",), "math.erf({x})",
+              {"x": "{g} * (2.0 / math.sqrt(math.pi)) * math.exp(-{x} * {x})"},
+              (Example("math.erf(x)", cases.scalar()),)), "math.erf")
+register(Rule("math.erfc", ("x",), "math.erfc({x})",
+              {"x": "-{g} * (2.0 / math.sqrt(math.pi)) * math.exp(-{x} * {x})"},
+              (Example("math.erfc(x)", cases.scalar()),)), "math.erfc")
+register(Rule("math.log_base", ("x", "base"), "math.log({x}, {base})",
+              {"x": "{g} / ({x} * math.log({base}))",
+               "base": "-{g} * {out} / ({base} * math.log({base}))"},
+              (Example("math.log(x, y)", cases.scalar(0.5, 3.0, "x y")),)))
+register(Rule("math.pow", ("x", "y"), "math.pow({x}, {y})",
+              {"x": "{g} * {y} * math.pow({x}, {y} - 1.0)", "y": "{g} * {out} * math.log({x})"},
+              (Example("math.pow(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.pow")
+register(Rule("math.copysign", ("x", "y"), "math.copysign({x}, {y})",
+              {"x": "{g} * sign_nonneg({x}) * sign_nonneg({y})"},
+              (Example("math.copysign(x, y)", cases.scalar(-2.0, 2.0, "x y")),)), "math.copysign")
+register(Rule("math.fmod", ("x", "y"), "math.fmod({x}, {y})",
+              {"x": "{g}", "y": "-{g} * math.trunc({x} / {y})"},
+              (Example("math.fmod(x, y)", ({"x": cases.Arg((), 0.1, 0.9), "y": cases.Arg((), 1.1, 2.0)},)),)),
+         "math.fmod")
+
+# Two-argument elementwise functions with broadcasting.
+_ATAN2 = {"x": unbroadcast("{g} * {y} / ({x} * {x} + {y} * {y})", "{x}"),
+          "y": unbroadcast("-{g} * {x} / ({x} * {x} + {y} * {y})", "{y}")}
+register(Rule("arctan2", ("x", "y"), "np.arctan2({x}, {y})", _ATAN2,
+              (Example("np.arctan2(x, y)", cases.binary(0.5, 2.0)),)), "numpy.arctan2")
+register(Rule("math.atan2", ("x", "y"), "math.atan2({x}, {y})", _ATAN2,
+              (Example("math.atan2(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.atan2")
+_HYPOT = {"x": unbroadcast("{g} * {x} / {out}", "{x}"), "y": unbroadcast("{g} * {y} / {out}", "{y}")}
+register(Rule("hypot", ("x", "y"), "np.hypot({x}, {y})", _HYPOT,
+              (Example("np.hypot(x, y)", cases.binary(0.5, 2.0)),)), "numpy.hypot")
+register(Rule("math.hypot", ("x", "y"), "math.hypot({x}, {y})", _HYPOT,
+              (Example("math.hypot(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.hypot")
+
+# maximum/minimum: at a tie each side gets half the cotangent, as in JAX.
+_MAX = {"x": unbroadcast("{g} * maximum_grad_weight({x}, {y})", "{x}"),
+        "y": unbroadcast("{g} * maximum_grad_weight({y}, {x})", "{y}")}
+_MIN = {"x": unbroadcast("{g} * minimum_grad_weight({x}, {y})", "{x}"),
+        "y": unbroadcast("{g} * minimum_grad_weight({y}, {x})", "{y}")}
+register(Rule("maximum", ("x", "y"), "np.maximum({x}, {y})", _MAX,
+              (Example("np.maximum(x, y)", cases.binary()),)), "numpy.maximum", "numpy.fmax")
+register(Rule("minimum", ("x", "y"), "np.minimum({x}, {y})", _MIN,
+              (Example("np.minimum(x, y)", cases.binary()),)), "numpy.minimum", "numpy.fmin")
+register(Rule("builtin_max2", ("x", "y"), "max({x}, {y})", _MAX,
+              (Example("max(x, y)", cases.scalar(-2.0, 2.0, "x y")),)))
+register(Rule("builtin_min2", ("x", "y"), "min({x}, {y})", _MIN,
+              (Example("min(x, y)", cases.scalar(-2.0, 2.0, "x y")),)))
+
+# where(c, x, y): the cotangent goes to the side that was selected.
+register(Rule("where", ("c", "x", "y"), "np.where({c}, {x}, {y})",
+              {"x": unbroadcast("{g} * ({c} != 0)", "{x}"), "y": unbroadcast("{g} * ({c} == 0)", "{y}")},
+              (Example("np.where(x > 0.5, x * y, y)", cases.binary()),)), "numpy.where")
+# clip(x, lo, hi) = minimum(maximum(x, lo), hi), differentiated as that composition (JAX's convention).
+register(Rule("clip", ("x", "lo", "hi"), "clip({x}, {lo}, {hi})",
+              {"x": unbroadcast("{g} * minimum_grad_weight(np.maximum({x}, {lo}), {hi})"
+                                " * maximum_grad_weight({x}, {lo})", "{x}"),
+               "lo": unbroadcast("{g} * minimum_grad_weight(np.maximum({x}, {lo}), {hi})"
+                                 " * maximum_grad_weight({lo}, {x})", "{lo}"),
+               "hi": unbroadcast("{g} * minimum_grad_weight({hi}, np.maximum({x}, {lo}))", "{hi}")},
+              (Example("np.clip(x, -0.5, 0.7)", cases.unary()),
+               Example("np.clip(x, y, 1.5)", cases.binary(-2.0, 2.0, -1.0, 1.0)))), "numpy.clip")
+
+from .registry import CALLS, BindError  # noqa: E402
+
+for _alias, _target in CALLS_ALIASES.items():
+    CALLS[_alias] = CALLS[f"numpy.{_target}"]
+
+
+def _bind_builtin(name: str):
+    def bind(args, kwargs):
+        if len(args) != 2 or kwargs:
+            raise BindError(f"is supported with exactly two scalar arguments; "
+                            f"use np.{name}(x) to reduce an array")
+        return f"builtin_{name}2", tuple(args)
+    return bind
+
+
+CALLS["builtins.max"] = _bind_builtin("max")
+CALLS["builtins.min"] = _bind_builtin("min")

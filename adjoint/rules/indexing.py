@@ -1,0 +1,12 @@
+"""The rule for reading ``x[index]``: its cotangent is scattered back into ``x_bar[index]``."""
+from __future__ import annotations
+
+from . import cases
+from .registry import SCATTER, Example, Rule, register
+
+register(Rule("getitem", ("x", "index"), "{x}[{index}]", {"x": SCATTER},
+              (Example("x[1] * x[-1] + x[0]", cases.arrays({"x": (3,)}, {"x": (2, 3)})),
+               Example("x[1:3] * x[:2]", cases.arrays({"x": (4,)}, {"x": (4, 2)})),
+               Example("x[0, 1] + x[1, -1] * x[:, 0]", cases.arrays({"x": (2, 3)})),
+               Example("x[::2] * x[1, ::-1]", cases.arrays({"x": (3, 3)})),
+               Example("x[:, None] * x[None, :]", cases.arrays({"x": (3,)})))))

@@ -1,0 +1,59 @@
+"""Rules for reductions: sum, mean, prod, max, min, over everything or one ``axis``.
+
+Numba 0.68 cannot type ``np.max/min/mean/prod`` with ``axis=``, so those
+forwards call runtime helpers (``reduce_max`` ...) that compile everywhere.
+Ties in max/min share the cotangent equally, as in JAX.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from ..ir.nodes import Const, Value
+from . import cases
+from .registry import CALLS, Arg, BindError, Example, Rule, bind_params, register
+
+_ALL = cases.arrays({"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)})
+_AXIS0 = cases.arrays({"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)})
+_AXIS1 = cases.arrays({"x": (2, 3)}, {"x": (2, 3, 2)})
+
+# name: (forward without axis, forward with axis, vjp without axis, vjp with axis)
+REDUCTIONS = {
+    "sum": ("np.sum({x})", "np.sum({x}, axis={axis})",
+            "fill_like({g}, {x})", "expand_axis({g}, {x}, {axis})"),
+    "mean": ("np.mean({x})", "reduce_mean({x}, {axis})",
+             "fill_like({g} / {x}.size, {x})", "expand_axis({g} / {x}.shape[{axis}], {x}, {axis})"),
+    "prod": ("np.prod({x})", "reduce_prod({x}, {axis})",
+             "prod_grad({x}, {g})", "prod_axis_grad({x}, {g}, {axis})"),
+    "max": ("np.max({x})", "reduce_max({x}, {axis})",
+            "extremum_grad({x}, {out}, {g})", "extremum_axis_grad({x}, {out}, {g}, {axis})"),
+    "min": ("np.min({x})", "reduce_min({x}, {axis})",
+            "extremum_grad({x}, {out}, {g})", "extremum_axis_grad({x}, {out}, {g}, {axis})"),
+}
+
+_DOMAIN = {"prod": (0.5, 1.5)}
+
+
+def _bind_reduction(name: str):
+    def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+        x, axis = bind_params(("x", "axis"), args, kwargs, {"axis": None})
+        if isinstance(axis, Const) and axis.value is None:
+            return name, (x,)
+        if isinstance(axis, Const) and not isinstance(axis.value, int):
+            raise BindError("takes axis=None or a single int axis (tuples of axes are not supported)")
+        return f"{name}_axis", (x, axis)
+    return bind
+
+
+for _name, (_fwd, _fwd_axis, _vjp, _vjp_axis) in REDUCTIONS.items():
+    _lo, _hi = _DOMAIN.get(_name, (-2.0, 2.0))
+    _ranged = lambda cs: tuple({k: Arg(v.shape, _lo, _hi) for k, v in c.items()} for c in cs)  # noqa: E731
+    register(Rule(_name, ("x",), _fwd, {"x": _vjp},
+                  (Example(f"np.{_name}(x)", _ranged(_ALL)), Example(f"x.{_name}()", _ranged(_ALL[1:])))))
+    register(Rule(f"{_name}_axis", ("x", "axis"), _fwd_axis, {"x": _vjp_axis},
+                  (Example(f"np.{_name}(x, axis=0)", _ranged(_AXIS0)),
+                   Example(f"x.{_name}(axis=1)", _ranged(_AXIS1)),
+                   Example(f"np.{_name}(x, axis=-1)", _ranged(_AXIS1)))))
+    CALLS[f"numpy.{_name}"] = CALLS[f"method:{_name}"] = _bind_reduction(_name)
+
+CALLS["numpy.amax"] = CALLS["numpy.max"]
+CALLS["numpy.amin"] = CALLS["numpy.min"]

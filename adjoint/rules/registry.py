@@ -1,0 +1,148 @@
+"""The rule table: one record per primitive, and the map from user calls to records.
+
+A ``Rule`` holds everything adjoint knows about a primitive:
+
+* ``forward``: a template of the generated forward code, over ``{param}``;
+* ``vjp``: for each differentiable parameter, the cotangent it receives, a
+  template over the parameters, ``{out}`` (the primal output) and ``{g}`` (the
+  output's cotangent). A parameter without an entry gets no cotangent; a rule
+  with no entry at all is non-differentiable and its output is never active;
+* ``examples``: how a user spells the primitive, with the domain and shapes
+  its finite-difference test samples. The rule tests are generated from them.
+
+``CALLS`` maps a callee (``numpy.sin``, ``method:sum``, ``attr:T``, ``op:Add``)
+to a binder that turns the user's arguments into ``(rule name, args)``.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from ..ir.nodes import Const, Value
+
+# A scatter vjp: the cotangent is added into ``x_bar[index]`` instead of replacing x_bar.
+SCATTER = "scatter"
+
+VjpFn = Callable[["VjpContext"], "str | list[str]"]
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A sampled test argument: ``shape`` () is a Python float; ``const`` is passed as is."""
+
+    shape: tuple[int, ...] = ()
+    low: float = -2.0
+    high: float = 2.0
+    const: object = None
+    is_const: bool = False
+
+
+def const(value: object) -> Arg:
+    return Arg(const=value, is_const=True)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A user spelling of a rule, e.g. ``np.max(x, axis=1)``, with test argument cases.
+
+    ``cases`` is a tuple of cases; each case maps the names in ``code`` to an ``Arg``.
+    ``scalar_only`` marks spellings (``math.*``) that only take Python floats.
+    """
+
+    code: str
+    cases: tuple[Mapping[str, Arg], ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    params: tuple[str, ...]
+    forward: "str | Callable[[Mapping[str, str]], str]"
+    vjp: Mapping[str, "str | VjpFn"] = field(default_factory=dict)
+    examples: tuple[Example, ...] = ()
+    # Parameters whose derivative is not implemented: an active value there is an error,
+    # never a silent zero (ChainRules' "not implemented", as opposed to "zero derivative").
+    refuses: tuple[str, ...] = ()
+
+    def render_forward(self, args: Mapping[str, str]) -> str:
+        if isinstance(self.forward, str):
+            return self.forward.format(**args)
+        return self.forward(args)
+
+    @property
+    def differentiable(self) -> bool:
+        return bool(self.vjp)
+
+    def uses_out(self) -> bool:
+        return any(isinstance(t, str) and "{out}" in t for t in self.vjp.values())
+
+
+@dataclass(frozen=True)
+class VjpContext:
+    """What a callable vjp sees: the rendered arguments, output and cotangent."""
+
+    args: Mapping[str, str]
+    items: Mapping[str, tuple[str, ...]]
+    out: str
+    g: str
+
+
+Binder = Callable[[Sequence[Value], Mapping[str, Value]], tuple[str, tuple[Value, ...]]]
+
+RULES: dict[str, Rule] = {}
+CALLS: dict[str, Binder] = {}
+
+
+class BindError(Exception):
+    """The user's arguments do not fit a rule; the front end turns it into a located error."""
+
+
+def register(rule: Rule, *callees: str, binder: Binder | None = None) -> Rule:
+    """Add ``rule`` to the table and make each callee spelling resolve to it."""
+    if rule.name in RULES:
+        raise ValueError(f"rule {rule.name!r} registered twice")
+    RULES[rule.name] = rule
+    for callee in callees:
+        CALLS[callee] = binder or positional_binder(rule)
+    return rule
+
+
+def positional_binder(rule: Rule, defaults: Mapping[str, object] | None = None) -> Binder:
+    """Bind positional then keyword arguments to ``rule.params``, like a Python signature."""
+    defaults = dict(defaults or {})
+
+    def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+        return rule.name, bind_params(rule.params, args, kwargs, defaults)
+
+    return bind
+
+
+def bind_params(params: Sequence[str], args: Sequence[Value], kwargs: Mapping[str, Value],
+                defaults: Mapping[str, object]) -> tuple[Value, ...]:
+    if len(args) > len(params):
+        raise BindError(f"takes at most {len(params)} positional arguments, got {len(args)}")
+    bound: dict[str, Value] = dict(zip(params, args))
+    for key, value in kwargs.items():
+        if key not in params:
+            raise BindError(f"has no supported keyword argument {key!r}")
+        if key in bound:
+            raise BindError(f"got argument {key!r} twice")
+        bound[key] = value
+    out = []
+    for p in params:
+        if p in bound:
+            out.append(bound[p])
+        elif p in defaults:
+            out.append(Const(defaults[p]))
+        else:
+            raise BindError(f"is missing the argument {p!r}")
+    return tuple(out)
+
+
+def template_fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def unbroadcast(expr: str, like: str) -> str:
+    return f"unbroadcast({expr}, {like})"

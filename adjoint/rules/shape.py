@@ -1,0 +1,142 @@
+"""Rules that move, copy or create arrays: reshape, transpose, concatenate, stack,
+copies and casts, constructors, and the shape queries that carry no derivative."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from ..ir.nodes import Const, Tup, Value
+from . import cases
+from .registry import CALLS, BindError, Example, Rule, VjpContext, bind_params, register
+
+_ANY = cases.arrays({"x": (3,)}, {"x": (2, 3)})
+
+register(Rule("transpose", ("x",), "np.transpose({x})", {"x": "np.transpose({g})"},
+              (Example("x.T * y", cases.arrays({"x": (2, 3), "y": (3, 2)}, {"x": (3,), "y": (3,)})),
+               Example("np.transpose(x)", _ANY), Example("x.transpose()", _ANY))),
+         "attr:T", "numpy.transpose", "method:transpose")
+
+
+def _bind_reshape(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+    if kwargs:
+        raise BindError("takes no keyword arguments here (order= is not supported)")
+    if len(args) < 2:
+        raise BindError("needs a shape")
+    x, *shape = args
+    return "reshape", (x, shape[0] if len(shape) == 1 else Tup(tuple(shape)))
+
+
+register(Rule("reshape", ("x", "shape"), "{x}.reshape({shape})", {"x": "reshape_like({g}, {x})"},
+              (Example("x.reshape(-1, 1) * y", cases.arrays({"x": (3,), "y": (3, 2)})),
+               Example("np.reshape(x, (3, 2))", cases.arrays({"x": (2, 3)})),
+               Example("x.reshape((6,))", cases.arrays({"x": (2, 3)})))),
+         binder=_bind_reshape)
+CALLS["method:reshape"] = CALLS["numpy.reshape"] = _bind_reshape
+register(Rule("ravel", ("x",), "np.ravel({x})", {"x": "reshape_like({g}, {x})"},
+              (Example("np.ravel(x)", _ANY), Example("x.ravel()", _ANY), Example("x.flatten()", _ANY))),
+         "numpy.ravel", "method:ravel", "method:flatten")
+
+
+def _part_vjp(helper: str):
+    def vjp(ctx: VjpContext) -> list[str]:
+        parts, axis = ctx.items["xs"], ctx.args["axis"]
+        out = []
+        for i, part in enumerate(parts):
+            if helper == "concat_part":
+                offset = " + ".join(f"{p}.shape[{axis}]" for p in parts[:i]) or "0"
+                out.append(f"concat_part({ctx.g}, {offset}, {part}, {axis})")
+            else:
+                out.append(f"stack_part({ctx.g}, {i}, {part}, {axis})")
+        return out
+    return vjp
+
+
+def _bind_sequence(name: str):
+    def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+        xs, axis = bind_params(("xs", "axis"), args, kwargs, {"axis": 0})
+        if not isinstance(xs, Tup):
+            raise BindError("takes a tuple or list of arrays written in place, e.g. (a, b)")
+        if not (isinstance(axis, Const) and isinstance(axis.value, int)):
+            raise BindError("takes a literal int axis")
+        return name, (xs, axis)
+    return bind
+
+
+register(Rule("concatenate", ("xs", "axis"), "np.concatenate({xs}, axis={axis})",
+              {"xs": _part_vjp("concat_part")},
+              (Example("np.concatenate((x, y))", cases.arrays({"x": (3,), "y": (2,)})),
+               Example("np.concatenate([x, y, x], axis=1)", cases.arrays({"x": (2, 3), "y": (2, 1)})),
+               Example("np.concatenate((x, y), axis=-1)", cases.arrays({"x": (2, 3), "y": (2, 2)})))),
+         "numpy.concatenate", binder=_bind_sequence("concatenate"))
+register(Rule("stack", ("xs", "axis"), "np.stack({xs}, axis={axis})", {"xs": _part_vjp("stack_part")},
+              (Example("np.stack((x, y))", cases.arrays({"x": (3,), "y": (3,)})),
+               Example("np.stack([x, y, x], axis=1)", cases.arrays({"x": (2, 3), "y": (2, 3)})))),
+         "numpy.stack", binder=_bind_sequence("stack"))
+
+_IDENTITY = {"x": "{g}"}
+register(Rule("copy", ("x",), "{x}.copy()", _IDENTITY,
+              (Example("x.copy()", _ANY), Example("np.copy(x)", _ANY))), "method:copy", "numpy.copy")
+register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cases.scalar()),)),
+         "builtins.float")
+register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY, (Example("np.float64(x)", cases.scalar()),)),
+         "numpy.float64")
+register(Rule("float32", ("x",), "np.float32({x})", _IDENTITY, (Example("np.float32(x)", cases.scalar()),)),
+         "numpy.float32")
+register(Rule("astype", ("x", "dtype"), "{x}.astype({dtype})", _IDENTITY,
+              (Example("x.astype(np.float64)", _ANY),)), "method:astype")
+
+# Queries with integer results: no derivative, never active.
+_SHAPE_EX = (Example("x * x.shape[0] + x.size * len(x) + x.ndim", _ANY),)
+register(Rule("shape", ("x",), "{x}.shape", examples=_SHAPE_EX), "attr:shape")
+register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX), "attr:size")
+register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX), "attr:ndim")
+register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX), "builtins.len")
+register(Rule("int", ("x",), "int({x})", examples=(Example("x * int(x)", cases.scalar(0.1, 2.9)),)),
+         "builtins.int")
+
+
+def _with_dtype(call: str):
+    def render(a: Mapping[str, str]) -> str:
+        head = call.format(**a)
+        return head + ")" if a["dtype"] == "None" else f"{head}, {a['dtype']})"
+    return render
+
+
+def _constructor(name: str, params: tuple[str, ...], call: str, vjp: dict, example: Example,
+                 refuses: tuple[str, ...] = ()) -> None:
+    rule = Rule(name, params + ("dtype",), _with_dtype(call), vjp, (example,), refuses)
+    register(rule)
+
+    def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+        return name, bind_params(rule.params, args, kwargs, {"dtype": None})
+
+    CALLS[f"numpy.{name}"] = bind
+
+
+_SHAPE_ARGS = _ANY
+_constructor("zeros", ("shape",), "np.zeros({shape}", {}, Example("np.zeros(x.shape) + x", _SHAPE_ARGS))
+_constructor("ones", ("shape",), "np.ones({shape}", {}, Example("np.ones((len(x), 2)) * x[0]", _SHAPE_ARGS))
+_constructor("empty", ("shape",), "np.empty({shape}", {},
+             Example("np.empty(x.shape).size * x", _SHAPE_ARGS))
+_constructor("full", ("shape", "fill_value"), "np.full({shape}, {fill_value}", {"fill_value": "np.sum({g})"},
+             Example("np.full((2, 3), x) * y", cases.arrays({"x": (), "y": (2, 3)})))
+_constructor("zeros_like", ("x",), "np.zeros_like({x}", {}, Example("np.zeros_like(x) + x", _ANY))
+_constructor("ones_like", ("x",), "np.ones_like({x}", {}, Example("np.ones_like(x) * x", _ANY))
+_constructor("empty_like", ("x",), "np.empty_like({x}", {}, Example("np.empty_like(x).size * x", _ANY))
+_constructor("full_like", ("x", "fill_value"), "np.full_like({x}, {fill_value}",
+             {"fill_value": "np.sum({g})"}, Example("np.full_like(y, x) * y", cases.arrays({"x": (), "y": (2, 3)})))
+register(Rule("arange", ("start", "stop", "step"), "np.arange({start}, {stop}, {step})",
+              examples=(Example("np.sum(np.arange(1, 4, 1) * x)", _ANY[:1]),),
+              refuses=("start", "stop", "step")), "numpy.arange",
+         binder=lambda args, kwargs: ("arange", _arange_args(args, kwargs)))
+
+
+def _arange_args(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[Value, ...]:
+    if kwargs:
+        raise BindError("takes positional arguments only")
+    if len(args) == 1:
+        return (Const(0), args[0], Const(1))
+    if len(args) == 2:
+        return (args[0], args[1], Const(1))
+    if len(args) == 3:
+        return tuple(args)
+    raise BindError("takes 1 to 3 arguments")

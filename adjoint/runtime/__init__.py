@@ -1,0 +1,1 @@
+"""Runtime support code imported by generated gradient functions."""

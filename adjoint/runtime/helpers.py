@@ -1,0 +1,322 @@
+"""Runtime helpers called by generated code: each is a plain NumPy function (jit=False) with a Numba overload (jit=True).
+
+The functions below are the NumPy "twins". Importing this module also imports
+``adjoint.runtime._numba_impl``, which registers a ``numba.extending.overload``
+for every twin, so an ``@numba.njit`` function calling e.g. ``unbroadcast``
+compiles in nopython mode.
+
+Conventions shared by twins and overloads:
+
+* "array" means an ``np.ndarray`` with ``ndim > 0``; everything else (Python
+  numbers, NumPy scalars, 0-d arrays in the twins) is a scalar.
+* Python ``float``/``int`` count as float64/int64 (what Numba types them as),
+  so dtype rules agree between the two paths.
+* A "gradient dtype" is the input dtype if it is inexact, else float64.
+* Axis arguments are runtime ints, possibly negative; out of range raises
+  ValueError (``numpy.exceptions.AxisError`` in the twins, a subclass).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+Scalar = Union[float, int, bool, np.number, np.bool_]
+ArrayOrScalar = Union[np.ndarray, Scalar]
+
+__all__ = [
+    "unbroadcast", "zero_like", "fill_like", "expand_axis",
+    "reduce_max", "reduce_min", "reduce_mean", "reduce_prod",
+    "extremum_grad", "extremum_axis_grad", "prod_grad", "prod_axis_grad",
+    "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
+    "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip",
+    "maximum_grad_weight", "minimum_grad_weight",
+]
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) and x.ndim > 0
+
+
+def _dtype_of(x: Any) -> np.dtype:
+    return np.asarray(x).dtype
+
+
+def _grad_dtype(x: Any) -> np.dtype:
+    dt = _dtype_of(x)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def _removed(shape: tuple, axis: int) -> tuple:
+    return shape[:axis] + shape[axis + 1:]
+
+
+def _check_shape(got: tuple, want: tuple, what: str) -> None:
+    if got != want:
+        raise ValueError(f"{what}: got shape {got}, expected {want}")
+
+
+# ---------------------------------------------------------------- broadcasting
+
+def unbroadcast(g: ArrayOrScalar, like: ArrayOrScalar) -> ArrayOrScalar:
+    """Sum ``g`` down to the shape of ``like`` (undo NumPy broadcasting)."""
+    if not _is_array(like):
+        return g.sum() if _is_array(g) else g
+    if not _is_array(g):
+        return np.full(like.shape, g)
+    if g.shape == like.shape:
+        return g
+    lead = g.ndim - like.ndim
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(like.shape, g.shape[lead:])):
+        raise ValueError(f"unbroadcast: cannot sum shape {g.shape} to {like.shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(like.shape) if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, dtype=g.dtype).reshape(like.shape)
+
+
+def zero_like(x: ArrayOrScalar) -> ArrayOrScalar:
+    """0.0 for a scalar, zeros of x's shape (gradient dtype) for an array."""
+    return np.zeros(x.shape, _grad_dtype(x)) if _is_array(x) else 0.0
+
+
+def fill_like(g: Scalar, x: ArrayOrScalar) -> ArrayOrScalar:
+    """Array of x's shape filled with scalar ``g`` (gradient dtype of x); g if x is scalar."""
+    return np.full(x.shape, g, _grad_dtype(x)) if _is_array(x) else g
+
+
+def expand_axis(g: ArrayOrScalar, x: np.ndarray, axis: int) -> np.ndarray:
+    """Repeat ``g`` (x.shape without ``axis``) along ``axis`` to x's shape."""
+    ax = normalize_axis_index(axis, x.ndim)
+    if not _is_array(g):
+        if x.ndim != 1:
+            raise ValueError("expand_axis: scalar g needs a 1-D x")
+        return np.full(x.shape, g)
+    _check_shape(g.shape, _removed(x.shape, ax), "expand_axis")
+    return np.repeat(np.expand_dims(g, ax), x.shape[ax], axis=ax)
+
+
+# ------------------------------------------------------------ forward reductions
+
+def reduce_max(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
+    """np.max(x, axis=axis)."""
+    return np.max(x, axis=axis)
+
+
+def reduce_min(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
+    """np.min(x, axis=axis)."""
+    return np.min(x, axis=axis)
+
+
+def reduce_mean(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
+    """np.mean(x, axis=axis)."""
+    return np.mean(x, axis=axis)
+
+
+def reduce_prod(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
+    """np.prod(x, axis=axis)."""
+    return np.prod(x, axis=axis)
+
+
+# ------------------------------------------------------ reduction gradients
+
+def extremum_grad(x: ArrayOrScalar, out: Scalar, g: Scalar) -> ArrayOrScalar:
+    """Cotangent of a full max/min: g split equally among entries equal to out."""
+    if not _is_array(x):
+        return g
+    mask = x == out
+    res = np.zeros(x.shape, _grad_dtype(x))
+    count = int(mask.sum())
+    if count:
+        res[mask] = g / count
+    return res
+
+
+def extremum_axis_grad(x: np.ndarray, out: ArrayOrScalar, g: ArrayOrScalar,
+                       axis: int) -> np.ndarray:
+    """Cotangent of max/min along ``axis`` (out, g have the axis removed)."""
+    ax = normalize_axis_index(axis, x.ndim)
+    out_e = np.expand_dims(out, ax)
+    mask = x == out_e
+    count = mask.sum(axis=ax, keepdims=True)
+    share = np.asarray(np.expand_dims(g, ax), dtype=np.float64) / np.maximum(count, 1)
+    res = np.zeros(x.shape, _grad_dtype(x))
+    np.copyto(res, share, where=mask, casting="unsafe")
+    return res
+
+
+def _prod_grad_lines(x3: np.ndarray, g3: np.ndarray) -> np.ndarray:
+    """Exclusive prefix products times (g * suffix products) along axis 1 of (m, n, k) x3.
+
+    g3 is (m, 1, k); the multiplication order matches the Numba kernel exactly.
+    """
+    ones = np.ones_like(x3[:, :1])
+    prefix = np.cumprod(np.concatenate([ones, x3[:, :-1]], axis=1), axis=1)
+    rev = x3[:, ::-1]
+    gsuffix = np.cumprod(np.concatenate([g3, rev[:, :-1]], axis=1), axis=1)[:, ::-1]
+    return prefix * gsuffix
+
+
+def prod_grad(x: ArrayOrScalar, g: Scalar) -> ArrayOrScalar:
+    """Cotangent of np.prod(x) (full), exact with zeros (no division)."""
+    if not _is_array(x):
+        return g
+    dt = _grad_dtype(x)
+    if x.size == 0:
+        return np.zeros(x.shape, dt)
+    x3 = x.astype(dt).reshape(1, x.size, 1)
+    return _prod_grad_lines(x3, np.full((1, 1, 1), g, dt)).reshape(x.shape)
+
+
+def prod_axis_grad(x: np.ndarray, g: ArrayOrScalar, axis: int) -> np.ndarray:
+    """Cotangent of np.prod(x, axis) (g has the axis removed), exact with zeros."""
+    ax = normalize_axis_index(axis, x.ndim)
+    dt = _grad_dtype(x)
+    _check_shape(np.shape(g), _removed(x.shape, ax), "prod_axis_grad")
+    if x.size == 0:
+        return np.zeros(x.shape, dt)
+    pre, post = int(np.prod(x.shape[:ax])), int(np.prod(x.shape[ax + 1:]))
+    x3 = x.astype(dt).reshape(pre, x.shape[ax], post)
+    g3 = np.asarray(g, dt).reshape(pre, 1, post)
+    return _prod_grad_lines(x3, g3).reshape(x.shape)
+
+
+# ------------------------------------------------------------ linear algebra
+
+def _common(*vals: Any) -> tuple:
+    dt = np.result_type(*(_dtype_of(v) for v in vals))
+    if dt.kind not in "fc":
+        dt = np.dtype(np.float64)
+    return tuple(np.asarray(v, dt) for v in vals)
+
+
+def _matmul_ranks(a: Any, b: Any) -> tuple:
+    ranks = (np.ndim(a), np.ndim(b))
+    if ranks not in ((1, 1), (2, 1), (1, 2), (2, 2)):
+        raise ValueError(f"matmul gradient: unsupported operand ranks {ranks}; "
+                         "expected 1 or 2 for each operand")
+    return ranks
+
+
+def matmul_grad_a(g: ArrayOrScalar, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cotangent of ``a`` for ``out = a @ b`` (also np.dot), ranks 1 or 2."""
+    ranks = _matmul_ranks(a, b)
+    g, a, b = _common(g, a, b)
+    if ranks == (1, 1):
+        return g * b
+    if ranks == (2, 1):
+        return np.outer(g, b)
+    return b @ g if ranks == (1, 2) else g @ b.T
+
+
+def matmul_grad_b(g: ArrayOrScalar, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cotangent of ``b`` for ``out = a @ b`` (also np.dot), ranks 1 or 2."""
+    ranks = _matmul_ranks(a, b)
+    g, a, b = _common(g, a, b)
+    if ranks == (1, 1):
+        return g * a
+    if ranks == (1, 2):
+        return np.outer(a, g)
+    return a.T @ g
+
+
+def outer_grad_a(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cotangent of ``a`` for ``np.outer(a, b)`` with 1-D a, b."""
+    g, a, b = _common(g, a, b)
+    return g @ b
+
+
+def outer_grad_b(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cotangent of ``b`` for ``np.outer(a, b)`` with 1-D a, b."""
+    g, a, b = _common(g, a, b)
+    return a @ g
+
+
+# ------------------------------------------------------------ shape plumbing
+
+def reshape_like(g: ArrayOrScalar, x: ArrayOrScalar) -> ArrayOrScalar:
+    """``g`` reshaped to x's shape; the single element of g if x is a scalar."""
+    if not _is_array(x):
+        if not _is_array(g):
+            return g
+        if g.size != 1:
+            raise ValueError("reshape_like: g must have exactly one element")
+        return g.flat[0]
+    if not _is_array(g):
+        return np.full(x.shape, g)
+    return np.reshape(g, x.shape)
+
+
+def concat_part(g: np.ndarray, offset: int, like: np.ndarray, axis: int) -> np.ndarray:
+    """Slice of g along ``axis`` for one input of np.concatenate (C-contiguous)."""
+    ax = normalize_axis_index(axis, g.ndim)
+    n = like.shape[ax]
+    if offset < 0 or offset + n > g.shape[ax]:
+        raise ValueError("concat_part: slice out of range")
+    part = g[(slice(None),) * ax + (slice(offset, offset + n),)]
+    _check_shape(part.shape, like.shape, "concat_part")
+    return np.ascontiguousarray(part)
+
+
+def stack_part(g: np.ndarray, index: int, like: ArrayOrScalar, axis: int) -> ArrayOrScalar:
+    """Cotangent of input ``index`` of np.stack(..., axis): g[index] along axis."""
+    if not _is_array(like):
+        if g.ndim != 1:
+            raise ValueError("stack_part: scalar parts need a 1-D g")
+        return g[index]
+    ax = normalize_axis_index(axis, g.ndim)
+    part = np.take(g, index, axis=ax)
+    _check_shape(part.shape, like.shape, "stack_part")
+    return np.ascontiguousarray(part)
+
+
+# ------------------------------------------------------------ elementwise
+
+def sign_nonneg(x: ArrayOrScalar) -> ArrayOrScalar:
+    """1.0 where x >= 0 else -1.0 (derivative of abs, grad(abs)(0) == 1)."""
+    if not _is_array(x):
+        return 1.0 if x >= 0 else -1.0
+    return np.where(x >= 0, 1.0, -1.0).astype(_grad_dtype(x))
+
+
+def _weak_bound(bound: Any, x: Any) -> Any:
+    """Cast a scalar bound to x's dtype when that loses no kind (int->float, not float->int)."""
+    if _is_array(bound):
+        return bound
+    order = "biufc"
+    bk, xdt = _dtype_of(bound).kind, _dtype_of(x)
+    if bk in order and xdt.kind in order and order.index(bk) <= order.index(xdt.kind):
+        return xdt.type(bound)
+    return bound
+
+
+def clip(x: ArrayOrScalar, lo: ArrayOrScalar, hi: ArrayOrScalar) -> ArrayOrScalar:
+    """np.minimum(np.maximum(x, lo), hi); scalar in, scalar out.
+
+    Scalar bounds are cast to x's dtype when x is of the same or a higher
+    kind (float32 x with float bounds stays float32), on both paths.
+    """
+    return np.minimum(np.maximum(x, _weak_bound(lo, x)), _weak_bound(hi, x))
+
+
+def _weight_dtype(x: Any, y: Any) -> np.dtype:
+    arrays = [v.dtype for v in (x, y) if _is_array(v)]
+    dt = np.result_type(*arrays)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def maximum_grad_weight(x: ArrayOrScalar, y: ArrayOrScalar) -> ArrayOrScalar:
+    """x's share of max(x, y)'s cotangent: 1 if x > y, 0.5 on ties, else 0."""
+    if not (_is_array(x) or _is_array(y)):
+        return 1.0 if x > y else (0.5 if x == y else 0.0)
+    dt = _weight_dtype(x, y)
+    return np.where(x > y, dt.type(1), np.where(x == y, dt.type(0.5), dt.type(0)))
+
+
+def minimum_grad_weight(x: ArrayOrScalar, y: ArrayOrScalar) -> ArrayOrScalar:
+    """x's share of min(x, y)'s cotangent: 1 if x < y, 0.5 on ties, else 0."""
+    return maximum_grad_weight(y, x)
+
+
+from . import _numba_impl  # noqa: E402,F401  (registers the Numba overloads)

@@ -1,0 +1,1 @@
+"""Transforms of the IR: the reverse (adjoint) sweep and cleanup."""
