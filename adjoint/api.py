@@ -64,7 +64,7 @@ def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_ind
         if as_index:
             raise TypeError(f"argument {name!r} of {fn_name} is used as an index and must be an int, "
                             f"not {value!r}")
-        return value
+        return float(value)  # NumPy scalars run as Python floats, like in NumPy arithmetic
     hint = " (convert it with np.asarray)" if isinstance(value, (list, tuple)) else ""
     raise TypeError(f"argument {name!r} of {fn_name} is a {type(value).__name__}{hint}; adjoint takes "
                     f"floats, ints and NumPy arrays")

@@ -77,7 +77,7 @@ def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[
         adjoint = reverse(ir, wrt_names, active)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
-        reads = names_in(s.expr for s in adjoint.statements) | names_in(s.index for s in adjoint.statements if s.index)
+        reads = names_in(s.expr for s in adjoint.statements) | names_in(f"_[{s.index}]" for s in adjoint.statements if s.index)
         vjp_forward = live_forward(ir.body, reads)
     with _stage(timings, "codegen"):
         versions = _versions()

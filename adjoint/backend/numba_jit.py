@@ -6,6 +6,7 @@ never a Numba traceback.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 
@@ -22,9 +23,10 @@ def is_numba_error(exc: BaseException) -> bool:
 
 
 def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """The informative line of a Numba error (its first lines are pipeline boilerplate)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
     for line in text.splitlines():
         line = line.strip()
-        if line and not line.startswith(("During:", "File", "^")):
+        if line and not line.startswith(("During:", "File", "^", "Failed in", "-", "|")):
             return line
     return text[:200]

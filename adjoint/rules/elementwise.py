@@ -44,11 +44,14 @@ UNARY: dict[str, tuple[str | None, str, tuple[float, float]]] = {
 # Piecewise-constant functions: zero derivative, so their results are never active.
 ZERO = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "sign": None, "rint": None}
 
+# math functions Numba cannot compile, computed by their NumPy twin instead.
+_MATH_FORWARD = {"cbrt": "np.cbrt({x})"}
+
 for _name, (_math, _vjp, (_lo, _hi)) in UNARY.items():
     register(Rule(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
                   (Example(f"np.{_name}(x)", cases.unary(_lo, _hi)),)), f"numpy.{_name}")
     if _math is not None:
-        register(Rule(f"math.{_math}", ("x",), f"math.{_math}({{x}})", {"x": _vjp},
+        register(Rule(f"math.{_math}", ("x",), _MATH_FORWARD.get(_math, f"math.{_math}({{x}})"), {"x": _vjp},
                       (Example(f"math.{_math}(x)", cases.scalar(_lo, _hi)),)), f"math.{_math}")
 
 for _name, _math in ZERO.items():
@@ -69,7 +72,7 @@ register(Rule("math.erf", ("x",), "math.erf({x})",
 register(Rule("math.erfc", ("x",), "math.erfc({x})",
               {"x": "-{g} * (2.0 / math.sqrt(math.pi)) * math.exp(-{x} * {x})"},
               (Example("math.erfc(x)", cases.scalar()),)), "math.erfc")
-register(Rule("math.log_base", ("x", "base"), "math.log({x}, {base})",
+register(Rule("math.log_base", ("x", "base"), "math.log({x}) / math.log({base})",
               {"x": "{g} / ({x} * math.log({base}))",
                "base": "-{g} * {out} / ({base} * math.log({base}))"},
               (Example("math.log(x, y)", cases.scalar(0.5, 3.0, "x y")),)))
@@ -79,7 +82,7 @@ register(Rule("math.pow", ("x", "y"), "math.pow({x}, {y})",
 register(Rule("math.copysign", ("x", "y"), "math.copysign({x}, {y})",
               {"x": "{g} * sign_nonneg({x}) * sign_nonneg({y})"},
               (Example("math.copysign(x, y)", cases.scalar(-2.0, 2.0, "x y")),)), "math.copysign")
-register(Rule("math.fmod", ("x", "y"), "math.fmod({x}, {y})",
+register(Rule("math.fmod", ("x", "y"), "np.fmod({x}, {y})",
               {"x": "{g}", "y": "-{g} * math.trunc({x} / {y})"},
               (Example("math.fmod(x, y)", ({"x": cases.Arg((), 0.1, 0.9), "y": cases.Arg((), 1.1, 2.0)},)),)),
          "math.fmod")
@@ -140,5 +143,16 @@ def _bind_builtin(name: str):
     return bind
 
 
+def _bind_math_log(args, kwargs):
+    if kwargs:
+        raise BindError("takes no keyword arguments")
+    if len(args) == 1:
+        return "math.log", tuple(args)
+    if len(args) == 2:
+        return "math.log_base", tuple(args)
+    raise BindError("takes one or two arguments")
+
+
+CALLS["math.log"] = _bind_math_log
 CALLS["builtins.max"] = _bind_builtin("max")
 CALLS["builtins.min"] = _bind_builtin("min")

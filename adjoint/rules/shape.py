@@ -79,8 +79,6 @@ register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cas
          "builtins.float")
 register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY, (Example("np.float64(x)", cases.scalar()),)),
          "numpy.float64")
-register(Rule("float32", ("x",), "np.float32({x})", _IDENTITY, (Example("np.float32(x)", cases.scalar()),)),
-         "numpy.float32")
 register(Rule("astype", ("x", "dtype"), "{x}.astype({dtype})", _IDENTITY,
               (Example("x.astype(np.float64)", _ANY),)), "method:astype")
 
@@ -114,7 +112,7 @@ def _constructor(name: str, params: tuple[str, ...], call: str, vjp: dict, examp
 
 _SHAPE_ARGS = _ANY
 _constructor("zeros", ("shape",), "np.zeros({shape}", {}, Example("np.zeros(x.shape) + x", _SHAPE_ARGS))
-_constructor("ones", ("shape",), "np.ones({shape}", {}, Example("np.ones((len(x), 2)) * x[0]", _SHAPE_ARGS))
+_constructor("ones", ("shape",), "np.ones({shape}", {}, Example("np.ones((2, len(x))) * x[0]", cases.arrays({"x": (3,)}, {"x": (3, 3)})))
 _constructor("empty", ("shape",), "np.empty({shape}", {},
              Example("np.empty(x.shape).size * x", _SHAPE_ARGS))
 _constructor("full", ("shape", "fill_value"), "np.full({shape}, {fill_value}", {"fill_value": "np.sum({g})"},

@@ -1,0 +1,90 @@
+import numpy as np
+from adjoint.runtime.helpers import expand_axis, extremum_axis_grad, fill_like, matmul_grad_a, matmul_grad_b, reduce_max, reshape_like, unbroadcast
+
+def mlp_loss(W1, b1, W2, b2, X, Y):
+    """The forward of mlp_loss, as adjoint compiles it."""
+    # line 27: h = np.tanh(X @ W1 + b1)
+    t1 = X @ W1
+    t2 = t1 + b1
+    h = np.tanh(t2)
+    # line 28: z = h @ W2 + b2
+    t3 = h @ W2
+    z = t3 + b2
+    # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
+    t4 = reduce_max(z, 1)
+    t5 = t4.reshape((-1, 1))
+    z_1 = z - t5
+    # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
+    t6 = np.exp(z_1)
+    t7 = np.exp(z_1)
+    t8 = np.sum(t7, axis=1)
+    t9 = t8.reshape((-1, 1))
+    p = t6 / t9
+    # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
+    t10 = np.log(p)
+    t11 = Y * t10
+    t12 = np.sum(t11)
+    t13 = -t12
+    t14 = X.shape
+    t15 = t14[0]
+    mlp_loss = t13 / t15
+    return mlp_loss
+
+
+def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
+    """mlp_loss's value and the cotangents of W1, b1, W2, b2, given the cotangent mlp_loss_bar of the value."""
+    # line 27: h = np.tanh(X @ W1 + b1)
+    t1 = X @ W1
+    t2 = t1 + b1
+    h = np.tanh(t2)
+    # line 28: z = h @ W2 + b2
+    t3 = h @ W2
+    z = t3 + b2
+    # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
+    t4 = reduce_max(z, 1)
+    t5 = t4.reshape((-1, 1))
+    z_1 = z - t5
+    # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
+    t6 = np.exp(z_1)
+    t7 = np.exp(z_1)
+    t8 = np.sum(t7, axis=1)
+    t9 = t8.reshape((-1, 1))
+    p = t6 / t9
+    # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
+    t10 = np.log(p)
+    t11 = Y * t10
+    t12 = np.sum(t11)
+    t13 = -t12
+    t14 = X.shape
+    t15 = t14[0]
+    mlp_loss = t13 / t15
+    # adjoint: cotangents in reverse order
+    # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
+    t13_bar = unbroadcast(mlp_loss_bar / t15, t13)
+    t12_bar = -t13_bar
+    t11_bar = fill_like(t12_bar, t11)
+    t10_bar = unbroadcast(t11_bar * Y, t10)
+    p_bar = t10_bar / p
+    # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
+    t6_bar = unbroadcast(p_bar / t9, t6)
+    t9_bar = unbroadcast(-p_bar * p / t9, t9)
+    t8_bar = reshape_like(t9_bar, t8)
+    t7_bar = expand_axis(t8_bar, t7, 1)
+    z_1_bar = t7_bar * t7
+    z_1_bar = z_1_bar + t6_bar * t6
+    # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
+    z_bar = unbroadcast(z_1_bar, z)
+    t5_bar = unbroadcast(-z_1_bar, t5)
+    t4_bar = reshape_like(t5_bar, t4)
+    z_bar = z_bar + extremum_axis_grad(z, t4, t4_bar, 1)
+    # line 28: z = h @ W2 + b2
+    t3_bar = unbroadcast(z_bar, t3)
+    b2_bar = unbroadcast(z_bar, b2)
+    h_bar = matmul_grad_a(t3_bar, h, W2)
+    W2_bar = matmul_grad_b(t3_bar, h, W2)
+    # line 27: h = np.tanh(X @ W1 + b1)
+    t2_bar = h_bar * (1.0 - h * h)
+    t1_bar = unbroadcast(t2_bar, t1)
+    b1_bar = unbroadcast(t2_bar, b1)
+    W1_bar = matmul_grad_b(t1_bar, X, W1)
+    return mlp_loss, (W1_bar, b1_bar, W2_bar, b2_bar)

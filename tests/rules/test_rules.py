@@ -1,0 +1,66 @@
+"""Every rule of the table against central differences, generated from the table.
+
+Each rule's spellings are sampled over scalars, 1-D, 2-D and broadcast shapes
+in float64 and float32. Under ``jit=False`` each spelling is its own test;
+under Numba the spellings are compiled in chunks (one compile per chunk and
+dtype) to keep the suite fast.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.check import finite_difference
+from adjoint.rules import RULES
+
+from . import generate
+
+SINGLES = generate.programs()
+CHUNKS = generate.chunks(12)
+TOL = {np.float64: (1e-5, 1e-7), np.float32: (3e-3, 3e-3)}
+
+
+@pytest.fixture(scope="module")
+def modules(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("rule_programs")
+    return (generate.load(SINGLES, directory, "adjoint_rule_programs"),
+            generate.load(CHUNKS, directory, "adjoint_rule_chunks"))
+
+
+def test_every_rule_has_a_test_domain():
+    missing = [name for name, rule in RULES.items() if not rule.examples]
+    assert not missing, f"rules without examples (a test domain): {missing}"
+
+
+def _float_positions(prog: generate.Program) -> tuple[int, ...]:
+    return tuple(i for i, a in enumerate(prog.args) if not a.is_const)
+
+
+def _check(fn, prog: generate.Program, dtype, jit: bool) -> None:
+    args = generate.sample_args(prog, dtype)
+    wrt = _float_positions(prog)
+    grads = adjoint.grad(fn, wrt=wrt, jit=jit)(*args)
+    rtol, atol = TOL[dtype]
+    wide = generate.sample_args(prog, np.float64)
+    wide = [np.asarray(a, dtype=np.float64) if isinstance(a, np.ndarray) else
+            (float(a) if isinstance(a, (float, np.floating)) else a) for a in args]
+    for pos, g in zip(wrt, grads):
+        expected = finite_difference(fn, wide, pos)
+        assert np.shape(g) == np.shape(args[pos]), prog.labels[pos]
+        if isinstance(args[pos], np.ndarray):
+            assert g.dtype == args[pos].dtype, f"{prog.labels[pos]}: gradient dtype {g.dtype}"
+        np.testing.assert_allclose(np.asarray(g, dtype=np.float64), expected, rtol=rtol, atol=atol,
+                                   err_msg=f"{prog.labels[pos]} (jit={jit}, {dtype.__name__})")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("prog", SINGLES, ids=[p.name for p in SINGLES])
+def test_rule_python(modules, prog, dtype):
+    _check(getattr(modules[0], prog.name), prog, dtype, jit=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("prog", CHUNKS, ids=[p.name for p in CHUNKS])
+def test_rules_numba(modules, prog, dtype):
+    _check(getattr(modules[1], prog.name), prog, dtype, jit=True)

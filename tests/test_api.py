@@ -1,0 +1,108 @@
+"""The public API of shared/API.md: decorator forms, wrt, values, dtypes, attributes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+
+from . import programs as P
+
+
+def test_grad_forms_agree():
+    bare = adjoint.grad(P.seed_e)
+
+    @adjoint.grad
+    def decorated(a, b):
+        return (a + b) * (b + 1.0)
+
+    with_args = adjoint.grad(wrt=0)(P.seed_e)
+    assert bare(2.0, 1.0) == decorated(2.0, 1.0) == with_args(2.0, 1.0) == 2.0
+    assert P.seed_e(2.0, 1.0) == 6.0  # the original is untouched
+
+
+def test_wrt_by_position_name_and_tuple():
+    assert adjoint.grad(P.seed_e, wrt="b")(2.0, 1.0) == 5.0
+    assert adjoint.grad(P.seed_e, wrt=1)(2.0, 1.0) == 5.0
+    assert adjoint.grad(P.seed_e, wrt=-1)(2.0, 1.0) == 5.0
+    assert adjoint.grad(P.seed_e, wrt=("b", 0))(2.0, 1.0) == (5.0, 2.0)
+    assert adjoint.grad(P.seed_e, wrt=["a"])(2.0, 1.0) == (2.0,)
+
+
+def test_value_and_grad_plugs_into_scipy():
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    vg = adjoint.value_and_grad(P.ridge)
+    result = scipy_optimize.minimize(vg, np.zeros(3), args=(X, y, 0.1), jac=True, method="BFGS")
+    expected = np.linalg.solve(X.T @ X + 0.2 * np.eye(3), X.T @ y)
+    np.testing.assert_allclose(result.x, expected, rtol=1e-5)
+    value, g = vg(np.ones(3), X, y, 0.1)
+    assert isinstance(value, float) and value == pytest.approx(P.ridge(np.ones(3), X, y, 0.1))
+
+
+def test_value_and_grad_decorator_forms():
+    @adjoint.value_and_grad(wrt=("a", "b"))
+    def e(a, b):
+        return (a + b) * (b + 1.0)
+
+    assert e(2.0, 1.0) == (6.0, (2.0, 5.0))
+    assert adjoint.value_and_grad(P.seed_e)(2.0, 1.0) == (6.0, 2.0)
+
+
+def test_attributes():
+    g = adjoint.grad(P.seed_e, wrt=("a", "b"))
+    assert g.fn is P.seed_e
+    assert "def seed_e_vjp(a, b, seed_e_bar):" in g.source
+    assert "# line" in g.source
+    assert g.forward(2.0, 1.0) == 6.0
+    assert "seed_e" in repr(g) and "(a, b)" in repr(g)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_scalar_gradient_is_a_python_float(jit):
+    g = adjoint.grad(P.seed_e, jit=jit)(2.0, 1.0)
+    assert type(g) is float
+
+
+def test_float32_gradients_and_arguments_untouched():
+    w = np.arange(3, dtype=np.float32)
+    X = np.ones((4, 3), dtype=np.float32)
+    y = np.zeros(4, dtype=np.float32)
+    before = (w.copy(), X.copy(), y.copy())
+    gw, glam = adjoint.grad(P.ridge, wrt=("w", "lam"))(w, X, y, 0.5)
+    assert gw.dtype == np.float32 and gw.shape == (3,) and type(glam) is float
+    for a, b in zip((w, X, y), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradients_never_alias_each_other_or_inputs():
+    def f(x, y):
+        return np.sum(x + y)
+
+    # the adjoint of x + y hands the same cotangent array to both operands
+    gx, gy = adjoint.grad(f, wrt=(0, 1), jit=False)(np.ones(3), np.ones(3))
+    gx[0] = 100.0
+    assert gy[0] == 1.0
+
+
+def test_check_grad_passes_and_fails():
+    rng = np.random.default_rng(0)
+    err = adjoint.check_grad(P.logistic, rng.normal(size=3), 0.1, rng.normal(size=(5, 3)),
+                             np.array([0.0, 1.0, 1.0, 0.0, 1.0]), wrt=(0, 1))
+    assert err < 1e-5
+
+    def wrong(x):
+        return np.sum(np.floor(x * 3.0) * x)  # floor's zero derivative is right a.e....
+
+    # ...but finite differences across a jump of floor disagree: check_grad must say so
+    with pytest.raises(AssertionError, match="disagrees with finite differences"):
+        adjoint.check_grad(wrong, np.array([1.0 / 3.0]), jit=False)
+
+
+def test_int_array_arguments_are_not_differentiated_but_usable():
+    def f(x, k):
+        return np.sum(x * k)
+
+    g = adjoint.grad(f, jit=False)(np.ones(3), np.arange(3))
+    np.testing.assert_array_equal(g, [0.0, 1.0, 2.0])

@@ -1,0 +1,40 @@
+"""Golden files: the generated module of a handful of functions, byte for byte.
+
+``pytest --update-golden`` rewrites them; review the diff like code. The
+header docstring (it names library versions) is not compared.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import adjoint
+
+from . import programs as P
+
+GOLDEN = Path(__file__).parent / "golden"
+FUNCTIONS = {"seed_e": (P.seed_e, ("a", "b")), "mlp_loss": (P.mlp_loss, (0, 1, 2, 3)),
+             "ridge": (P.ridge, ("w",)), "fan_out": (P.fan_out, (0, 1))}
+
+
+def _body(source: str) -> str:
+    assert source.startswith('"""')
+    return source[source.index('"""', 3) + 3:].lstrip("\n")
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_generated_source_matches_golden(name, update_golden):
+    fn, wrt = FUNCTIONS[name]
+    body = _body(adjoint.grad(fn, wrt=wrt).source)
+    path = GOLDEN / f"{name}.py"
+    if update_golden:
+        path.write_text(body)
+    assert path.exists(), f"missing {path}: run pytest --update-golden"
+    assert body == path.read_text()
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_generation_is_deterministic(name):
+    fn, wrt = FUNCTIONS[name]
+    assert adjoint.grad(fn, wrt=wrt).source == adjoint.grad(fn, wrt=wrt).source
