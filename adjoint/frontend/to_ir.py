@@ -18,7 +18,11 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", 
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array).
 _INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "pow_const", "getitem"}
-_INT_RESULT = {"shape", "size", "ndim", "len", "int"}
+_INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
+
+# Rules that return a new array each time: never merged by common-subexpression reuse.
+_FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+          "copy", "arange"}
 
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
@@ -36,6 +40,7 @@ class Lowering:
         self.intlike: set[str] = set()
         self.index_params: set[str] = set()
         self.param_names = {a.arg for a in parsed.tree.args.args}
+        self.computed: dict[tuple, Var] = {}
 
     # -- statements -------------------------------------------------------
     def function(self) -> Function:
@@ -92,7 +97,11 @@ class Lowering:
 
     # -- expressions ------------------------------------------------------
     def emit(self, prim: str, args: tuple[Value, ...], node: ast.AST, hint: str | None) -> Var:
+        key = (prim, args)
+        if prim not in _FRESH and key in self.computed:
+            return self.computed[key]  # the same pure computation again: reuse it
         var = Var(self.names.user(hint) if hint else self.names.temp())
+        self.computed[key] = var
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         if prim in _INT_RESULT or (prim in _INT_PRESERVING and all(
                 self._is_int(a) for a in args if not isinstance(a, Index))):
@@ -160,6 +169,12 @@ class Lowering:
         return self.apply(key, [receiver], {}, node, hint, f".{node.attr}")
 
     def _Subscript(self, node: ast.Subscript, hint: str | None) -> Value:
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape" and \
+                not isinstance(node.slice, (ast.Tuple, ast.Slice)) and \
+                self.resolver.static(node.value.value, self.env) is NOT_STATIC:
+            # x.shape[i] is one statement, as the user wrote it
+            dim = (self.expr(node.value.value), self._index_value(node.slice))
+            return self.emit("dim", dim, node, hint)
         receiver = self.expr(node.value)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         index = Index(tuple(self._index_item(item) for item in items))

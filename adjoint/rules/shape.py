@@ -85,6 +85,7 @@ register(Rule("astype", ("x", "dtype"), "{x}.astype({dtype})", _IDENTITY,
 # Queries with integer results: no derivative, never active.
 _SHAPE_EX = (Example("x * x.shape[0] + x.size * len(x) + x.ndim", _ANY),)
 register(Rule("shape", ("x",), "{x}.shape", examples=_SHAPE_EX), "attr:shape")
+register(Rule("dim", ("x", "i"), "{x}.shape[{i}]", examples=_SHAPE_EX))
 register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX), "attr:size")
 register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX), "attr:ndim")
 register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX), "builtins.len")

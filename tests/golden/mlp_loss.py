@@ -16,18 +16,16 @@ def mlp_loss(W1, b1, W2, b2, X, Y):
     z_1 = z - t5
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
     t6 = np.exp(z_1)
-    t7 = np.exp(z_1)
-    t8 = np.sum(t7, axis=1)
-    t9 = t8.reshape((-1, 1))
-    p = t6 / t9
+    t7 = np.sum(t6, axis=1)
+    t8 = t7.reshape((-1, 1))
+    p = t6 / t8
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
-    t10 = np.log(p)
-    t11 = Y * t10
-    t12 = np.sum(t11)
-    t13 = -t12
-    t14 = X.shape
-    t15 = t14[0]
-    mlp_loss = t13 / t15
+    t9 = np.log(p)
+    t10 = Y * t9
+    t11 = np.sum(t10)
+    t12 = -t11
+    t13 = X.shape[0]
+    mlp_loss = t12 / t13
     return mlp_loss
 
 
@@ -46,32 +44,29 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     z_1 = z - t5
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
     t6 = np.exp(z_1)
-    t7 = np.exp(z_1)
-    t8 = np.sum(t7, axis=1)
-    t9 = t8.reshape((-1, 1))
-    p = t6 / t9
+    t7 = np.sum(t6, axis=1)
+    t8 = t7.reshape((-1, 1))
+    p = t6 / t8
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
-    t10 = np.log(p)
-    t11 = Y * t10
-    t12 = np.sum(t11)
-    t13 = -t12
-    t14 = X.shape
-    t15 = t14[0]
-    mlp_loss = t13 / t15
+    t9 = np.log(p)
+    t10 = Y * t9
+    t11 = np.sum(t10)
+    t12 = -t11
+    t13 = X.shape[0]
+    mlp_loss = t12 / t13
     # adjoint: cotangents in reverse order
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
-    t13_bar = unbroadcast(mlp_loss_bar / t15, t13)
-    t12_bar = -t13_bar
-    t11_bar = fill_like(t12_bar, t11)
-    t10_bar = unbroadcast(t11_bar * Y, t10)
-    p_bar = t10_bar / p
+    t12_bar = unbroadcast(mlp_loss_bar / t13, t12)
+    t11_bar = -t12_bar
+    t10_bar = fill_like(t11_bar, t10)
+    t9_bar = unbroadcast(t10_bar * Y, t9)
+    p_bar = t9_bar / p
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
-    t6_bar = unbroadcast(p_bar / t9, t6)
-    t9_bar = unbroadcast(-p_bar * p / t9, t9)
-    t8_bar = reshape_like(t9_bar, t8)
-    t7_bar = expand_axis(t8_bar, t7, 1)
-    z_1_bar = t7_bar * t7
-    z_1_bar = z_1_bar + t6_bar * t6
+    t6_bar = unbroadcast(p_bar / t8, t6)
+    t8_bar = unbroadcast(-p_bar * p / t8, t8)
+    t7_bar = reshape_like(t8_bar, t7)
+    t6_bar = t6_bar + expand_axis(t7_bar, t6, 1)
+    z_1_bar = t6_bar * t6
     # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
     z_bar = unbroadcast(z_1_bar, z)
     t5_bar = unbroadcast(-z_1_bar, t5)
