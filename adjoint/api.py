@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import time
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
@@ -46,6 +47,9 @@ def _normalize_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[int, ...], b
 
 
 def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_index: bool) -> Any:
+    if as_index and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)):
+        raise TypeError(f"argument {name!r} of {fn_name} is used in an index and must be an int, "
+                        f"not {type(value).__name__}")
     if isinstance(value, np.ndarray):
         kind = value.dtype.kind
         if kind not in "fiub" or value.dtype == np.float16:
@@ -158,10 +162,14 @@ class GradFunction:
                             f"returned {type(value).__name__}{shape}; reduce it (e.g. np.sum) first")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._vjp is None:
+        first = self._vjp is None
+        if first:
             self._vjp = self._compiled(self._build().generated.vjp_name)
         values = self._arguments(args, kwargs)
+        start = time.perf_counter()
         value, grads = self._run(self._vjp, values + [1.0])
+        if first:
+            self._build().timings["first call (compile)" if self.jit else "first call"] = time.perf_counter() - start
         self._check_value(value)
         out = _gradients([values[i] for i in self.wrt], grads, values)
         result = out[0] if self._single else out

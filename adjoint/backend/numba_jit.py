@@ -13,7 +13,9 @@ from typing import Any, Callable
 def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     import numba
 
-    return numba.njit(cache=True)(fn)
+    # error_model="numpy": float division by zero gives inf/nan as in NumPy (and
+    # as under jit=False), not ZeroDivisionError; it also lets LLVM vectorise.
+    return numba.njit(cache=True, error_model="numpy")(fn)
 
 
 def is_numba_error(exc: BaseException) -> bool:
@@ -25,8 +27,10 @@ def is_numba_error(exc: BaseException) -> bool:
 def first_line(exc: BaseException) -> str:
     """The informative line of a Numba error (its first lines are pipeline boilerplate)."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("During:", "File", "^", "Failed in", "-", "|")):
-            return line
-    return text[:200]
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("During:", "File", "^", "Failed in", "|"))]
+    if not lines:
+        return text[:200]
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]

@@ -87,7 +87,8 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
     for stmt in forward[:-1]:
         _forward_stmt(w, stmt)
     w.stmt(f"return {result}", ret.loc)
-    fwd_lines = _function(f"def {fn.name}({', '.join(params)}):",
+    forward_name = f"{fn.name}_forward" if fn.name in helpers | {"np", "math"} else fn.name
+    fwd_lines = _function(f"def {forward_name}({', '.join(params)}):",
                           f"The forward of {fn.name}, as adjoint compiles it.", w.lines)
 
     w = _Writer()
@@ -108,7 +109,7 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
 
     body = "\n".join(fwd_lines + [""] + vjp_lines)
     source = "\n".join([f'"""{header}"""', *_imports(body, helpers), "", ""]) + body
-    return GeneratedModule(source, fn.name, vjp_name, tuple(params), adjoint.wrt, fn.index_params)
+    return GeneratedModule(source, forward_name, vjp_name, tuple(params), adjoint.wrt, fn.index_params)
 
 
 def _imports(body: str, helpers: frozenset[str]) -> list[str]:

@@ -50,6 +50,7 @@ REFUSED: dict[type, tuple[str, str]] = {
     ast.Match: ("a match statement", "not supported"),
     ast.List: ("a list", "use a NumPy array, or a tuple where a shape is meant"),
     ast.AugAssign: ("this augmented assignment", "write it as a plain assignment"),
+    ast.AnnAssign: ("an annotation without a value", "assign a value (y: float = 0.0) or remove it"),
 }
 
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod, ast.MatMult)
@@ -109,6 +110,8 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
         _check_expr(parsed, stmt.value)
     elif isinstance(stmt, ast.Pass):
         pass
+    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+        _refuse(parsed, stmt.value)
     elif isinstance(stmt, ast.Expr):
         raise parsed.error(stmt, "an expression statement has no effect on the result "
                                  "(print and other side effects are not supported); remove it")
@@ -159,7 +162,16 @@ def _compare(parsed: Parsed, node: ast.Compare) -> None:
     _children(parsed, node.left, node.comparators[0])
 
 
+def _unary(parsed: Parsed, node: ast.UnaryOp) -> None:
+    if isinstance(node.op, ast.Invert):
+        raise parsed.error(node, "bitwise ~ is not supported by adjoint; use `not` on a scalar "
+                                 "condition, or 1.0 - mask for a 0/1 array")
+    _children(parsed, node.operand)
+
+
 def _constant(parsed: Parsed, node: ast.Constant) -> None:
+    if node.value is Ellipsis:
+        raise parsed.error(node, "... (Ellipsis) is not supported; write the slices out, e.g. x[:, 0]")
     if not (node.value is None or isinstance(node.value, (bool, int, float))):
         raise parsed.error(node, f"a {type(node.value).__name__} constant is not supported; "
                                  "adjoint computes with numbers only")
@@ -190,7 +202,7 @@ def _subscript(parsed: Parsed, node: ast.Subscript) -> None:
 
 _EXPR = {
     ast.BinOp: _binop,
-    ast.UnaryOp: lambda p, n: (_refuse(p, n) if isinstance(n.op, ast.Invert) else _children(p, n.operand)),
+    ast.UnaryOp: lambda p, n: _unary(p, n),
     ast.Compare: _compare,
     ast.Call: _call,
     ast.Attribute: lambda p, n: _children(p, n.value),

@@ -35,7 +35,15 @@ def _object_keys() -> dict[int, str]:
     return keys
 
 
-_KEYS = _object_keys()
+_KEYS: dict[int, str] = {}
+
+
+def _key_of(obj: Any) -> str | None:
+    if len(_KEYS) == 0 or _KEYS.get(-1) != len(CALLS):  # rebuilt when a rule was registered
+        _KEYS.clear()
+        _KEYS.update(_object_keys())
+        _KEYS[-1] = len(CALLS)  # type: ignore[assignment]
+    return _KEYS.get(id(obj))
 
 
 def constant_value(obj: Any, spelled: str) -> Const | None:
@@ -91,7 +99,7 @@ class Resolver:
         if obj is NOT_STATIC:
             raise self.parsed.error(func, f"calling {spelled} is not supported: only functions named "
                                           "at module level can be called")
-        key = _KEYS.get(id(obj))
+        key = _key_of(obj)
         if key is None:
             name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", spelled)
             raise NonDifferentiableError(

@@ -17,8 +17,13 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", 
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array).
-_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "pow_const", "getitem"}
+_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "getitem"}
 _INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
+
+# Rules whose result may share memory with their input (NumPy views).
+_VIEWS = {"getitem", "reshape", "transpose", "ravel"}
+_OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
+              ast.Mod: "%", ast.MatMult: "@"}
 
 # Rules that return a new array each time: never merged by common-subexpression reuse.
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
@@ -37,9 +42,11 @@ class Lowering:
         self.names = Names(user, set(reserved))
         self.env: dict[str, Value] = {}
         self.body: list[Stmt] = []
-        self.intlike: set[str] = set()
+        # Values that are ints if the parameters named in their set are ints.
+        self.int_sources: dict[str, frozenset[str]] = {}
         self.index_params: set[str] = set()
-        self.param_names = {a.arg for a in parsed.tree.args.args}
+        self.param_source: dict[str, str] = {}
+        self.aliases: dict[Value, int] = {}
         self.computed: dict[tuple, Var] = {}
 
     # -- statements -------------------------------------------------------
@@ -47,8 +54,10 @@ class Lowering:
         tree = self.parsed.tree
         params = []
         for arg in tree.args.args:
-            var = Var(self.names.take(arg.arg))
+            var = Var(self.names.user(arg.arg))  # renamed only if it shadows a helper
             self.env[arg.arg] = var
+            self.param_source[var.name] = arg.arg
+            self.int_sources[var.name] = frozenset({arg.arg})  # an int if used as an index
             params.append(Param(var, arg.arg))
         for stmt in tree.body:
             self.statement(stmt)
@@ -62,12 +71,32 @@ class Lowering:
         elif isinstance(stmt, ast.AnnAssign):
             self.assign([stmt.target], stmt.value)
         elif isinstance(stmt, ast.AugAssign):
+            self._check_in_place(stmt)
             binop = ast.copy_location(ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value), stmt)
             self.assign([stmt.target], binop)
         elif isinstance(stmt, ast.Return):
             hint = None if isinstance(stmt.value, ast.Name) else self.parsed.tree.name
             self.body.append(Return(self.expr(stmt.value, hint), self.parsed.loc(stmt)))
         # pass and the docstring lower to nothing
+
+    def _check_in_place(self, stmt: ast.AugAssign) -> None:
+        """``y += e`` updates an array in place in NumPy. Lowered as ``y = y + e``, it means
+        the same only if no other name sees y's array: not an argument, not a view, not
+        shared with another variable. Anything else is refused, never mis-differentiated."""
+        name = stmt.target.id
+        value = self.env.get(name)
+        if not isinstance(value, Var):
+            return
+        shared = [n for n, v in self.env.items() if v == value and n != name]
+        defined_by = next((s.op.prim for s in self.body if isinstance(s, Assign) and s.target == value), None)
+        viewed = any(isinstance(s, Assign) and s.op.prim in _VIEWS and s.op.args[0] == value for s in self.body)
+        if value.name in self.param_source or shared or defined_by in _VIEWS or viewed:
+            why = (f"{name} is the argument {self.param_source[value.name]}" if value.name in self.param_source else
+                   f"{name} is the same array as {shared[0]}" if shared else
+                   f"{name} is a view of another array" if defined_by in _VIEWS else
+                   f"a view of {name} (a slice, reshape or transpose) is still in use")
+            raise self.parsed.error(stmt, f"this augmented assignment would update an array in place, and {why}: "
+                                          f"write {name} = {name} {_OP_SYMBOL[type(stmt.op)]} ... instead")
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         first = targets[0]
@@ -103,15 +132,19 @@ class Lowering:
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self.computed[key] = var
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
-        if prim in _INT_RESULT or (prim in _INT_PRESERVING and all(
-                self._is_int(a) for a in args if not isinstance(a, Index))):
-            self.intlike.add(var.name)
+        plain = [a for a in args if not isinstance(a, Index)]
+        if prim in _INT_RESULT:
+            self.int_sources[var.name] = frozenset()
+        elif prim in _INT_PRESERVING and all(self._int_sources(a) is not None for a in plain):
+            self.int_sources[var.name] = frozenset().union(*(self._int_sources(a) for a in plain))
         return var
 
-    def _is_int(self, value: Value) -> bool:
+    def _int_sources(self, value: Value) -> frozenset[str] | None:
+        """None if ``value`` is not an int; else the parameters that must be ints for it to be."""
         if isinstance(value, Const):
-            return isinstance(value.value, int) and not isinstance(value.value, bool)
-        return isinstance(value, Var) and value.name in self.intlike
+            ok = isinstance(value.value, int) and not isinstance(value.value, bool)
+            return frozenset() if ok else None
+        return self.int_sources.get(value.name) if isinstance(value, Var) else None
 
     def expr(self, node: ast.expr, hint: str | None = None) -> Value:
         method = getattr(self, "_" + type(node).__name__)
@@ -191,10 +224,9 @@ class Lowering:
 
     def _index_value(self, node: ast.expr, value: Value | None = None) -> Value:
         value = self.expr(node) if value is None else value
-        if isinstance(value, Var) and value.name in self.param_names:
-            self.index_params.add(value.name)
-            return value
-        if self._is_int(value):
+        sources = self._int_sources(value)
+        if sources is not None:
+            self.index_params |= sources
             return value
         raise self.parsed.error(node, "indexing with an array or a float is not supported (no fancy or "
                                       "boolean indexing); index with ints and slices, or use np.where")

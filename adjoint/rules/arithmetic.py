@@ -34,9 +34,11 @@ _binary("mod", "%", {"x": unbroadcast("{g}", "{x}"),
         (Example("x % y", cases.binary(0.1, 0.9, 1.1, 2.0)),))
 
 
-def _pow_const_vjp(ctx: VjpContext) -> str:
+def _pow_const_vjp(ctx: VjpContext) -> "str | list[str]":
     """d(x ** n)/dx = n x ** (n - 1), folded for a literal n so it reads like the math."""
     n = ast.literal_eval(ctx.args["n"])
+    if n == 0:
+        return []  # x ** 0 is constant: no contribution
     if n == 2:
         return f"2.0 * {ctx.g} * {ctx.args['x']}"
     factor = f"{ctx.g} * {ctx.args['n']}"

@@ -106,9 +106,9 @@ _MAX = {"x": unbroadcast("{g} * maximum_grad_weight({x}, {y})", "{x}"),
 _MIN = {"x": unbroadcast("{g} * minimum_grad_weight({x}, {y})", "{x}"),
         "y": unbroadcast("{g} * minimum_grad_weight({y}, {x})", "{y}")}
 register(Rule("maximum", ("x", "y"), "np.maximum({x}, {y})", _MAX,
-              (Example("np.maximum(x, y)", cases.binary()),)), "numpy.maximum", "numpy.fmax")
+              (Example("np.maximum(x, y)", cases.binary()),)), "numpy.maximum")
 register(Rule("minimum", ("x", "y"), "np.minimum({x}, {y})", _MIN,
-              (Example("np.minimum(x, y)", cases.binary()),)), "numpy.minimum", "numpy.fmin")
+              (Example("np.minimum(x, y)", cases.binary()),)), "numpy.minimum")
 register(Rule("builtin_max2", ("x", "y"), "max({x}, {y})", _MAX,
               (Example("max(x, y)", cases.scalar(-2.0, 2.0, "x y")),)))
 register(Rule("builtin_min2", ("x", "y"), "min({x}, {y})", _MIN,

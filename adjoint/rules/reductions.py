@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from ..ir.nodes import Const, Value
+from ..ir.nodes import Const, Tup, Value
 from . import cases
 from .registry import CALLS, Arg, BindError, Example, Rule, bind_params, register
 
@@ -38,7 +38,7 @@ def _bind_reduction(name: str):
         x, axis = bind_params(("x", "axis"), args, kwargs, {"axis": None})
         if isinstance(axis, Const) and axis.value is None:
             return name, (x,)
-        if isinstance(axis, Const) and not isinstance(axis.value, int):
+        if isinstance(axis, Tup) or isinstance(axis, Const) and not isinstance(axis.value, int):
             raise BindError("takes axis=None or a single int axis (tuples of axes are not supported)")
         return f"{name}_axis", (x, axis)
     return bind

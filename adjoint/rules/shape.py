@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from ..ir.nodes import Const, Tup, Value
 from . import cases
-from .registry import CALLS, BindError, Example, Rule, VjpContext, bind_params, register
+from .registry import CALLS, Arg, BindError, Example, Rule, VjpContext, bind_params, register
 
 _ANY = cases.arrays({"x": (3,)}, {"x": (2, 3)})
 
@@ -80,7 +82,21 @@ register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cas
 register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY, (Example("np.float64(x)", cases.scalar()),)),
          "numpy.float64")
 register(Rule("astype", ("x", "dtype"), "{x}.astype({dtype})", _IDENTITY,
-              (Example("x.astype(np.float64)", _ANY),)), "method:astype")
+              (Example("x.astype(np.float64)", _ANY),)))
+# A cast to an integer type is piecewise constant: zero derivative.
+register(Rule("astype_int", ("x", "dtype"), "{x}.astype({dtype})",
+              examples=(Example("x * x.astype(np.int64)", cases.arrays({"x": Arg((3,), 0.1, 2.9)})),)))
+
+
+def _bind_astype(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+    x, dtype = bind_params(("x", "dtype"), args, kwargs, {})
+    if not (isinstance(dtype, Const) and isinstance(dtype.value, type)):
+        raise BindError("takes a NumPy dtype such as np.float32")
+    floating = issubclass(dtype.value, (float, np.floating))
+    return ("astype" if floating else "astype_int"), (x, dtype)
+
+
+CALLS["method:astype"] = _bind_astype
 
 # Queries with integer results: no derivative, never active.
 _SHAPE_EX = (Example("x * x.shape[0] + x.size * len(x) + x.ndim", _ANY),)

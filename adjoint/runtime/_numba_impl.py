@@ -1,8 +1,12 @@
 """Numba overloads (nopython) of the NumPy twins in ``adjoint.runtime.helpers``.
 
-Imported for its side effect by ``helpers``. Implementations are chosen from
-the argument types at compile time; ops along a runtime ``axis`` view the
-array as (pre, n, post) (copying to C order first when it is not C-contiguous).
+Imported for its side effect by ``helpers``. Each overload picks an
+implementation from the argument types at compile time. The work is done by
+small kernels over flat 1-D C-order buffers; an op along a runtime ``axis``
+views the array as (pre, n, post), so element (i, j, k) is
+``xf[(i * n + j) * post + k]`` (non-C-contiguous inputs are copied to C order
+first). Kernels only see 1-D arrays and ints, so one compilation per dtype is
+shared by every rank and layout, which keeps Numba compile times down.
 """
 
 import numpy as np
@@ -14,7 +18,7 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from . import helpers as h
 
-# ------------------------------------------------------------ typing helpers
+# ------------------------------------------------------------ typing-time helpers
 
 
 def _arr(t):
@@ -29,10 +33,6 @@ def _none(t):
     return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
-def _int(t):
-    return isinstance(t, types.Integer)
-
-
 def _np_dt(t):
     return as_dtype(types.unliteral(t.dtype if _arr(t) else t))
 
@@ -40,13 +40,6 @@ def _np_dt(t):
 def _grad_dt(*ts):
     dt = np.result_type(*(_np_dt(t) for t in ts))
     return dt if dt.kind in "fc" else np.dtype(np.float64)
-
-
-def _prod_dt(t):
-    dt = _np_dt(t)
-    if dt.kind in "fc":
-        return dt
-    return np.dtype(np.uint64) if dt.kind == "u" else np.dtype(np.int64)
 
 
 def _rank(t):
@@ -59,17 +52,9 @@ def _need(cond, msg):
 
 
 # ------------------------------------------------------------ jitted utilities
-
-
-def _contig(x):
-    """x itself if C-contiguous (by type), else a C-contiguous copy."""
-
-
-@overload(_contig)
-def _ov_contig(x):
-    if x.layout == "C":
-        return lambda x: x
-    return lambda x: np.ascontiguousarray(x)
+# Shells call only numba builtins and the shared kernels below (deep call trees
+# of small jitted helpers are slow to compile). ``np.ascontiguousarray(x)`` is
+# x itself when x is C-contiguous by type, and so is ``x.ravel()``.
 
 
 def _astype(x, dt):
@@ -87,65 +72,48 @@ def _ov_astype(x, dt):
 
 
 @register_jitable
-def _norm_axis(axis, nd):
+def _axis(shp, axis):
+    """(ax, pre, n, post) for a runtime, possibly negative ``axis`` of shape array shp."""
+    nd = shp.size
     if axis < -nd or axis >= nd:
         raise ValueError("axis is out of bounds for array dimension")
-    return axis + nd if axis < 0 else axis
+    ax = axis + nd if axis < 0 else axis
+    return ax, np.prod(shp[:ax]), shp[ax], np.prod(shp[ax + 1:])
 
 
 @register_jitable
-def _split(shape, ax):
-    pre = 1
-    post = 1
-    for i in range(len(shape)):
-        if i < ax:
-            pre *= shape[i]
-        elif i > ax:
-            post *= shape[i]
-    return pre, shape[ax], post
+def _without(shp, ax):
+    """Shape array shp with dimension ax removed."""
+    return np.concatenate((shp[:ax], shp[ax + 1:]))
 
 
 @register_jitable
-def _removed_arr(shape, ax):
-    out = np.empty(len(shape) - 1, np.intp)
-    for i in range(len(shape) - 1):
-        out[i] = shape[i] if i < ax else shape[i + 1]
-    return out
-
-
-@register_jitable
-def _check_removed(small, big, ax):
-    for i in range(len(small)):
-        if small[i] != big[i if i < ax else i + 1]:
-            raise ValueError("cotangent shape must be x.shape with the axis removed")
+def _check_without(small, shp, ax):
+    if not np.array_equal(small, _without(shp, ax)):
+        raise ValueError("shape must equal the full shape with the axis removed")
 
 
 # ------------------------------------------------------------ broadcasting
 
 
 @register_jitable
-def _sum_to(g, shape):
-    """Sum C-contiguous g into a new array of ``shape`` (broadcast-compatible)."""
-    out = np.zeros(shape, g.dtype)
-    m = g.ndim
-    lead = m - out.ndim
-    step = np.zeros(m, np.intp)  # flat stride in out per g dim (0: summed)
+def _sum_kernel(gf, gshape, lshape, of):
+    """Add every element of C-order g (shape gshape) into its broadcast source in of."""
+    m, lead = len(gshape), len(gshape) - len(lshape)
+    step = np.zeros(m, np.intp)  # flat stride in `of` per g dim (0: summed over)
     s = 1
-    for d in range(out.ndim - 1, -1, -1):
-        n = out.shape[d]
-        if n != 1:
-            if n != g.shape[lead + d]:
+    for d in range(len(lshape) - 1, -1, -1):
+        if lshape[d] != 1:
+            if lshape[d] != gshape[lead + d]:
                 raise ValueError("unbroadcast: shapes are not broadcast-compatible")
             step[lead + d] = s
-        s *= n
-    if g.size == 0:
-        return out
-    gf = g.reshape(g.size)
-    of = out.reshape(out.size)
-    last = g.shape[m - 1]
+        s *= lshape[d]
+    if gf.size == 0:
+        return
+    last = gshape[m - 1]
     idx = np.zeros(m, np.intp)
     off = 0
-    for r in range(g.size // last):
+    for r in range(gf.size // last):
         base = r * last
         if step[m - 1] == 0:
             acc = of[off]
@@ -159,12 +127,19 @@ def _sum_to(g, shape):
         while d >= 0:
             idx[d] += 1
             off += step[d]
-            if idx[d] < g.shape[d]:
+            if idx[d] < gshape[d]:
                 break
-            off -= step[d] * g.shape[d]
+            off -= step[d] * gshape[d]
             idx[d] = 0
             d -= 1
-    return out
+
+
+@register_jitable
+def _sum_to(gf, gshape, like_shape):
+    """Sum flat C-order g down to the (broadcast-compatible) like_shape; flat result."""
+    of = np.zeros(np.prod(like_shape), gf.dtype)
+    _sum_kernel(gf, gshape, like_shape, of)
+    return of
 
 
 @overload(h.unbroadcast)
@@ -176,13 +151,15 @@ def _ov_unbroadcast(g, like):
     if not _arr(g):
         return lambda g, like: np.full(like.shape, g)
     _need(g.ndim >= like.ndim, f"unbroadcast: g has rank {g.ndim} < like rank {like.ndim}")
-    if g.ndim == like.ndim:
-        def impl(g, like):
-            if g.shape == like.shape:
-                return g
-            return _sum_to(_contig(g), like.shape)
-        return impl
-    return lambda g, like: _sum_to(_contig(g), like.shape)
+    if g.ndim > like.ndim:
+        return lambda g, like: _sum_to(g.ravel(), np.array(g.shape),
+                                       np.array(like.shape)).reshape(like.shape)
+
+    def impl(g, like):
+        if g.shape == like.shape:
+            return g
+        return _sum_to(g.ravel(), np.array(g.shape), np.array(like.shape)).reshape(like.shape)
+    return impl
 
 
 @overload(h.zero_like)
@@ -201,31 +178,34 @@ def _ov_fill_like(g, x):
     return lambda g, x: g
 
 
+@register_jitable
+def _expand_kernel(gf, of, pre, n, post):
+    for i in range(pre):
+        for j in range(n):
+            ob = (i * n + j) * post
+            for k in range(post):
+                of[ob + k] = gf[i * post + k]
+
+
 @overload(h.expand_axis)
 def _ov_expand_axis(g, x, axis):
     _need(_arr(x), "expand_axis: x must be an array")
-    nd = x.ndim
     if not _arr(g):
-        _need(nd == 1, "expand_axis: scalar g needs a 1-D x")
+        _need(x.ndim == 1, "expand_axis: scalar g needs a 1-D x")
 
         def impl_scalar(g, x, axis):
-            _norm_axis(axis, 1)
+            _axis(np.array(x.shape), axis)
             return np.full(x.shape, g)
         return impl_scalar
-    _need(g.ndim == nd - 1, "expand_axis: g must have rank x.ndim - 1")
+    _need(g.ndim == x.ndim - 1, "expand_axis: g must have rank x.ndim - 1")
 
     def impl(g, x, axis):
-        ax = _norm_axis(axis, nd)
-        _check_removed(g.shape, x.shape, ax)
-        pre, n, post = _split(x.shape, ax)
-        g2 = _contig(g).reshape((pre, post))
-        out = np.empty(x.shape, g.dtype)
-        o3 = out.reshape((pre, n, post))
-        for i in range(pre):
-            for j in range(n):
-                for k in range(post):
-                    o3[i, j, k] = g2[i, k]
-        return out
+        shp = np.array(x.shape)
+        ax, pre, n, post = _axis(shp, axis)
+        _check_without(np.array(g.shape), shp, ax)
+        of = np.empty(x.size, g.dtype)
+        _expand_kernel(g.ravel(), of, pre, n, post)
+        return of.reshape(x.shape)
     return impl
 
 
@@ -233,139 +213,169 @@ def _ov_expand_axis(g, x, axis):
 
 
 @register_jitable
-def _k_max(x3, out):
-    pre, n, post = x3.shape
-    if n == 0:
-        raise ValueError("zero-size array to reduction operation maximum which has no identity")
-    for i in range(pre):
-        for k in range(post):
-            out[i, k] = x3[i, 0, k]
+def _line_extremum(xf, xb, n, is_max):
+    """Max (or min) of the contiguous xf[xb:xb + n]; a NaN wins, as in NumPy."""
+    m = xf[xb]
+    nan = m != m
+    if is_max:  # branch-free selects in the hot loops
         for j in range(1, n):
-            for k in range(post):
-                v = x3[i, j, k]
-                if v > out[i, k] or v != v:  # v != v: propagate NaN like NumPy
-                    out[i, k] = v
-
-
-@register_jitable
-def _k_min(x3, out):
-    pre, n, post = x3.shape
-    if n == 0:
-        raise ValueError("zero-size array to reduction operation minimum which has no identity")
-    for i in range(pre):
-        for k in range(post):
-            out[i, k] = x3[i, 0, k]
-        for j in range(1, n):
-            for k in range(post):
-                v = x3[i, j, k]
-                if v < out[i, k] or v != v:
-                    out[i, k] = v
-
-
-@register_jitable
-def _k_mean(x3, out):
-    pre, n, post = x3.shape
-    out[:] = 0
-    for i in range(pre):
-        for j in range(n):
-            for k in range(post):
-                out[i, k] += x3[i, j, k]
-    if n == 0:
-        out[:] = np.nan
+            v = xf[xb + j]
+            m = v if v > m else m
+            nan |= v != v
     else:
-        out /= n
-
-
-@register_jitable
-def _k_prod(x3, out):
-    pre, n, post = x3.shape
-    out[:] = 1
-    for i in range(pre):
+        for j in range(1, n):
+            v = xf[xb + j]
+            m = v if v < m else m
+            nan |= v != v
+    if nan:
         for j in range(n):
+            if xf[xb + j] != xf[xb + j]:
+                return xf[xb + j]
+    return m
+
+
+@register_jitable
+def _k_extremum(xf, of, pre, n, post, is_max):
+    """Max (or min) along the middle axis; a NaN wins, as in NumPy."""
+    if n == 0:
+        raise ValueError("zero-size array to a max/min reduction, which has no identity")
+    for i in range(pre):
+        ob, xb = i * post, i * n * post
+        if post == 1:
+            of[ob] = _line_extremum(xf, xb, n, is_max)
+            continue
+        nan = False  # rows at a time (vectorizable select), NaNs patched in after
+        for k in range(post):
+            of[ob + k] = xf[xb + k]
+        for j in range(1, n):
+            xj = xb + j * post
             for k in range(post):
-                out[i, k] *= x3[i, j, k]
+                v, c = xf[xj + k], of[ob + k]
+                of[ob + k] = v if (v > c if is_max else v < c) else c
+                nan |= v != v
+        if nan:
+            for j in range(1, n):
+                for k in range(post):
+                    if xf[xb + j * post + k] != xf[xb + j * post + k]:
+                        of[ob + k] = xf[xb + j * post + k]
 
 
 @register_jitable
-def _full_max(x):
-    return np.max(x)
+def _k_max(xf, of, pre, n, post):
+    _k_extremum(xf, of, pre, n, post, True)
 
 
 @register_jitable
-def _full_min(x):
-    return np.min(x)
+def _k_min(xf, of, pre, n, post):
+    _k_extremum(xf, of, pre, n, post, False)
 
 
 @register_jitable
-def _full_mean(x):
-    return np.mean(x)
+def _k_mean(xf, of, pre, n, post):
+    if n == 0:
+        of[:] = np.nan
+        return
+    for i in range(pre):
+        ob, xb = i * post, i * n * post
+        if post == 1:  # contiguous line: float64 accumulator (also for float32)
+            acc = 0.0
+            for j in range(n):
+                acc += xf[xb + j]
+            of[ob] = acc / n
+            continue
+        for k in range(post):  # rows at a time, accumulating in the result dtype
+            of[ob + k] = xf[xb + k]
+        for j in range(1, n):
+            xj = xb + j * post
+            for k in range(post):
+                of[ob + k] += xf[xj + k]
+        for k in range(post):
+            of[ob + k] /= n
 
 
 @register_jitable
-def _full_prod(x):
-    return np.prod(x)
+def _k_prod(xf, of, pre, n, post):
+    of[:] = 1
+    for i in range(pre):
+        ob, xb = i * post, i * n * post
+        for j in range(n):
+            xj = xb + j * post
+            for k in range(post):
+                of[ob + k] *= xf[xj + k]
 
 
-def _register_reduction(twin, full, kernel, out_dt, scalar_cast):
+def _register_reduction(twin, kernel, out_dt, scalar_type):
+    """Overload ``twin(x, axis=None)``; a full reduction is the kernel with pre = post = 1."""
+    name = twin.__name__
+
     @overload(twin)
     def _ov(x, axis=None):
-        if _none(axis):
-            if _arr(x):
-                return lambda x, axis=None: full(x)
-            _need(_num(x), f"{twin.__name__}: x must be a number or an array")
-            target = scalar_cast(x)
+        if not _arr(x):
+            _need(_num(x) and _none(axis), f"{name}: a scalar x needs axis=None")
+            target = scalar_type(types.unliteral(x))
             return lambda x, axis=None: target(x)
-        _need(_arr(x) and _int(axis), f"{twin.__name__}: axis must be None or an int "
-                                      "and x an array")
         dt = out_dt(x)
-        nd = x.ndim
-        ndo = nd - 1
-        if nd == 1:
-            def impl1(x, axis=None):
-                _norm_axis(axis, 1)
-                return full(x)
-            return impl1
+        if _none(axis) or x.ndim == 1:
+            def impl_full(x, axis=None):
+                if axis is not None:
+                    _axis(np.array(x.shape), axis)
+                of = np.empty(1, dt)
+                kernel(x.ravel(), of, 1, x.size, 1)
+                return of[0]
+            return impl_full
+        _need(isinstance(axis, types.Integer), f"{name}: axis must be None or an int")
+        ndo = x.ndim - 1
 
         def impl(x, axis=None):
-            ax = _norm_axis(axis, nd)
-            pre, n, post = _split(x.shape, ax)
-            out = np.empty((pre, post), dt)
-            kernel(_contig(x).reshape((pre, n, post)), out)
-            return out.reshape(to_fixed_tuple(_removed_arr(x.shape, ax), ndo))
+            shp = np.array(x.shape)
+            ax, pre, n, post = _axis(shp, axis)
+            of = np.empty(pre * post, dt)
+            kernel(x.ravel(), of, pre, n, post)
+            return of.reshape(to_fixed_tuple(_without(shp, ax), ndo))
         return impl
 
 
-def _same(t):
-    return types.unliteral(t)
+def _prod_dt(t):
+    dt = _np_dt(t)
+    return dt if dt.kind in "fc" else np.dtype(np.uint64 if dt.kind == "u" else np.int64)
 
 
-_register_reduction(h.reduce_max, _full_max, _k_max, _np_dt, _same)
-_register_reduction(h.reduce_min, _full_min, _k_min, _np_dt, _same)
-_register_reduction(h.reduce_mean, _full_mean, _k_mean, _grad_dt,
-                    lambda t: types.unliteral(t) if isinstance(t, types.Float) else types.float64)
-_register_reduction(h.reduce_prod, _full_prod, _k_prod, _prod_dt,
-                    lambda t: types.unliteral(t) if isinstance(t, types.Float) else
-                    (types.uint64 if isinstance(t, types.Integer) and not t.signed
-                     else types.int64))
+def _float_or(t, other):
+    return t if isinstance(t, types.Float) else other
+
+
+_register_reduction(h.reduce_max, _k_max, _np_dt, lambda t: t)
+_register_reduction(h.reduce_min, _k_min, _np_dt, lambda t: t)
+_register_reduction(h.reduce_mean, _k_mean, _grad_dt, lambda t: _float_or(t, types.float64))
+_register_reduction(h.reduce_prod, _k_prod, _prod_dt,
+                    lambda t: _float_or(t, types.uint64 if isinstance(t, types.Integer)
+                                        and not t.signed else types.int64))
 
 
 # ------------------------------------------------------ reduction gradients
 
 
 @register_jitable
-def _extremum_fill(x, out, g, res):
-    rf = res.reshape(res.size)
+def _extremum_line(xf, rf, base, n, stride, o, gval):
+    """Split gval equally over the entries of line xf[base::stride][:n] equal to o."""
     count = 0
-    for i, v in enumerate(x.flat):
-        if v == out:
+    for j in range(n):
+        if xf[base + j * stride] == o:
             count += 1
-            rf[i] = 1
     if count:
-        share = g / count
-        for i in range(rf.size):
-            if rf[i] != 0:
-                rf[i] = share
-    return res
+        share = gval / count
+        for j in range(n):
+            p = base + j * stride
+            if xf[p] == o:
+                rf[p] = share
+
+
+@register_jitable
+def _extremum_lines(xf, of, gf, rf, pre, n, post):
+    for i in range(pre):
+        for k in range(post):
+            q = i * post + k
+            _extremum_line(xf, rf, i * n * post + k, n, post, of[q], gf[q])
 
 
 @overload(h.extremum_grad)
@@ -374,62 +384,59 @@ def _ov_extremum_grad(x, out, g):
         return lambda x, out, g: g
     _need(_num(out) and _num(g), "extremum_grad: out and g must be scalars")
     dt = _grad_dt(x)
-    return lambda x, out, g: _extremum_fill(x, out, g, np.zeros(x.shape, dt))
+
+    def impl(x, out, g):
+        rf = np.zeros(x.size, dt)
+        _extremum_line(x.ravel(), rf, 0, x.size, 1, out, g)
+        return rf.reshape(x.shape)
+    return impl
 
 
 @overload(h.extremum_axis_grad)
 def _ov_extremum_axis_grad(x, out, g, axis):
     _need(_arr(x), "extremum_axis_grad: x must be an array")
-    nd = x.ndim
-    dt = _grad_dt(x)
-    if nd == 1:
+    if x.ndim == 1:
         _need(_num(out) and _num(g), "extremum_axis_grad: out and g must be scalars for 1-D x")
 
         def impl1(x, out, g, axis):
-            _norm_axis(axis, 1)
-            return _extremum_fill(x, out, g, np.zeros(x.shape, dt))
+            _axis(np.array(x.shape), axis)
+            return h.extremum_grad(x, out, g)
         return impl1
-    _need(_arr(out) and _arr(g) and out.ndim == nd - 1 and g.ndim == nd - 1,
+    _need(_rank(out) == x.ndim - 1 and _rank(g) == x.ndim - 1,
           "extremum_axis_grad: out and g must have rank x.ndim - 1")
+    dt = _grad_dt(x)
 
     def impl(x, out, g, axis):
-        ax = _norm_axis(axis, nd)
-        _check_removed(out.shape, x.shape, ax)
-        _check_removed(g.shape, x.shape, ax)
-        pre, n, post = _split(x.shape, ax)
-        x3 = _contig(x).reshape((pre, n, post))
-        o2 = _contig(out).reshape((pre, post))
-        g2 = _contig(g).reshape((pre, post))
-        res = np.zeros(x.shape, dt)
-        r3 = res.reshape((pre, n, post))
-        for i in range(pre):
-            for k in range(post):
-                o = o2[i, k]
-                count = 0
-                for j in range(n):
-                    if x3[i, j, k] == o:
-                        count += 1
-                if count:
-                    share = g2[i, k] / count
-                    for j in range(n):
-                        if x3[i, j, k] == o:
-                            r3[i, j, k] = share
-        return res
+        shp = np.array(x.shape)
+        ax, pre, n, post = _axis(shp, axis)
+        _check_without(np.array(out.shape), shp, ax)
+        _check_without(np.array(g.shape), shp, ax)
+        rf = np.zeros(x.size, dt)
+        _extremum_lines(x.ravel(), out.ravel(), g.ravel(), rf, pre, n, post)
+        return rf.reshape(x.shape)
     return impl
 
 
 @register_jitable
-def _prod_line(x3, res, i, k, gval, one):
-    """res[i, :, k] = (exclusive prefix product) * (gval * exclusive suffix product)."""
-    n = x3.shape[1]
+def _prod_line(xf, rf, base, n, stride, gval, one):
+    """rf on one line = (exclusive prefix product) * (gval * exclusive suffix product)."""
     acc = one
     for j in range(n):
-        res[i, j, k] = acc
-        acc *= x3[i, j, k]
+        p = base + j * stride
+        rf[p] = acc
+        acc *= xf[p]
     acc = gval
     for j in range(n - 1, -1, -1):
-        res[i, j, k] *= acc
-        acc *= x3[i, j, k]
+        p = base + j * stride
+        rf[p] *= acc
+        acc *= xf[p]
+
+
+@register_jitable
+def _prod_lines(xf, gf, rf, pre, n, post, one):
+    for i in range(pre):
+        for k in range(post):
+            _prod_line(xf, rf, i * n * post + k, n, post, gf[i * post + k], one)
 
 
 @overload(h.prod_grad)
@@ -441,57 +448,49 @@ def _ov_prod_grad(x, g):
     one = dt.type(1)
 
     def impl(x, g):
-        x3 = _contig(x).reshape((1, x.size, 1))
-        res = np.empty(x.shape, dt)
-        _prod_line(x3, res.reshape((1, x.size, 1)), 0, 0, _astype(g, dt), one)
-        return res
+        rf = np.empty(x.size, dt)
+        _prod_line(x.ravel(), rf, 0, x.size, 1, _astype(g, dt), one)
+        return rf.reshape(x.shape)
     return impl
 
 
 @overload(h.prod_axis_grad)
 def _ov_prod_axis_grad(x, g, axis):
     _need(_arr(x), "prod_axis_grad: x must be an array")
-    nd = x.ndim
-    if nd == 1:
+    if x.ndim == 1:
         _need(_num(g), "prod_axis_grad: g must be a scalar for 1-D x")
 
         def impl1(x, g, axis):
-            _norm_axis(axis, 1)
+            _axis(np.array(x.shape), axis)
             return h.prod_grad(x, g)
         return impl1
-    _need(_arr(g) and g.ndim == nd - 1, "prod_axis_grad: g must have rank x.ndim - 1")
+    _need(_rank(g) == x.ndim - 1, "prod_axis_grad: g must have rank x.ndim - 1")
     dt = _grad_dt(x)
     one = dt.type(1)
 
     def impl(x, g, axis):
-        ax = _norm_axis(axis, nd)
-        _check_removed(g.shape, x.shape, ax)
-        pre, n, post = _split(x.shape, ax)
-        x3 = _contig(x).reshape((pre, n, post))
-        g2 = _astype(_contig(g), dt).reshape((pre, post))
-        res = np.empty(x.shape, dt)
-        r3 = res.reshape((pre, n, post))
-        for i in range(pre):
-            for k in range(post):
-                _prod_line(x3, r3, i, k, g2[i, k], one)
-        return res
+        shp = np.array(x.shape)
+        ax, pre, n, post = _axis(shp, axis)
+        _check_without(np.array(g.shape), shp, ax)
+        rf = np.empty(x.size, dt)
+        _prod_lines(x.ravel(), _astype(g.ravel(), dt), rf, pre, n, post, one)
+        return rf.reshape(x.shape)
     return impl
 
 
 # ------------------------------------------------------------ linear algebra
 
 
-def _matmul_ranks(a, b):
+def _matmul_dt(g, a, b):
     ranks = (_rank(a), _rank(b))
     _need(ranks in ((1, 1), (2, 1), (1, 2), (2, 2)),
           f"matmul gradient: unsupported operand ranks {ranks}; expected 1 or 2 for each")
-    return ranks
+    return ranks, _grad_dt(g, a, b)
 
 
 @overload(h.matmul_grad_a)
 def _ov_matmul_grad_a(g, a, b):
-    ranks = _matmul_ranks(a, b)
-    dt = _grad_dt(g, a, b)
+    ranks, dt = _matmul_dt(g, a, b)
     if ranks == (1, 1):
         return lambda g, a, b: _astype(g, dt) * _astype(b, dt)
     if ranks == (2, 1):
@@ -503,8 +502,7 @@ def _ov_matmul_grad_a(g, a, b):
 
 @overload(h.matmul_grad_b)
 def _ov_matmul_grad_b(g, a, b):
-    ranks = _matmul_ranks(a, b)
-    dt = _grad_dt(g, a, b)
+    ranks, dt = _matmul_dt(g, a, b)
     if ranks == (1, 1):
         return lambda g, a, b: _astype(g, dt) * _astype(a, dt)
     if ranks == (1, 2):
@@ -512,7 +510,7 @@ def _ov_matmul_grad_b(g, a, b):
     return lambda g, a, b: np.dot(_astype(a, dt).T, _astype(g, dt))
 
 
-def _outer_check(g, a, b):
+def _outer_dt(g, a, b):
     _need((_rank(g), _rank(a), _rank(b)) == (2, 1, 1),
           "outer gradient: expected a 2-D g and 1-D a, b")
     return _grad_dt(g, a, b)
@@ -520,13 +518,13 @@ def _outer_check(g, a, b):
 
 @overload(h.outer_grad_a)
 def _ov_outer_grad_a(g, a, b):
-    dt = _outer_check(g, a, b)
+    dt = _outer_dt(g, a, b)
     return lambda g, a, b: np.dot(_astype(g, dt), _astype(b, dt))
 
 
 @overload(h.outer_grad_b)
 def _ov_outer_grad_b(g, a, b):
-    dt = _outer_check(g, a, b)
+    dt = _outer_dt(g, a, b)
     return lambda g, a, b: np.dot(_astype(a, dt), _astype(g, dt))
 
 
@@ -546,27 +544,35 @@ def _ov_reshape_like(g, x):
         return impl_item
     if not _arr(g):
         return lambda g, x: np.full(x.shape, g)
-    return lambda g, x: _contig(g).reshape(x.shape)
+    return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
+
+
+@register_jitable
+def _copy_block(gf, of, pre, big, start, n, post):
+    """of (pre, n, post) = gf viewed as (pre, big, post), at [:, start:start + n, :]."""
+    m = n * post
+    for i in range(pre):
+        src = (i * big + start) * post
+        for q in range(m):
+            of[i * m + q] = gf[src + q]
 
 
 @overload(h.concat_part)
 def _ov_concat_part(g, offset, like, axis):
     _need(_arr(g) and _arr(like) and g.ndim == like.ndim,
           "concat_part: g and like must be arrays of the same rank")
-    nd = g.ndim
 
     def impl(g, offset, like, axis):
-        ax = _norm_axis(axis, nd)
-        n = like.shape[ax]
-        if offset < 0 or offset + n > g.shape[ax]:
-            raise ValueError("concat_part: slice out of range")
-        part = np.moveaxis(g, ax, 0)[offset:offset + n]
-        out = np.empty(like.shape, g.dtype)
-        dst = np.moveaxis(out, ax, 0)
-        if part.shape != dst.shape:
+        shp, lshp = np.array(g.shape), np.array(like.shape)
+        ax, pre, big, post = _axis(shp, axis)
+        n = lshp[ax]
+        if not np.array_equal(_without(shp, ax), _without(lshp, ax)):
             raise ValueError("concat_part: g does not match like outside the axis")
-        dst[...] = part
-        return out
+        if offset < 0 or offset + n > big:
+            raise ValueError("concat_part: slice out of range")
+        of = np.empty(like.size, g.dtype)
+        _copy_block(g.ravel(), of, pre, big, offset, n, post)
+        return of.reshape(like.shape)
     return impl
 
 
@@ -577,29 +583,31 @@ def _ov_stack_part(g, index, like, axis):
         _need(g.ndim == 1, "stack_part: scalar parts need a 1-D g")
 
         def impl_scalar(g, index, like, axis):
-            n = g.shape[0]
-            if index < -n or index >= n:
+            if index < -g.size or index >= g.size:
                 raise IndexError("stack_part: index out of range")
             return g[index]
         return impl_scalar
     _need(g.ndim == like.ndim + 1, "stack_part: g must have rank like.ndim + 1")
-    nd = g.ndim
 
     def impl(g, index, like, axis):
-        ax = _norm_axis(axis, nd)
-        n = g.shape[ax]
-        if index < -n or index >= n:
+        shp = np.array(g.shape)
+        ax, pre, big, post = _axis(shp, axis)
+        _check_without(np.array(like.shape), shp, ax)
+        if index < -big or index >= big:
             raise IndexError("stack_part: index out of range")
-        part = np.moveaxis(g, ax, 0)[index + n if index < 0 else index]
-        if part.shape != like.shape:
-            raise ValueError("stack_part: g does not match like")
-        out = np.empty(like.shape, g.dtype)
-        out[...] = part
-        return out
+        of = np.empty(like.size, g.dtype)
+        _copy_block(g.ravel(), of, pre, big, index + big if index < 0 else index, 1, post)
+        return of.reshape(like.shape)
     return impl
 
 
 # ------------------------------------------------------------ elementwise
+
+
+@register_jitable
+def _sign_kernel(xf, of):
+    for i in range(xf.size):
+        of[i] = 1 if xf[i] >= 0 else -1
 
 
 @overload(h.sign_nonneg)
@@ -609,33 +617,61 @@ def _ov_sign_nonneg(x):
     dt = _grad_dt(x)
 
     def impl(x):
-        out = np.empty(x.shape, dt)
-        of = out.reshape(out.size)
-        for i, v in enumerate(x.flat):
-            of[i] = 1 if v >= 0 else -1
-        return out
+        of = np.empty(x.size, dt)
+        _sign_kernel(x.ravel(), of)
+        return of.reshape(x.shape)
     return impl
 
 
-def _weak(bound, x):
-    """Scalar ``bound`` cast to x's dtype when that keeps its kind (see helpers.clip)."""
-
-
-@overload(_weak)
-def _ov_weak(bound, x):
-    if _arr(bound):
-        return lambda bound, x: bound
+def _weak_dt(bound, x):
+    """Dtype a scalar bound takes: x's when its kind is not higher (see helpers.clip)."""
     order = "biufc"
-    bk, xdt = _np_dt(bound).kind, _np_dt(x)
-    if bk in order and xdt.kind in order and order.index(bk) <= order.index(xdt.kind):
-        target = xdt.type  # numpy scalar type; numba casts with it
-        return lambda bound, x: target(bound)
-    return lambda bound, x: bound
+    bdt, xdt = _np_dt(bound), _np_dt(x)
+    if not _arr(bound) and bdt.kind in order and xdt.kind in order \
+            and order.index(bdt.kind) <= order.index(xdt.kind):
+        return xdt
+    return bdt
+
+
+@register_jitable
+def _clip1(v, lo, hi):
+    r = v
+    if r < lo or lo != lo:  # lo != lo: a NaN bound propagates, as in np.maximum
+        r = lo
+    if r > hi or hi != hi:
+        r = hi
+    return r
+
+
+@register_jitable
+def _clip_kernel(xf, lo, hi, of):
+    for i in range(xf.size):
+        of[i] = _clip1(xf[i], lo, hi)
 
 
 @overload(h.clip)
 def _ov_clip(x, lo, hi):
-    return lambda x, lo, hi: np.minimum(np.maximum(x, _weak(lo, x)), _weak(hi, x))
+    ldt, hdt = _weak_dt(lo, x), _weak_dt(hi, x)
+    if _arr(lo) or _arr(hi):  # broadcasting bounds: plain ufuncs
+        return lambda x, lo, hi: np.minimum(np.maximum(x, _astype(lo, ldt)), _astype(hi, hdt))
+    if not _arr(x):
+        return lambda x, lo, hi: _clip1(x, _astype(lo, ldt), _astype(hi, hdt))
+    dt = np.result_type(_np_dt(x), ldt, hdt)
+
+    def impl(x, lo, hi):
+        of = np.empty(x.size, dt)
+        _clip_kernel(x.ravel(), _astype(lo, ldt), _astype(hi, hdt), of)
+        return of.reshape(x.shape)
+    return impl
+
+
+@register_jitable
+def _weights_kernel(xf, yf, of):
+    """Max weights of x against y; a 1-element xf or yf is broadcast."""
+    sx, sy = xf.size > 1, yf.size > 1
+    for i in range(of.size):
+        u, v = xf[i * sx], yf[i * sy]
+        of[i] = 1 if u > v else (0.5 if u == v else 0)
 
 
 @overload(h.maximum_grad_weight)
@@ -644,8 +680,32 @@ def _ov_maximum_grad_weight(x, y):
         return lambda x, y: 1.0 if x > y else (0.5 if x == y else 0.0)
     dt = np.result_type(*(_np_dt(t) for t in (x, y) if _arr(t)))
     dt = dt if dt.kind == "f" else np.dtype(np.float64)
-    one, half, zero = dt.type(1), dt.type(0.5), dt.type(0)
-    return lambda x, y: np.where(x > y, one, np.where(x == y, half, zero))
+    if not _arr(y):  # a scalar operand takes the array's dtype
+        def impl_xs(x, y):
+            of = np.empty(x.size, dt)
+            _weights_kernel(x.ravel(), np.full(1, _astype(y, dt)), of)
+            return of.reshape(x.shape)
+        return impl_xs
+    if not _arr(x):
+        def impl_sy(x, y):
+            of = np.empty(y.size, dt)
+            _weights_kernel(np.full(1, _astype(x, dt)), y.ravel(), of)
+            return of.reshape(y.shape)
+        return impl_sy
+    half = dt.type(0.5)
+
+    def impl_bcast(x, y):  # 0.5 * (x > y) + 0.5 * (x >= y) is 1, 0.5 (tie) or 0
+        return (x > y) * half + (x >= y) * half
+    if x.ndim != y.ndim:
+        return impl_bcast
+
+    def impl(x, y):
+        if x.shape == y.shape:
+            of = np.empty(x.size, dt)
+            _weights_kernel(x.ravel(), y.ravel(), of)
+            return of.reshape(x.shape)
+        return (x > y) * half + (x >= y) * half
+    return impl
 
 
 @overload(h.minimum_grad_weight)

@@ -311,6 +311,8 @@ def maximum_grad_weight(x: ArrayOrScalar, y: ArrayOrScalar) -> ArrayOrScalar:
     if not (_is_array(x) or _is_array(y)):
         return 1.0 if x > y else (0.5 if x == y else 0.0)
     dt = _weight_dtype(x, y)
+    x = x if _is_array(x) else dt.type(x)  # a scalar operand takes the arrays' dtype
+    y = y if _is_array(y) else dt.type(y)
     return np.where(x > y, dt.type(1), np.where(x == y, dt.type(0.5), dt.type(0)))
 
 

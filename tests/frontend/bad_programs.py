@@ -1,0 +1,404 @@
+"""User functions that adjoint must refuse, for tests/frontend/test_errors.py.
+
+Every function marks the line its error must point at with a trailing ``# <-``
+comment. This is a real module (not strings) so that ``inspect.getsource`` and
+``linecache`` see it exactly as a user's file. Nothing here is ever run.
+"""
+# flake8: noqa
+import contextlib
+
+import numpy as np
+
+import adjoint
+
+
+def helper(t):
+    return t * 2.0
+
+
+GLOBAL_SCALE = 2.0
+
+
+# -- control flow (not supported yet) -------------------------------------------
+
+def if_statement(x):
+    s = np.sum(x)
+    if s > 0.0:  # <-
+        s = s * 2.0
+    return s
+
+
+def if_else_statement(x):
+    s = np.sum(x)
+    if s > 0.0:  # <-
+        s = s * 2.0
+    else:
+        s = s * 3.0
+    return s
+
+
+def for_loop(x):
+    s = 0.0
+    for i in range(3):  # <-
+        s = s + x[i]
+    return s
+
+
+def for_loop_break(x):
+    s = 0.0
+    for i in range(3):  # <-
+        if x[i] > 0.0:
+            break
+        s = s + x[i]
+    return s
+
+
+def while_loop(x):
+    s = np.sum(x)
+    while s < 10.0:  # <-
+        s = s * 2.0
+    return s
+
+
+def while_loop_continue(x):
+    s = np.sum(x)
+    while s < 10.0:  # <-
+        s = s * 2.0
+        continue
+    return s
+
+
+def conditional_expression(x):
+    s = np.sum(x)
+    t = s if s > 0.0 else -s  # <-
+    return t
+
+
+def and_operator(x, y):
+    s = np.sum(x)
+    t = s > 0.0 and y > 0.0  # <-
+    return s * t
+
+
+def or_operator(x, y):
+    s = np.sum(x)
+    t = s > 0.0 or y > 0.0  # <-
+    return s * t
+
+
+# -- other refused constructs ---------------------------------------------------
+
+def lambda_expression(x):
+    g = lambda t: t * 2.0  # <-
+    return np.sum(x)
+
+
+def list_comprehension(x):
+    ys = [t * 2.0 for t in x]  # <-
+    return np.sum(x)
+
+
+def set_comprehension(x):
+    ys = {t * 2.0 for t in x}  # <-
+    return np.sum(x)
+
+
+def dict_comprehension(x):
+    ys = {0: t for t in x}  # <-
+    return np.sum(x)
+
+
+def generator_expression(x):
+    s = sum(t * 2.0 for t in x)  # <-
+    return s
+
+
+def dict_display(x):
+    d = {"a": x}  # <-
+    return np.sum(x)
+
+
+def set_display(x, y):
+    d = {x, y}  # <-
+    return x * y
+
+
+def fstring(x):
+    s = f"{x}"  # <-
+    return np.sum(x)
+
+
+def string_constant(x):
+    s = "hello"  # <-
+    return np.sum(x)
+
+
+def try_except(x):
+    s = np.sum(x)
+    try:  # <-
+        s = s * 2.0
+    except ValueError:
+        s = 0.0
+    return s
+
+
+def with_statement(x):
+    s = np.sum(x)
+    with contextlib.suppress(ValueError):  # <-
+        s = s * 2.0
+    return s
+
+
+def nested_def(x):
+    def inner(t):  # <-
+        return t * 2.0
+    return np.sum(x)
+
+
+def global_statement(x):
+    global GLOBAL_SCALE  # <-
+    return np.sum(x) * GLOBAL_SCALE
+
+
+def _make_nonlocal():
+    scale = 2.0
+
+    def nonlocal_statement(x):
+        nonlocal scale  # <-
+        return np.sum(x) * scale
+
+    return nonlocal_statement
+
+
+nonlocal_statement = _make_nonlocal()
+
+
+def import_statement(x):
+    import math  # <-
+    return np.sum(x)
+
+
+def import_from(x):
+    from math import pi  # <-
+    return np.sum(x) * pi
+
+
+def del_statement(x):
+    s = np.sum(x)
+    t = s * 2.0
+    del t  # <-
+    return s
+
+
+def assert_statement(x):
+    s = np.sum(x)
+    assert s > 0.0  # <-
+    return s
+
+
+def raise_statement(x):
+    s = np.sum(x)
+    raise ValueError  # <-
+    return s
+
+
+def yield_statement(x):
+    s = np.sum(x)
+    yield s  # <-
+    return s
+
+
+def yield_assignment(x):
+    s = np.sum(x)
+    t = yield s  # <-
+    return s
+
+
+def walrus(x):
+    s = (t := np.sum(x)) * 2.0  # <-
+    return s
+
+
+def starred_call(x):
+    s = np.maximum(*x)  # <-
+    return s
+
+
+def print_statement(x):
+    s = np.sum(x)
+    print(x)  # <-
+    return s
+
+
+def element_write(x):
+    y = np.zeros(3)
+    y[0] = 1.0  # <-
+    return np.sum(x * y)
+
+
+def slice_write(x):
+    y = np.zeros(3)
+    y[1:] = x[1:]  # <-
+    return np.sum(y)
+
+
+def attribute_write(x):
+    y = np.zeros(3)
+    y.shape = (3, 1)  # <-
+    return np.sum(x)
+
+
+def augmented_element_write(x):
+    y = x.copy()
+    y[0] += 1.0  # <-
+    return np.sum(y)
+
+
+def varargs(x, *rest):  # <-
+    return np.sum(x)
+
+
+def varkwargs(x, **options):  # <-
+    return np.sum(x)
+
+
+def keyword_only(x, *, scale):  # <-
+    return np.sum(x) * scale
+
+
+def bitwise_and(x, y):
+    s = np.sum(x * ((x > 0.0) & (y > 0.0)))  # <-
+    return s
+
+
+def bitwise_or(x, y):
+    s = np.sum(x * ((x > 0.0) | (y > 0.0)))  # <-
+    return s
+
+
+def bitwise_xor(x, n):
+    s = np.sum(x) * (n ^ 1)  # <-
+    return s
+
+
+def left_shift(x, n):
+    s = np.sum(x) * (n << 1)  # <-
+    return s
+
+
+def invert(x):
+    s = np.sum(x * ~(x > 0.0))  # <-
+    return s
+
+
+def chained_comparison(x, a, b):
+    s = np.sum(x) * (a < b < 1.0)  # <-
+    return s
+
+
+def unsupported_method(x):
+    s = np.sum(x * x.argsort())  # <-
+    return s
+
+
+def unsupported_attribute(x):
+    s = np.sum(x.real)  # <-
+    return s
+
+
+def boolean_indexing(x):
+    s = np.sum(x[x > 0.0])  # <-
+    return s
+
+
+def list_indexing(x):
+    s = np.sum(x[[0, 2]])  # <-
+    return s
+
+
+def float_indexing(x):
+    s = x[1.0]  # <-
+    return s
+
+
+def no_return(x):
+    s = np.sum(x)  # <-
+
+
+def bare_return(x):
+    s = np.sum(x)
+    return  # <-
+
+
+def return_in_middle(x):
+    s = np.sum(x)
+    return s  # <-
+    t = s * 2.0
+    return t
+
+
+def multi_line_statement(x):
+    s = np.sum(
+        x * 2.0
+        + x.real  # <-
+    )
+    return s
+
+
+@adjoint.grad(wrt=0, jit=False)
+def decorated(x):
+    """A docstring is fine."""
+    s = np.sum(x)
+    for i in range(2):  # <-
+        s = s * 2.0
+    return s
+
+
+class Holder:
+    @staticmethod
+    def indented(x):
+        s = np.sum(x)
+        t = s if s > 0.0 else 0.0  # <-
+        return t
+
+
+# -- calls without a derivative rule (NonDifferentiableError) ----------------------
+
+def calls_python_helper(x):
+    return np.sum(helper(x))
+
+
+def calls_linalg_norm(x):
+    return np.linalg.norm(x)
+
+
+def calls_argsort(x):
+    return np.sum(x * np.argsort(x))
+
+
+# -- accepted programs (for the TypeError tests and for the allowed-index case) ----
+
+def int_and_array(n, x):
+    return np.sum(x) * n
+
+
+def array_result(x):
+    return x * 2.0
+
+
+def scalar_index(x, i):
+    return x[i] * 2.0
+
+
+def fancy_index(x, idx):
+    return np.sum(x[idx] * x[idx])
+
+
+def plain(x, y):
+    return np.sum(x * y)
+
+
+def augmented_argument(x, s):
+    s += 1.0  # a float argument: rebinding, not a write
+    x += s  # an array argument: Python writes into the caller's array
+    return np.sum(x * x)

@@ -1,0 +1,14 @@
+"""docs/subset.md lists every spelling and every rule of the table."""
+from pathlib import Path
+
+from adjoint.rules import CALLS, RULES
+
+SUBSET = (Path(__file__).parent.parent / "docs" / "subset.md").read_text()
+
+
+def test_every_call_spelling_is_documented():
+    assert [k for k in CALLS if f"`{k}`" not in SUBSET] == []
+
+
+def test_every_rule_is_documented():
+    assert [n for n in RULES if f"`{n}`" not in SUBSET] == []
