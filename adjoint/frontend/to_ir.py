@@ -48,6 +48,7 @@ class Lowering:
         self.param_source: dict[str, str] = {}
         self.aliases: dict[Value, int] = {}
         self.computed: dict[tuple, Var] = {}
+        self.identity: dict[str, object] = {}  # user name -> the array object it names
 
     # -- statements -------------------------------------------------------
     def function(self) -> Function:
@@ -56,6 +57,7 @@ class Lowering:
         for arg in tree.args.args:
             var = Var(self.names.user(arg.arg))  # renamed only if it shadows a helper
             self.env[arg.arg] = var
+            self.identity[arg.arg] = object()
             self.param_source[var.name] = arg.arg
             self.int_sources[var.name] = frozenset({arg.arg})  # an int if used as an index
             params.append(Param(var, arg.arg))
@@ -87,7 +89,7 @@ class Lowering:
         value = self.env.get(name)
         if not isinstance(value, Var):
             return
-        shared = [n for n, v in self.env.items() if v == value and n != name]
+        shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
         defined_by = next((s.op.prim for s in self.body if isinstance(s, Assign) and s.target == value), None)
         viewed = any(isinstance(s, Assign) and s.op.prim in _VIEWS and s.op.args[0] == value for s in self.body)
         if value.name in self.param_source or shared or defined_by in _VIEWS or viewed:
@@ -105,16 +107,23 @@ class Lowering:
                 raise self.parsed.error(first, f"cannot unpack {len(value.elts)} values "
                                                f"into {len(first.elts)} names")
             values = [self.expr(v, self._hint(t)) for t, v in zip(first.elts, value.elts)]
-            for target, v in zip(first.elts, values):
-                self.bind(target, v, value)
+            for target, v, node in zip(first.elts, values, value.elts):
+                self.bind(target, v, node)
             return
         result = self.expr(value, self._hint(first))
         for target in targets:
             self.bind(target, result, value)
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        for name in names[1:]:  # a = b = e: one array under two names
+            self.identity[name] = self.identity[names[0]]
 
     def bind(self, target: ast.expr, value: Value, node: ast.expr) -> None:
         if isinstance(target, ast.Name):
             self.env[target.id] = value
+            # `y = x` shares x's array; any other expression makes a new one, even where the
+            # lowering reuses an equal computation's value
+            source = node.id if isinstance(node, ast.Name) else None
+            self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
             return
         for i, elt in enumerate(target.elts):  # a, b = <tuple-valued expression>
             item = self.emit("getitem", (value, Index((Const(i),))), node, self._hint(elt))
@@ -126,9 +135,9 @@ class Lowering:
 
     # -- expressions ------------------------------------------------------
     def emit(self, prim: str, args: tuple[Value, ...], node: ast.AST, hint: str | None) -> Var:
-        key = (prim, args)
+        key = (prim, _key(args))
         if prim not in _FRESH and key in self.computed:
-            return self.computed[key]  # the same pure computation again: reuse it
+            return self.computed[key]  # the same pure computation again: reuse its value
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self.computed[key] = var
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
@@ -245,6 +254,19 @@ class Lowering:
         except BindError as exc:
             raise self.parsed.error(node, f"{spelled}() {exc}") from None
         return self.emit(prim, bound, node, hint)
+
+
+def _key(value: object) -> object:
+    """A key that tells apart what ``==`` confuses: 2, 2.0 and True; 0.0 and -0.0."""
+    if isinstance(value, Const):
+        return ("const", type(value.value).__name__, repr(value.value), value.text)
+    if isinstance(value, (tuple, list)):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, (Tup, Index)):
+        return (type(value).__name__, _key(value.items))
+    if isinstance(value, Slice):
+        return ("slice", _key(value.lo), _key(value.hi), _key(value.step))
+    return value
 
 
 def lower(parsed, reserved: frozenset[str] = RESERVED) -> Function:

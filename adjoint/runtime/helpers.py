@@ -12,8 +12,16 @@ Conventions shared by twins and overloads:
 * Python ``float``/``int`` count as float64/int64 (what Numba types them as),
   so dtype rules agree between the two paths.
 * A "gradient dtype" is the input dtype if it is inexact, else float64.
+  ``matmul_grad_*``/``outer_grad_*`` work in the common dtype of g, a and b
+  (np.result_type; integers become float64, as Numba's BLAS needs floats).
+* A scalar operand of ``maximum/minimum_grad_weight``, and a scalar bound of
+  ``clip`` whose kind is not above x's, takes the array operand's dtype (NumPy 2
+  does so for Python scalars; Numba cannot tell those from NumPy scalars, so
+  both paths do it for every scalar).
 * Axis arguments are runtime ints, possibly negative; out of range raises
   ValueError (``numpy.exceptions.AxisError`` in the twins, a subclass).
+* Bad ranks raise ValueError in the twins and a Numba TypingError (raised at
+  compile time) in the overloads.
 """
 
 from __future__ import annotations

@@ -398,7 +398,25 @@ def plain(x, y):
     return np.sum(x * y)
 
 
+def augmented_float_argument(x, s):
+    s += 1.0  # <- a float argument: rebinding in Python, no write
+    return np.sum(x) * s
+
+
 def augmented_argument(x, s):
     s += 1.0  # a float argument: rebinding, not a write
     x += s  # an array argument: Python writes into the caller's array
     return np.sum(x * x)
+
+
+def augmented_chained_alias(x):
+    a = b = np.sin(x)
+    a += 1.0  # <-
+    return np.sum(a * b)
+
+
+def augmented_live_view(x):
+    y = x * 2.0
+    z = y[1:]
+    y *= x  # <-
+    return np.sum(z)

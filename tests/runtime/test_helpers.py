@@ -33,7 +33,8 @@ def nb_elementwise(g, x):
 
 @numba.njit
 def nb_reduce(x, axis):
-    return H.reduce_max(x, axis), H.reduce_min(x, axis), H.reduce_mean(x, axis), H.reduce_prod(x, axis)
+    return (H.reduce_max(x, axis), H.reduce_min(x, axis), H.reduce_mean(x, axis),
+            H.reduce_prod(x, axis))
 
 
 @numba.njit
