@@ -7,7 +7,9 @@ call for each new set of argument types.
 from __future__ import annotations
 
 import functools
+import html
 import inspect
+import linecache
 import numbers
 import time
 from typing import Any, Callable, Sequence, Union
@@ -15,6 +17,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from .backend import numba_jit
+from .codegen.highlight import to_html
+from .codegen.linemap import line_map
 from .errors import CompileError
 from .pipeline import Built, build
 
@@ -132,14 +136,29 @@ class GradFunction:
                 for i, (p, v) in enumerate(bound.arguments.items())]
 
     def _run(self, fn: Callable[..., Any], values: Sequence[Any]) -> Any:
-        if not self.jit:
-            return fn(*values)
         try:
             return fn(*values)
         except Exception as exc:
-            if not numba_jit.is_numba_error(exc):
-                raise
-            self._explain_compile_error(values, exc)
+            if self.jit and numba_jit.is_numba_error(exc):
+                self._explain_compile_error(values, exc)
+            self._point_at_user_lines(exc)
+            raise
+
+    def _point_at_user_lines(self, exc: BaseException) -> None:
+        """Name, beside each frame in the generated file, the user's line it comes from."""
+        built = self._build()
+        lines = line_map(built.generated.source)
+        user_file = built.ir.loc.filename
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == str(built.path) and tb.tb_lineno in lines:
+                user_line = lines[tb.tb_lineno]
+                text = linecache.getline(user_file, user_line).strip()
+                note = (f"generated line {tb.tb_lineno} of {built.path.name} comes from "
+                        f"{user_file}, line {user_line}: {text}")
+                if hasattr(exc, "add_note"):
+                    exc.add_note(note)
+            tb = tb.tb_next
 
     def _explain_compile_error(self, values: Sequence[Any], exc: BaseException) -> None:
         # A non-scalar result is the likeliest cause; the plain-Python forward tells.
@@ -174,6 +193,10 @@ class GradFunction:
         out = _gradients([values[i] for i in self.wrt], grads, values)
         result = out[0] if self._single else out
         return (float(value), result) if self.with_value else result
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the function, its wrt, and the highlighted generated source."""
+        return f"<p><code>{html.escape(repr(self))}</code></p>" + to_html(self.source)
 
     def __repr__(self) -> str:
         kind = "value_and_grad" if self.with_value else "grad"

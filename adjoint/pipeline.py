@@ -21,6 +21,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
@@ -31,6 +32,7 @@ from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
 from .frontend.source import parse_function
 from .frontend.to_ir import RESERVED, lower
+from .ir.nodes import Function
 from .ir.printer import format_function
 from .ir.verify import verify
 from .runtime import helpers
@@ -40,10 +42,22 @@ from .transform.reverse import reverse
 HELPERS = frozenset(helpers.__all__)
 
 
+@dataclass(frozen=True)
+class Generated:
+    """What the stages up to codegen produced, kept for inspection (``--ir``, graphs)."""
+
+    ir: Function
+    active: frozenset[str]
+    module: GeneratedModule
+
+
 @dataclass
 class Built:
     generated: GeneratedModule
     module: ModuleType
+    path: Path
+    ir: Function
+    active: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -59,7 +73,7 @@ def _dump(stage: str, text: Callable[[], str]) -> None:
         print(f"--- adjoint: after {stage} ---\n{text()}", file=sys.stderr)
 
 
-def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[str, float]) -> GeneratedModule:
+def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[str, float]) -> Generated:
     """Run parse -> codegen for ``fn`` differentiated with respect to the parameters ``wrt``."""
     with _stage(timings, "parse"):
         parsed = parse_function(fn)
@@ -83,17 +97,18 @@ def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[
         versions = _versions()
         generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions))
     _dump("codegen", lambda: generated.source)
-    return generated
+    return Generated(ir, active, generated)
 
 
 def build(fn: Callable[..., Any], wrt: tuple[int, ...]) -> Built:
     timings: dict[str, float] = {}
-    generated = generate_module(fn, wrt, timings)
+    products = generate_module(fn, wrt, timings)
+    generated = products.module
     with _stage(timings, "write"):
         path = write_module(generated.source, f"{generated.forward_name}")
     with _stage(timings, "import"):
         module = import_module(path)
-    return Built(generated, module, timings)
+    return Built(generated, module, path, products.ir, products.active, timings)
 
 
 def _versions() -> str:

@@ -54,6 +54,7 @@ REFUSED: dict[type, tuple[str, str]] = {
 }
 
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod, ast.MatMult)
+_BITWISE = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
 _CMP = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 
 
@@ -148,7 +149,8 @@ def _children(parsed: Parsed, *nodes: ast.expr | None) -> None:
 
 def _binop(parsed: Parsed, node: ast.BinOp) -> None:
     if not isinstance(node.op, _OPERATORS):
-        raise parsed.error(node, f"the operator {type(node.op).__name__} is not supported; "
+        symbol = _BITWISE.get(type(node.op), type(node.op).__name__)
+        raise parsed.error(node, f"the bitwise operator {symbol} is not supported; "
                                  "use + - * / ** // % or @")
     _children(parsed, node.left, node.right)
 
