@@ -12,7 +12,13 @@ shared by every rank and layout, which keeps Numba compile times down.
 import numpy as np
 from numba import types
 from numba.core.errors import TypingError
+from numba import njit
 from numba.extending import overload, register_jitable
+
+# The loops that do the work are compiled once per signature and cached on disk
+# (cache=True), so every generated function, in every process, shares them
+# instead of compiling them again into each caller.
+_kernel = njit(cache=True, nogil=True, error_model="numpy")
 from numba.np.numpy_support import as_dtype
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
@@ -71,7 +77,7 @@ def _ov_astype(x, dt):
     return lambda x, dt: target(x)
 
 
-@register_jitable
+@_kernel
 def _axis(shp, axis):
     """(ax, pre, n, post) for a runtime, possibly negative ``axis`` of shape array shp."""
     nd = shp.size
@@ -81,13 +87,13 @@ def _axis(shp, axis):
     return ax, np.prod(shp[:ax]), shp[ax], np.prod(shp[ax + 1:])
 
 
-@register_jitable
+@_kernel
 def _without(shp, ax):
     """Shape array shp with dimension ax removed."""
     return np.concatenate((shp[:ax], shp[ax + 1:]))
 
 
-@register_jitable
+@_kernel
 def _check_without(small, shp, ax):
     if not np.array_equal(small, _without(shp, ax)):
         raise ValueError("shape must equal the full shape with the axis removed")
@@ -96,7 +102,7 @@ def _check_without(small, shp, ax):
 # ------------------------------------------------------------ broadcasting
 
 
-@register_jitable
+@_kernel
 def _sum_kernel(gf, gshape, lshape, of):
     """Add every element of C-order g (shape gshape) into its broadcast source in of."""
     m, lead = len(gshape), len(gshape) - len(lshape)
@@ -134,7 +140,7 @@ def _sum_kernel(gf, gshape, lshape, of):
             d -= 1
 
 
-@register_jitable
+@_kernel
 def _sum_to(gf, gshape, like_shape):
     """Sum flat C-order g down to the (broadcast-compatible) like_shape; flat result."""
     of = np.zeros(np.prod(like_shape), gf.dtype)
@@ -178,7 +184,7 @@ def _ov_fill_like(g, x):
     return lambda g, x: g
 
 
-@register_jitable
+@_kernel
 def _expand_kernel(gf, of, pre, n, post):
     for i in range(pre):
         for j in range(n):
@@ -212,7 +218,7 @@ def _ov_expand_axis(g, x, axis):
 # ------------------------------------------------------------ forward reductions
 
 
-@register_jitable
+@_kernel
 def _line_extremum(xf, xb, n, is_max):
     """Max (or min) of the contiguous xf[xb:xb + n]; a NaN wins, as in NumPy."""
     m = xf[xb]
@@ -234,7 +240,7 @@ def _line_extremum(xf, xb, n, is_max):
     return m
 
 
-@register_jitable
+@_kernel
 def _k_extremum(xf, of, pre, n, post, is_max):
     """Max (or min) along the middle axis; a NaN wins, as in NumPy."""
     if n == 0:
@@ -260,17 +266,17 @@ def _k_extremum(xf, of, pre, n, post, is_max):
                         of[ob + k] = xf[xb + j * post + k]
 
 
-@register_jitable
+@_kernel
 def _k_max(xf, of, pre, n, post):
     _k_extremum(xf, of, pre, n, post, True)
 
 
-@register_jitable
+@_kernel
 def _k_min(xf, of, pre, n, post):
     _k_extremum(xf, of, pre, n, post, False)
 
 
-@register_jitable
+@_kernel
 def _k_mean(xf, of, pre, n, post):
     if n == 0:
         of[:] = np.nan
@@ -293,7 +299,25 @@ def _k_mean(xf, of, pre, n, post):
             of[ob + k] /= n
 
 
-@register_jitable
+@_kernel
+def _k_sum(xf, of, pre, n, post):
+    for i in range(pre):
+        ob, xb = i * post, i * n * post
+        if post == 1:  # contiguous line: float64 accumulator (also for float32)
+            acc = 0.0
+            for j in range(n):
+                acc += xf[xb + j]
+            of[ob] = acc
+            continue
+        for k in range(post):
+            of[ob + k] = 0
+        for j in range(n):
+            xj = xb + j * post
+            for k in range(post):
+                of[ob + k] += xf[xj + k]
+
+
+@_kernel
 def _k_prod(xf, of, pre, n, post):
     of[:] = 1
     for i in range(pre):
@@ -346,6 +370,7 @@ def _float_or(t, other):
 
 _register_reduction(h.reduce_max, _k_max, _np_dt, lambda t: t)
 _register_reduction(h.reduce_min, _k_min, _np_dt, lambda t: t)
+_register_reduction(h.reduce_sum, _k_sum, _np_dt, lambda t: t)
 _register_reduction(h.reduce_mean, _k_mean, _grad_dt, lambda t: _float_or(t, types.float64))
 _register_reduction(h.reduce_prod, _k_prod, _prod_dt,
                     lambda t: _float_or(t, types.uint64 if isinstance(t, types.Integer)
@@ -355,7 +380,7 @@ _register_reduction(h.reduce_prod, _k_prod, _prod_dt,
 # ------------------------------------------------------ reduction gradients
 
 
-@register_jitable
+@_kernel
 def _extremum_line(xf, rf, base, n, stride, o, gval):
     """Split gval equally over the entries of line xf[base::stride][:n] equal to o."""
     count = 0
@@ -370,7 +395,7 @@ def _extremum_line(xf, rf, base, n, stride, o, gval):
                 rf[p] = share
 
 
-@register_jitable
+@_kernel
 def _extremum_lines(xf, of, gf, rf, pre, n, post):
     for i in range(pre):
         for k in range(post):
@@ -417,7 +442,7 @@ def _ov_extremum_axis_grad(x, out, g, axis):
     return impl
 
 
-@register_jitable
+@_kernel
 def _prod_line(xf, rf, base, n, stride, gval, one):
     """rf on one line = (exclusive prefix product) * (gval * exclusive suffix product)."""
     acc = one
@@ -432,7 +457,7 @@ def _prod_line(xf, rf, base, n, stride, gval, one):
         acc *= xf[p]
 
 
-@register_jitable
+@_kernel
 def _prod_lines(xf, gf, rf, pre, n, post, one):
     for i in range(pre):
         for k in range(post):
@@ -547,7 +572,7 @@ def _ov_reshape_like(g, x):
     return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
 
 
-@register_jitable
+@_kernel
 def _copy_block(gf, of, pre, big, start, n, post):
     """of (pre, n, post) = gf viewed as (pre, big, post), at [:, start:start + n, :]."""
     m = n * post
@@ -604,7 +629,7 @@ def _ov_stack_part(g, index, like, axis):
 # ------------------------------------------------------------ elementwise
 
 
-@register_jitable
+@_kernel
 def _sign_kernel(xf, of):
     for i in range(xf.size):
         of[i] = 1 if xf[i] >= 0 else -1
@@ -633,7 +658,7 @@ def _weak_dt(bound, x):
     return bdt
 
 
-@register_jitable
+@_kernel
 def _clip1(v, lo, hi):
     r = v
     if r < lo or lo != lo:  # lo != lo: a NaN bound propagates, as in np.maximum
@@ -643,7 +668,7 @@ def _clip1(v, lo, hi):
     return r
 
 
-@register_jitable
+@_kernel
 def _clip_kernel(xf, lo, hi, of):
     for i in range(xf.size):
         of[i] = _clip1(xf[i], lo, hi)
@@ -665,7 +690,7 @@ def _ov_clip(x, lo, hi):
     return impl
 
 
-@register_jitable
+@_kernel
 def _weights_kernel(xf, yf, of):
     """Max weights of x against y; a 1-element xf or yf is broadcast."""
     sx, sy = xf.size > 1, yf.size > 1

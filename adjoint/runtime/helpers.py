@@ -36,7 +36,7 @@ ArrayOrScalar = Union[np.ndarray, Scalar]
 
 __all__ = [
     "unbroadcast", "zero_like", "fill_like", "expand_axis",
-    "reduce_max", "reduce_min", "reduce_mean", "reduce_prod",
+    "reduce_sum", "reduce_max", "reduce_min", "reduce_mean", "reduce_prod",
     "extremum_grad", "extremum_axis_grad", "prod_grad", "prod_axis_grad",
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip",
@@ -115,6 +115,11 @@ def reduce_max(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
 def reduce_min(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
     """np.min(x, axis=axis)."""
     return np.min(x, axis=axis)
+
+
+def reduce_sum(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:
+    """np.sum(x, axis=axis) (Numba's own takes over a second to compile)."""
+    return np.sum(x, axis=axis)
 
 
 def reduce_mean(x: ArrayOrScalar, axis: Optional[int] = None) -> ArrayOrScalar:

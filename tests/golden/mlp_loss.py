@@ -1,5 +1,5 @@
 import numpy as np
-from adjoint.runtime.helpers import expand_axis, extremum_axis_grad, fill_like, matmul_grad_a, matmul_grad_b, reduce_max, reshape_like, unbroadcast
+from adjoint.runtime.helpers import expand_axis, extremum_axis_grad, fill_like, matmul_grad_a, matmul_grad_b, reduce_max, reduce_sum, reshape_like, unbroadcast
 
 def mlp_loss(W1, b1, W2, b2, X, Y):
     """The forward of mlp_loss, as adjoint compiles it."""
@@ -16,7 +16,7 @@ def mlp_loss(W1, b1, W2, b2, X, Y):
     z_1 = z - t5
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
     t6 = np.exp(z_1)
-    t7 = np.sum(t6, axis=1)
+    t7 = reduce_sum(t6, 1)
     t8 = t7.reshape((-1, 1))
     p = t6 / t8
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
@@ -44,7 +44,7 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     z_1 = z - t5
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
     t6 = np.exp(z_1)
-    t7 = np.sum(t6, axis=1)
+    t7 = reduce_sum(t6, 1)
     t8 = t7.reshape((-1, 1))
     p = t6 / t8
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
