@@ -117,7 +117,10 @@ class GradFunction:
     def _compiled(self, name: str) -> Callable[..., Any]:
         built = self._build()
         fn = getattr(built.module, name)
-        return numba_jit.jit(fn) if self.jit else fn
+        if not self.jit:
+            return fn
+        numba_jit.discard_broken_cache(built.path)
+        return numba_jit.jit(fn)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The original function's value, computed by the compiled forward."""

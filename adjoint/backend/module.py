@@ -9,6 +9,7 @@ its name is rewritten before it is imported.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import importlib.util
 import os
 import sys
@@ -24,14 +25,21 @@ def module_path(source: str, stem: str) -> Path:
     return cache_dir() / f"{stem}_{digest}.py"
 
 
+# How often a module was found intact in the cache or (re)written: the cache tests read it.
+STATS: Counter[str] = Counter()
+
+
 def write_module(source: str, stem: str) -> Path:
     path = module_path(source, stem)
     if path.exists():
         try:
             if path.read_text() == source:
+                STATS["reused"] += 1
                 return path
         except (OSError, UnicodeDecodeError):
             pass  # unreadable or garbled: rewrite below
+        STATS["rewritten"] += 1
+    STATS["written"] += 1
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".py")
     try:
         with os.fdopen(fd, "w") as handle:
