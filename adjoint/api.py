@@ -151,11 +151,12 @@ class GradFunction:
         """Name, beside each frame in the generated file, the user's line it comes from."""
         built = self._build()
         lines = line_map(built.generated.source)
-        user_file = built.ir.loc.filename
+        files = dict(built.ir.helpers)
         tb = exc.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == str(built.path) and tb.tb_lineno in lines:
-                user_line = lines[tb.tb_lineno]
+                user_line, helper = lines[tb.tb_lineno]
+                user_file = files.get(helper, built.ir.loc.filename)
                 text = linecache.getline(user_file, user_line).strip()
                 note = (f"generated line {tb.tb_lineno} of {built.path.name} comes from "
                         f"{user_file}, line {user_line}: {text}")

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import re
 
-_COMMENT = re.compile(r"^\s*# line (\d+): ")
+_COMMENT = re.compile(r"^\s*# line (\d+)(?: \(in (\w+)\))?: ")
 
 
-def line_map(source: str) -> dict[int, int]:
-    """1-based generated line -> 1-based user line, for every statement line."""
-    out: dict[int, int] = {}
-    current: int | None = None
+def line_map(source: str) -> dict[int, tuple[int, str]]:
+    """1-based generated line -> (1-based user line, the inlined helper's name or "")."""
+    out: dict[int, tuple[int, str]] = {}
+    current: tuple[int, str] | None = None
     for number, text in enumerate(source.splitlines(), start=1):
         if text.startswith("def "):
             current = None
         match = _COMMENT.match(text)
         if match:
-            current = int(match.group(1))
+            current = (int(match.group(1)), match.group(2) or "")
         elif current is not None and text.strip() and not text.lstrip().startswith("#"):
             out[number] = current
     return out

@@ -39,13 +39,14 @@ def tidy(expr: str) -> str:
 class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self._line: tuple[str, int] | None = None
+        self._line: tuple[str, int, str] | None = None
 
     def comment_for(self, loc: Loc) -> None:
-        key = (loc.filename, loc.line)
+        key = (loc.filename, loc.line, loc.function)
         if key != self._line:
             self._line = key
-            self.lines.append(f"{INDENT}# line {loc.line}: {loc.text.strip()}")
+            where = f" (in {loc.function})" if loc.function else ""
+            self.lines.append(f"{INDENT}# line {loc.line}{where}: {loc.text.strip()}")
 
     def stmt(self, text: str, loc: Loc | None = None) -> None:
         if loc is not None:

@@ -1,7 +1,8 @@
 """Call resolution: the one place that decides what a name or callee means.
 
 Order (one place, one order): rule table (including the calls that carry no
-derivative, like ``len``) -> ``NonDifferentiableError`` for any other callable.
+derivative, like ``len``) -> a plain Python function, inlined and differentiated
+through -> ``NonDifferentiableError`` for any other callable.
 A name is looked up first among the function's locals, then its closure and
 module globals, then builtins.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import math
 import numbers
 from typing import Any, Mapping
@@ -86,8 +88,9 @@ class Resolver:
                 raise self.parsed.error(node, f"{ast.unparse(node)} does not exist") from None
         return NOT_STATIC
 
-    def callee(self, func: ast.expr, env: Mapping[str, Value]) -> tuple[str, ast.expr | None, str]:
-        """``(key into CALLS, receiver expression for a method call or None, spelling)``."""
+    def callee(self, func: ast.expr, env: Mapping[str, Value]) -> tuple[Any, ast.expr | None, str]:
+        """``(key into CALLS or a Python function to inline, receiver of a method call or None,
+        spelling)``."""
         spelled = ast.unparse(func)
         if isinstance(func, ast.Attribute) and self.static(func.value, env) is NOT_STATIC:
             key = f"method:{func.attr}"
@@ -100,6 +103,8 @@ class Resolver:
             raise self.parsed.error(func, f"calling {spelled} is not supported: only functions named "
                                           "at module level can be called")
         key = _key_of(obj)
+        if key is None and inspect.isfunction(obj):
+            return obj, None, spelled
         if key is None:
             name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", spelled)
             raise NonDifferentiableError(

@@ -25,18 +25,20 @@ class Parsed:
     filename: str
     source: str
     namespace: dict[str, Any]
+    helper: str = ""  # the helper's name when this function is inlined into another
 
     def loc(self, node: ast.AST) -> Loc:
         line = getattr(node, "lineno", self.tree.lineno)
         col = getattr(node, "col_offset", 0)
-        return Loc(self.filename, line, col, linecache.getline(self.filename, line).rstrip("\n"))
+        text = linecache.getline(self.filename, line).rstrip("\n")
+        return Loc(self.filename, line, col, text, self.helper)
 
     def error(self, node: ast.AST, msg: str) -> UnsupportedSyntaxError:
         loc = self.loc(node)
         return UnsupportedSyntaxError(msg, loc.filename, loc.line, loc.col + 1, loc.text)
 
 
-def parse_function(fn: Callable[..., Any]) -> Parsed:
+def parse_function(fn: Callable[..., Any], helper: str = "") -> Parsed:
     """Read ``fn``'s source and parse it; a function without a source file is a TypeError."""
     if not inspect.isfunction(fn):
         raise TypeError(f"adjoint differentiates Python functions, not {type(fn).__name__} objects")
@@ -58,7 +60,7 @@ def parse_function(fn: Callable[..., Any]) -> Parsed:
         raise TypeError(f"cannot differentiate {fn.__qualname__}: it is not defined by a def statement "
                         "(lambdas are not supported; write a def)")
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-    return Parsed(fn, tree, filename, raw, _namespace(fn))
+    return Parsed(fn, tree, filename, raw, _namespace(fn), helper)
 
 
 def _namespace(fn: Callable[..., Any]) -> dict[str, Any]:

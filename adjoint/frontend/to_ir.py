@@ -8,10 +8,14 @@ where ``h`` is reassigned, ``t1`` for unnamed intermediates).
 from __future__ import annotations
 
 import ast
+import inspect
+
 from ..codegen.naming import Names
 from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var
 from ..rules import CALLS, BindError
+from .fence import check_function
 from .resolve import NOT_STATIC, Resolver, constant_value
+from .source import parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
@@ -49,6 +53,8 @@ class Lowering:
         self.aliases: dict[Value, int] = {}
         self.computed: dict[tuple, Var] = {}
         self.identity: dict[str, object] = {}  # user name -> the array object it names
+        self.inlining: list[object] = [parsed.fn.__code__]  # the chain of calls being inlined
+        self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
     def function(self) -> Function:
@@ -65,7 +71,7 @@ class Lowering:
             self.statement(stmt)
         taken = frozenset(self.names._taken | self.names._user)
         return Function(tree.name, tuple(params), tuple(self.body), self.parsed.loc(tree),
-                        taken, frozenset(self.index_params))
+                        taken, frozenset(self.index_params), tuple(sorted(self.helpers.items())))
 
     def statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign):
@@ -118,6 +124,13 @@ class Lowering:
             self.identity[name] = self.identity[names[0]]
 
     def bind(self, target: ast.expr, value: Value, node: ast.expr) -> None:
+        if isinstance(target, ast.Tuple) and isinstance(value, Tup):  # a, b = helper(...)
+            if len(target.elts) != len(value.items):
+                raise self.parsed.error(target, f"cannot unpack {len(value.items)} values "
+                                                f"into {len(target.elts)} names")
+            for elt, item in zip(target.elts, value.items):
+                self.bind(elt, item, node)
+            return
         if isinstance(target, ast.Name):
             self.env[target.id] = value
             # `y = x` shares x's array; any other expression makes a new one, even where the
@@ -245,7 +258,48 @@ class Lowering:
         args = [self.expr(method_of)] if method_of is not None else []
         args += [self.expr(a) for a in node.args]
         kwargs = {kw.arg: self.expr(kw.value) for kw in node.keywords}
+        if not isinstance(key, str):
+            return self.inline(key, args, kwargs, node, hint)
         return self.apply(key, args, kwargs, node, hint, spelled)
+
+    def inline(self, fn, args: list[Value], kwargs: dict[str, Value], node: ast.Call,
+               hint: str | None) -> Value:
+        """A call to a plain Python function: its body, lowered in place, with its
+        parameters bound to the arguments' values. Its lines keep their own locations."""
+        name = fn.__qualname__
+        if fn.__code__ in self.inlining:
+            raise self.parsed.error(node, f"the recursive call to {name} is not supported: adjoint "
+                                          "inlines the functions it calls; write the recursion as a loop")
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.parsed.error(node, f"{name}(): {exc}") from None
+        bound.apply_defaults()
+        parsed = parse_function(fn, helper=fn.__name__)
+        check_function(parsed)
+        saved = (self.parsed, self.resolver, self.env, self.identity, self.param_source)
+        self.parsed, self.resolver, self.env, self.identity, self.param_source = \
+            parsed, Resolver(parsed), {}, {}, {}
+        self.inlining.append(fn.__code__)
+        self.helpers[fn.__name__] = parsed.filename
+        try:
+            for param, value in bound.arguments.items():
+                if not isinstance(value, (Var, Const, Tup)):
+                    value = constant_value(value, repr(value))
+                    if value is None:
+                        raise saved[0].error(node, f"the default of {name}'s parameter {param!r} "
+                                                   "is not a number; pass it explicitly")
+                self.env[param] = value
+                self.identity[param] = object()
+                if isinstance(value, Var):  # the caller's array: never updated in place here
+                    self.param_source[value.name] = param
+            body = [s for s in parsed.tree.body if not isinstance(s, ast.Return)]
+            for stmt in body:
+                self.statement(stmt)
+            return self.expr(parsed.tree.body[-1].value, hint)
+        finally:
+            self.parsed, self.resolver, self.env, self.identity, self.param_source = saved
+            self.inlining.pop()
 
     def apply(self, key: str, args: list[Value], kwargs: dict[str, Value], node: ast.AST,
               hint: str | None, spelled: str) -> Value:

@@ -21,6 +21,7 @@ class Loc:
     line: int
     col: int
     text: str = ""
+    function: str = ""  # the inlined helper this line belongs to; "" for the function itself
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class Function:
     loc: Loc
     names: frozenset[str] = field(default=frozenset())
     index_params: frozenset[str] = field(default=frozenset())
+    helpers: tuple[tuple[str, str], ...] = ()  # (name, file) of each inlined helper function
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -7,6 +7,8 @@ comment. This is a real module (not strings) so that ``inspect.getsource`` and
 # flake8: noqa
 import contextlib
 
+import math
+
 import numpy as np
 
 import adjoint
@@ -420,3 +422,18 @@ def augmented_live_view(x):
     z = y[1:]
     y *= x  # <-
     return np.sum(z)
+
+
+def calls_lgamma(x):
+    return math.lgamma(x)
+
+
+def uses_unsupported_helper(x):
+    return helper_with_loop(x)
+
+
+def helper_with_loop(x):
+    s = 0.0
+    for i in range(3):  # <-
+        s = s + x
+    return s

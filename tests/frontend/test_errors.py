@@ -193,13 +193,24 @@ def test_error_prints_like_a_syntax_error() -> None:
 
 # -- NonDifferentiableError ----------------------------------------------------------
 
-# NOTE: helper-function calls are not supported yet; when they are, calls_python_helper
-# must move to a helper that cannot be differentiated through.
 UNKNOWN_CALLS = [
-    ("calls_python_helper", r"\bhelper\b"),
+    ("calls_lgamma", r"lgamma"),
     ("calls_linalg_norm", r"linalg\.norm|\bnorm\b"),
     ("calls_argsort", r"argsort"),
 ]
+
+
+def test_python_helpers_are_differentiated_through() -> None:
+    x = np.array([0.5, 1.5])
+    g = adjoint.grad(bp.calls_python_helper, jit=False)(x)
+    np.testing.assert_allclose(g, adjoint.check.finite_difference(bp.calls_python_helper, [x], 0), rtol=1e-6)
+
+
+def test_unsupported_construct_inside_a_helper_is_located_in_the_helper() -> None:
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(bp.uses_unsupported_helper).source
+    assert info.value.lineno == marked_line(bp.helper_with_loop)[0]
+    assert info.value.text.strip().startswith("for i in range(3)")
 
 
 @pytest.mark.parametrize("name, callee", UNKNOWN_CALLS)
