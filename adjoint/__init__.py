@@ -8,6 +8,7 @@ from .api import GradFunction, grad, value_and_grad  # noqa: E402
 from .backend.cache import clear_cache  # noqa: E402
 from .check import check_grad  # noqa: E402
 from .errors import CompileError, NonDifferentiableError, UnsupportedSyntaxError  # noqa: E402
+from .transforms import jacobian, vjp  # noqa: E402
 
-__all__ = ["grad", "value_and_grad", "check_grad", "clear_cache", "GradFunction",
+__all__ = ["grad", "value_and_grad", "vjp", "jacobian", "check_grad", "clear_cache", "GradFunction",
            "UnsupportedSyntaxError", "NonDifferentiableError", "CompileError", "__version__"]

@@ -1,0 +1,70 @@
+"""vjp and jacobian against closed forms and finite differences."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.check import finite_difference
+
+A = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2.0]])
+
+
+def linear(x, A):
+    return A @ x
+
+
+def elementwise(x, y):
+    return np.sin(x) * y + x * x
+
+
+def scalar_out(x):
+    return np.sum(x ** 3)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_vjp_of_a_linear_map_is_the_transpose(jit):
+    x = np.array([0.1, 0.2, 0.3])
+    out, pullback = adjoint.vjp(linear, x, A, jit=jit)
+    np.testing.assert_allclose(out, A @ x)
+    g = np.array([1.5, -2.0])
+    np.testing.assert_allclose(pullback(g), A.T @ g, rtol=1e-14)
+    np.testing.assert_allclose(pullback(np.array([0.0, 1.0])), A[1], rtol=1e-14)  # reusable
+
+
+def test_vjp_tuple_wrt_and_scalar_output():
+    x, y = np.array([0.5, 1.0]), np.array([2.0, -1.0])
+    out, pullback = adjoint.vjp(elementwise, x, y, wrt=(0, 1))
+    gx, gy = pullback(np.ones(2))
+    np.testing.assert_allclose(gx, np.cos(x) * y + 2 * x, rtol=1e-14)
+    np.testing.assert_allclose(gy, np.sin(x), rtol=1e-14)
+    value, pb = adjoint.vjp(scalar_out, x)
+    assert value == pytest.approx(np.sum(x ** 3))
+    np.testing.assert_allclose(pb(2.0), 6 * x ** 2)
+
+
+def test_vjp_checks_the_cotangent_shape():
+    _, pullback = adjoint.vjp(linear, np.ones(3), A)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*output has shape \(2,\)"):
+        pullback(np.ones(3))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_jacobian_matches_closed_form_and_finite_differences(jit):
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(adjoint.jacobian(linear, jit=jit)(x, A), A, rtol=1e-14)
+    x, y = np.array([0.5, 1.0]), np.array([2.0, -1.0])
+    jx, jy = adjoint.jacobian(elementwise, wrt=(0, 1), jit=jit)(x, y)
+    assert jx.shape == (2, 2) and jy.shape == (2, 2)
+    np.testing.assert_allclose(jx, np.diag(np.cos(x) * y + 2 * x), rtol=1e-14)
+    np.testing.assert_allclose(jy, np.diag(np.sin(x)), rtol=1e-14)
+    for i in range(2):
+        row = finite_difference(lambda x: elementwise(x, y)[i], [x], 0)
+        np.testing.assert_allclose(jx[i], row, rtol=1e-6, atol=1e-9)
+
+
+def test_jacobian_of_a_scalar_function_is_its_gradient_and_float32_stays():
+    x = np.array([0.5, 1.0], dtype=np.float32)
+    j = adjoint.jacobian(scalar_out)(x)
+    assert j.shape == (2,) and j.dtype == np.float32
+    np.testing.assert_allclose(j, 3 * x ** 2, rtol=1e-6)
