@@ -184,9 +184,9 @@ class GradFunction:
             raise TypeError(f"{self.fn.__qualname__} must return a scalar to be differentiated, but it "
                             f"returned {type(value).__name__}{shape}; reduce it (e.g. np.sum) first")
 
-    def pull(self, values: list[Any], seed: Any) -> tuple[Any, tuple[Any, ...]]:
+    def pull(self, values: list[Any], seed: Any, scalar: bool = False) -> tuple[Any, tuple[Any, ...]]:
         """The value and the cotangents of the ``wrt`` arguments for the output cotangent
-        ``seed``; ``values`` come from ``_arguments``."""
+        ``seed``; ``values`` come from ``_arguments``; ``scalar``: the value must be one."""
         first = self._vjp is None
         if first:
             self._vjp = self._compiled(self._build().generated.vjp_name)
@@ -194,11 +194,12 @@ class GradFunction:
         value, grads = self._run(self._vjp, values + [seed])
         if first:
             self._build().timings["first call (compile)" if self.jit else "first call"] = time.perf_counter() - start
+        if scalar:
+            self._check_value(value)
         return value, _gradients([values[i] for i in self.wrt], grads, values)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        value, out = self.pull(self._arguments(args, kwargs), 1.0)
-        self._check_value(value)
+        value, out = self.pull(self._arguments(args, kwargs), 1.0, scalar=True)
         result = out[0] if self._single else out
         return (float(value), result) if self.with_value else result
 

@@ -36,7 +36,8 @@ from .ir.nodes import Function
 from .ir.printer import format_function
 from .ir.verify import verify
 from .runtime import helpers
-from .transform.cleanup import live_forward, names_in
+from .transform.cleanup import live_forward
+from .transform.control import adjoint_reads
 from .transform.reverse import reverse
 
 HELPERS = frozenset(helpers.__all__)
@@ -91,8 +92,7 @@ def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[
         adjoint = reverse(ir, wrt_names, active)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
-        reads = names_in(s.expr for s in adjoint.statements) | names_in(f"_[{s.index}]" for s in adjoint.statements if s.index)
-        vjp_forward = live_forward(ir.body, reads)
+        vjp_forward = live_forward(ir.body, adjoint_reads(adjoint.statements))
     with _stage(timings, "codegen"):
         versions = _versions()
         generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions))

@@ -11,11 +11,13 @@ import pytest
 
 import adjoint
 
+from . import control_programs as C
 from . import programs as P
 
 GOLDEN = Path(__file__).parent / "golden"
 FUNCTIONS = {"seed_e": (P.seed_e, ("a", "b")), "mlp_loss": (P.mlp_loss, (0, 1, 2, 3)),
-             "ridge": (P.ridge, ("w",)), "fan_out": (P.fan_out, (0, 1))}
+             "ridge": (P.ridge, ("w",)), "fan_out": (P.fan_out, (0, 1)),
+             "loop_sin": (C.loop_sin, (0,)), "branches": (C.branches, (0, 1))}
 
 
 def _body(source: str) -> str:

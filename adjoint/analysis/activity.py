@@ -2,47 +2,82 @@
 
 A value is *active* when it depends on a ``wrt`` argument through
 differentiable inputs (it varies) and the result depends on it (it is
-useful). Only active values get a cotangent. A value that varies and flows
-into an input whose derivative is not implemented (``Rule.refuses``) and is
-useful is an error here, never a silent zero.
+useful). Only active values get a cotangent. Merges (``Phi``) vary when either
+side does and make both sides useful; loops are iterated to a fixed point. A
+value that varies and flows into an input whose derivative is not implemented
+(``Rule.refuses``) and is useful is an error here, never a silent zero.
 """
 from __future__ import annotations
 
 from ..errors import NonDifferentiableError
-from ..ir.nodes import Assign, Function, Return, value_vars
+from ..ir.nodes import Assign, For, Function, If, Return, Stmt, value_vars
 from ..rules import RULES
+
+
+def _names(value) -> set[str]:
+    return {v.name for v in value_vars(value)}
+
+
+def _varied(stmts: tuple[Stmt, ...], varied: set[str]) -> None:
+    for stmt in stmts:
+        if isinstance(stmt, Assign):
+            rule = RULES[stmt.op.prim]
+            if any(p in rule.vjp and _names(a) & varied for p, a in zip(rule.params, stmt.op.args)):
+                varied.add(stmt.target.name)
+        elif isinstance(stmt, If):
+            _varied(stmt.then, varied)
+            _varied(stmt.orelse, varied)
+            varied |= {p.var.name for p in stmt.phis if (_names(p.first) | _names(p.second)) & varied}
+        elif isinstance(stmt, For):
+            while True:
+                before = len(varied)
+                varied |= {p.var.name for p in stmt.carried if (_names(p.first) | _names(p.second)) & varied}
+                _varied(stmt.body, varied)
+                if len(varied) == before:
+                    break
+
+
+def _useful(stmts: tuple[Stmt, ...], useful: set[str], varied: set[str]) -> None:
+    for stmt in reversed(stmts):
+        if isinstance(stmt, Return):
+            useful |= _names(stmt.value)
+        elif isinstance(stmt, Assign):
+            if stmt.target.name in useful:
+                _assign_useful(stmt, useful, varied)
+        elif isinstance(stmt, If):
+            for phi in stmt.phis:
+                if phi.var.name in useful:
+                    useful |= _names(phi.first) | _names(phi.second)
+            _useful(stmt.then, useful, varied)
+            _useful(stmt.orelse, useful, varied)
+        elif isinstance(stmt, For):
+            while True:
+                before = len(useful)
+                for phi in stmt.carried:
+                    if phi.var.name in useful:
+                        useful |= _names(phi.first) | _names(phi.second)
+                _useful(stmt.body, useful, varied)
+                if len(useful) == before:
+                    break
+
+
+def _assign_useful(stmt: Assign, useful: set[str], varied: set[str]) -> None:
+    rule = RULES[stmt.op.prim]
+    for param, arg in zip(rule.params, stmt.op.args):
+        names = _names(arg)
+        if param in rule.refuses and names & varied:
+            raise NonDifferentiableError(
+                f"{stmt.loc.filename}:{stmt.loc.line}: the result depends on a differentiated value "
+                f"through argument {param!r} of {rule.name}, which has no derivative there; "
+                f"compute that argument from non-differentiated inputs, or use adjoint.custom_vjp "
+                f"(line: {stmt.loc.text.strip()})")
+        if param in rule.vjp:
+            useful |= names
 
 
 def active_values(fn: Function, wrt: tuple[str, ...]) -> frozenset[str]:
     varied = set(wrt)
-    for stmt in _assigns(fn):
-        rule = RULES[stmt.op.prim]
-        for param, arg in zip(rule.params, stmt.op.args):
-            if param in rule.vjp and any(v.name in varied for v in value_vars(arg)):
-                varied.add(stmt.target.name)
-    useful = {v.name for v in value_vars(_return(fn).value)}
-    for stmt in reversed(_assigns(fn)):
-        if stmt.target.name not in useful:
-            continue
-        rule = RULES[stmt.op.prim]
-        for param, arg in zip(rule.params, stmt.op.args):
-            names = {v.name for v in value_vars(arg)}
-            if param in rule.refuses and names & varied:
-                raise NonDifferentiableError(
-                    f"{stmt.loc.filename}:{stmt.loc.line}: the result depends on a differentiated value "
-                    f"through argument {param!r} of {rule.name}, which has no derivative there; "
-                    f"compute that argument from non-differentiated inputs, or use adjoint.custom_vjp "
-                    f"(line: {stmt.loc.text.strip()})")
-            if param in rule.vjp:
-                useful |= names
+    _varied(fn.body, varied)
+    useful: set[str] = set()
+    _useful(fn.body, useful, varied)
     return frozenset(varied & useful)
-
-
-def _assigns(fn: Function) -> list[Assign]:
-    return [s for s in fn.body if isinstance(s, Assign)]
-
-
-def _return(fn: Function) -> Return:
-    ret = fn.body[-1]
-    assert isinstance(ret, Return), "the IR of a function ends with its return"
-    return ret

@@ -13,9 +13,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..ir.nodes import Assign, Function, Loc, Return, Stmt
+from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt
 from ..rules import RULES
-from ..transform.reverse import Adjoint, AdjStmt
+from ..transform.control import range_text
+from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
 from .render import render
 
 INDENT = "    "
@@ -37,44 +38,147 @@ def tidy(expr: str) -> str:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    """Lines at an indentation depth; each group of statements from one source line
+    opens with its ``# line N:`` comment (again at the top of every nested block)."""
+
+    def __init__(self, stacks: dict[str, str] | None = None) -> None:
         self.lines: list[str] = []
+        self.depth = 1
         self._line: tuple[str, int, str] | None = None
+        self.stacks = stacks or {}
 
     def comment_for(self, loc: Loc) -> None:
         key = (loc.filename, loc.line, loc.function)
         if key != self._line:
             self._line = key
             where = f" (in {loc.function})" if loc.function else ""
-            self.lines.append(f"{INDENT}# line {loc.line}{where}: {loc.text.strip()}")
+            self.line(f"# line {loc.line}{where}: {loc.text.strip()}")
+
+    def line(self, text: str) -> None:
+        self.lines.append(INDENT * self.depth + text)
 
     def stmt(self, text: str, loc: Loc | None = None) -> None:
         if loc is not None:
             self.comment_for(loc)
-        self.lines.append(INDENT + text)
+        self.line(text)
 
     def reset(self) -> None:
         self._line = None
 
+    def block(self, head: str, loc: Loc | None, emit) -> None:
+        """``head:`` and an indented block (``pass`` if it comes out empty)."""
+        self.stmt(head, loc)
+        self.depth += 1
+        self._line = (loc.filename, loc.line, loc.function) if loc else None
+        before = len(self.lines)
+        emit()
+        if len(self.lines) == before:
+            self.line("pass")
+        self.depth -= 1
+        self._line = None
 
-def _forward_stmt(w: _Writer, stmt: Stmt) -> None:
-    if isinstance(stmt, Assign):
-        rule = RULES[stmt.op.prim]
-        args = {p: render(a) for p, a in zip(rule.params, stmt.op.args)}
-        w.stmt(f"{stmt.target.name} = {tidy(rule.render_forward(args))}", stmt.loc)
+    def push(self, names) -> None:
+        for name in sorted(names):
+            self.line(f"{self.stacks[name]}.append({name})")
 
 
-def _adjoint_stmt(w: _Writer, s: AdjStmt) -> None:
-    expr = tidy(s.expr)
-    text = {"assign": f"{s.target} = {expr}",
-            "add": f"{s.target} = {s.target} + {expr}",
-            "accumulate": f"{s.target} += {expr}",
-            "scatter": f"{s.target}[{s.index}] += {expr}"}[s.kind]
-    w.stmt(text, s.loc)
+def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_loop: bool) -> None:
+    for stmt in stmts:
+        if isinstance(stmt, Assign):
+            rule = RULES[stmt.op.prim]
+            args = {p: render(a) for p, a in zip(rule.params, stmt.op.args)}
+            w.stmt(f"{stmt.target.name} = {tidy(rule.render_forward(args))}", stmt.loc)
+            if tape and in_loop and stmt.target.name in tape.values:
+                w.push([stmt.target.name])
+        elif isinstance(stmt, If):
+            _forward_if(w, stmt, tape, in_loop)
+        elif isinstance(stmt, For):
+            _forward_for(w, stmt, tape, in_loop)
+
+
+def _merge(w: _Writer, targets: list[str], values: list[str]) -> None:
+    pairs = [(t, v) for t, v in zip(targets, values) if t != v]
+    if len(pairs) == 1:
+        w.line(f"{pairs[0][0]} = {pairs[0][1]}")
+    elif pairs:  # all at once: a carried value may be another's update (a, b = b, a)
+        w.line(f"{', '.join(t for t, _ in pairs)} = {', '.join(v for _, v in pairs)}")
+
+
+def _forward_if(w: _Writer, stmt: If, tape: Tape | None, in_loop: bool) -> None:
+    targets = [p.var.name for p in stmt.phis]
+
+    def then() -> None:
+        _forward_block(w, stmt.then, tape, in_loop)
+        _merge(w, targets, [render(p.first) for p in stmt.phis])
+
+    def orelse() -> None:
+        _forward_block(w, stmt.orelse, tape, in_loop)
+        _merge(w, targets, [render(p.second) for p in stmt.phis])
+
+    w.block(f"if {render(stmt.cond)}:", stmt.loc, then)
+    if stmt.orelse or stmt.phis:
+        w.block("else:", None, orelse)
+    w.reset()
+    if tape and in_loop:
+        w.push([t for t in targets if t in tape.values])
+
+
+def _forward_for(w: _Writer, stmt: For, tape: Tape | None, in_loop: bool) -> None:
+    targets = [p.var.name for p in stmt.carried]
+    w.comment_for(stmt.loc)
+    _merge(w, targets, [render(p.first) for p in stmt.carried])
+
+    def body() -> None:
+        if tape:
+            w.push([n for n in [stmt.index.name, *targets] if n in tape.iteration])
+        _forward_block(w, stmt.body, tape, True)
+        _merge(w, targets, [render(p.second) for p in stmt.carried])
+
+    w.block(f"for {stmt.index.name} in {range_text(stmt)}:", stmt.loc, body)
+    w.reset()
+    if tape and in_loop:
+        w.push([t for t in targets if t in tape.exits])
+
+
+def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
+    for node in nodes:
+        if isinstance(node, AdjStmt):
+            if node.kind == "pop":
+                w.stmt(f"{node.target} = {w.stacks[node.target]}.pop()", node.loc)
+                continue
+            expr = tidy(node.expr)
+            text = {"assign": f"{node.target} = {expr}",
+                    "add": f"{node.target} = {node.target} + {expr}",
+                    "accumulate": f"{node.target} += {expr}",
+                    "scatter": f"{node.target}[{node.index}] += {expr}"}[node.kind]
+            w.stmt(text, node.loc)
+        elif isinstance(node, AdjIf):
+            w.block(f"if {node.cond}:", node.loc, lambda n=node: _adjoint_block(w, n.then))
+            if node.orelse:
+                w.block("else:", None, lambda n=node: _adjoint_block(w, n.orelse))
+            w.reset()
+        elif isinstance(node, AdjFor):
+            w.block(f"for _ in range({tidy(node.trip)}):", node.loc, lambda n=node: _adjoint_block(w, n.body))
+            w.reset()
 
 
 def _function(head: str, doc: str, body: list[str]) -> list[str]:
     return [head, f'{INDENT}"""{doc}"""', *body, ""]
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name = f"{name}_"
+    return name
+
+
+def _stack_names(fn: Function, tape: Tape) -> dict[str, str]:
+    taken = set(fn.names)
+    out = {}
+    for name in sorted(tape.names):
+        out[name] = _fresh(f"{name}_stack", taken)
+        taken.add(out[name])
+    return out
 
 
 def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, ...],
@@ -85,23 +189,29 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
     result = render(ret.value)
 
     w = _Writer()
-    for stmt in forward[:-1]:
-        _forward_stmt(w, stmt)
+    _forward_block(w, forward[:-1], None, False)
     w.stmt(f"return {result}", ret.loc)
     forward_name = f"{fn.name}_forward" if fn.name in helpers | {"np", "math"} else fn.name
     fwd_lines = _function(f"def {forward_name}({', '.join(params)}):",
                           f"The forward of {fn.name}, as adjoint compiles it.", w.lines)
 
-    w = _Writer()
-    for stmt in vjp_forward[:-1]:
-        _forward_stmt(w, stmt)
+    stacks = _stack_names(fn, adjoint.tape)
+    w = _Writer(stacks)
+    if stacks:
+        w.line("# tape: values the loops overwrite and the adjoint reads")
+        for name in sorted(stacks):
+            w.line(f"{stacks[name]} = []")
+    _forward_block(w, vjp_forward[:-1], adjoint.tape, False)
     w.reset()
+    if result in adjoint.tape.names:  # the reverse loops pop earlier values into that name
+        kept = _fresh(f"{result}_value", set(fn.names) | set(stacks.values()))
+        w.line(f"{kept} = {result}")
+        result = kept
     if adjoint.statements:
-        w.lines.append(f"{INDENT}# adjoint: cotangents in reverse order")
-    for s in adjoint.statements:
-        _adjoint_stmt(w, s)
+        w.line("# adjoint: cotangents in reverse order")
+    _adjoint_block(w, adjoint.statements)
     grads = ", ".join(adjoint.grads) + ("," if len(adjoint.grads) == 1 else "")
-    w.lines.append(f"{INDENT}return {result}, ({grads})")
+    w.line(f"return {result}, ({grads})")
     vjp_name = f"{fn.name}_vjp"
     vjp_lines = _function(
         f"def {vjp_name}({', '.join(params + [adjoint.seed])}):",

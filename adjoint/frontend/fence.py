@@ -10,18 +10,13 @@ import ast
 
 from .source import Parsed
 
-_CONTROL = ("control flow is not supported yet; use np.where(cond, a, b) for an elementwise "
-            "choice, or vectorise the loop with NumPy")
+_NOT_YET = "not supported yet; restructure the loop with if/else"
 
 # Refused constructs: what to call them, and what to do instead.
 REFUSED: dict[type, tuple[str, str]] = {
-    ast.If: ("an if statement", _CONTROL),
-    ast.For: ("a for loop", _CONTROL),
-    ast.While: ("a while loop", _CONTROL),
-    ast.Break: ("break", _CONTROL),
-    ast.Continue: ("continue", _CONTROL),
-    ast.IfExp: ("a conditional expression (a if c else b)", "use np.where(c, a, b)"),
-    ast.BoolOp: ("and/or", "combine comparisons with np.where, or compute both cases"),
+    ast.While: ("a while loop", "not supported yet; use a for loop over range(...) with a bound"),
+    ast.Break: ("break", _NOT_YET),
+    ast.Continue: ("continue", _NOT_YET),
     ast.Lambda: ("a lambda", "define a module-level function instead"),
     ast.ListComp: ("a list comprehension", "use NumPy array operations"),
     ast.SetComp: ("a set comprehension", "use NumPy array operations"),
@@ -92,8 +87,8 @@ def _refuse(parsed: Parsed, node: ast.AST) -> None:
 def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
     if isinstance(stmt, ast.Return):
         if not is_last:
-            raise parsed.error(stmt, "an early return is control flow, which is not supported yet; "
-                                     "return once, at the end")
+            raise parsed.error(stmt, "an early return is not supported yet; assign the result to a "
+                                     "variable and return once, at the end")
         if stmt.value is None:
             raise parsed.error(stmt, "return a scalar value")
         _check_expr(parsed, stmt.value)
@@ -109,6 +104,12 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
         if not isinstance(stmt.op, _OPERATORS):
             _refuse(parsed, stmt)
         _check_expr(parsed, stmt.value)
+    elif isinstance(stmt, ast.If):
+        _check_expr(parsed, stmt.test)
+        _check_block(parsed, stmt.body)
+        _check_block(parsed, stmt.orelse)
+    elif isinstance(stmt, ast.For):
+        _check_for(parsed, stmt)
     elif isinstance(stmt, ast.Pass):
         pass
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Yield, ast.YieldFrom, ast.Await)):
@@ -118,6 +119,25 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
                                  "(print and other side effects are not supported); remove it")
     else:
         _refuse(parsed, stmt)
+
+
+def _check_block(parsed: Parsed, body: list[ast.stmt]) -> None:
+    for stmt in body:
+        _check_statement(parsed, stmt, is_last=False)
+
+
+def _check_for(parsed: Parsed, stmt: ast.For) -> None:
+    it = stmt.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and 1 <= len(it.args) <= 3 and not it.keywords):
+        raise parsed.error(it, "a for loop must run over range(...) (with 1 to 3 arguments); "
+                               "loop over indices instead: for i in range(len(x))")
+    if not isinstance(stmt.target, ast.Name):
+        raise parsed.error(stmt.target, "the loop variable must be a single name")
+    if stmt.orelse:
+        raise parsed.error(stmt.orelse[0], "for ... else is not supported; move the else block after the loop")
+    _children(parsed, *it.args)
+    _check_block(parsed, stmt.body)
 
 
 def _check_target(parsed: Parsed, target: ast.expr) -> None:
@@ -202,7 +222,13 @@ def _subscript(parsed: Parsed, node: ast.Subscript) -> None:
             _check_expr(parsed, item)
 
 
+def _ifexp(parsed: Parsed, node: ast.IfExp) -> None:
+    _children(parsed, node.test, node.body, node.orelse)
+
+
 _EXPR = {
+    ast.IfExp: _ifexp,
+    ast.BoolOp: lambda p, n: _children(p, *n.values),
     ast.BinOp: _binop,
     ast.UnaryOp: lambda p, n: _unary(p, n),
     ast.Compare: _compare,

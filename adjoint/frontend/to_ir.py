@@ -13,6 +13,7 @@ import inspect
 from ..codegen.naming import Names
 from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var
 from ..rules import CALLS, BindError
+from .control import ControlLowering
 from .fence import check_function
 from .resolve import NOT_STATIC, Resolver, constant_value
 from .source import parse_function
@@ -37,7 +38,7 @@ _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_li
 RESERVED = frozenset({"np", "math", "numpy"})
 
 
-class Lowering:
+class Lowering(ControlLowering):
     def __init__(self, parsed, reserved: frozenset[str]) -> None:
         self.parsed = parsed
         self.resolver = Resolver(parsed)
@@ -54,6 +55,9 @@ class Lowering:
         self.computed: dict[tuple, Var] = {}
         self.identity: dict[str, object] = {}  # user name -> the array object it names
         self.inlining: list[object] = [parsed.fn.__code__]  # the chain of calls being inlined
+        self.defined_by: dict[str, str] = {}  # SSA name -> the rule that computed it
+        self.viewed: set[Var] = set()  # values a view (slice, reshape, transpose) was taken of
+        self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -85,6 +89,10 @@ class Lowering:
         elif isinstance(stmt, ast.Return):
             hint = None if isinstance(stmt.value, ast.Name) else self.parsed.tree.name
             self.body.append(Return(self.expr(stmt.value, hint), self.parsed.loc(stmt)))
+        elif isinstance(stmt, ast.If):
+            self.lower_if(stmt)
+        elif isinstance(stmt, ast.For):
+            self.lower_for(stmt)
         # pass and the docstring lower to nothing
 
     def _check_in_place(self, stmt: ast.AugAssign) -> None:
@@ -96,8 +104,8 @@ class Lowering:
         if not isinstance(value, Var):
             return
         shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
-        defined_by = next((s.op.prim for s in self.body if isinstance(s, Assign) and s.target == value), None)
-        viewed = any(isinstance(s, Assign) and s.op.prim in _VIEWS and s.op.args[0] == value for s in self.body)
+        defined_by = self.defined_by.get(value.name)
+        viewed = value in self.viewed
         if value.name in self.param_source or shared or defined_by in _VIEWS or viewed:
             why = (f"{name} is the argument {self.param_source[value.name]}" if value.name in self.param_source else
                    f"{name} is the same array as {shared[0]}" if shared else
@@ -153,6 +161,9 @@ class Lowering:
             return self.computed[key]  # the same pure computation again: reuse its value
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self.computed[key] = var
+        self.defined_by[var.name] = prim
+        if prim in _VIEWS and isinstance(args[0], Var):
+            self.viewed.add(args[0])
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         plain = [a for a in args if not isinstance(a, Index)]
         if prim in _INT_RESULT:
@@ -183,6 +194,9 @@ class Lowering:
     def _Name(self, node: ast.Name, hint: str | None) -> Value:
         if node.id in self.env:
             return self.env[node.id]
+        if node.id in self.partial:
+            raise self.parsed.error(node, f"{node.id} is defined on some paths only (in one branch of an if, "
+                                          f"or inside a loop): give it a value before the if or the loop")
         return self._static_value(node)
 
     def _static_value(self, node: ast.expr) -> Value:

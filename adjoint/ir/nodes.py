@@ -2,9 +2,9 @@
 
 A function body is a tuple of statements. Straight-line code is a sequence of
 ``Assign`` (one SSA definition each, an application of one primitive of the
-rule table) ending in a ``Return``. Structured regions (``If``, ``For``,
-``While``) are declared here so that control flow extends the IR instead of
-replacing it; the front end refuses them until their transform exists.
+rule table) ending in a ``Return``. Control flow is structured: an ``If`` or a
+``For`` holds its own statement tuples and the ``Phi`` merges of the values it
+changes.
 Every statement carries a ``Loc`` pointing at the user's source.
 """
 from __future__ import annotations
@@ -96,13 +96,23 @@ class Return:
 
 
 @dataclass(frozen=True)
-class If:
-    """``if cond: then else: orelse``; ``phis`` merge the names both arms define."""
+class Phi:
+    """A merge. After an ``If``: ``var`` is ``first`` if the condition held, else ``second``.
+    In a loop: ``var`` is ``first`` (the initial value) on entry and ``second`` (the
+    update computed by the body) from one iteration to the next; after the loop it
+    holds the last update. Generated code gives ``var`` one Python variable."""
 
+    var: Var
+    first: Value
+    second: Value
+
+
+@dataclass(frozen=True)
+class If:
     cond: Value
     then: tuple["Stmt", ...]
     orelse: tuple["Stmt", ...]
-    phis: tuple[tuple[Var, Value, Value], ...]
+    phis: tuple[Phi, ...]
     loc: Loc
 
 
@@ -115,20 +125,11 @@ class For:
     stop: Value
     step: Value
     body: tuple["Stmt", ...]
-    carried: tuple[tuple[Var, Value, Value], ...]
+    carried: tuple[Phi, ...]
     loc: Loc
 
 
-@dataclass(frozen=True)
-class While:
-    cond: tuple["Stmt", ...]
-    test: Value
-    body: tuple["Stmt", ...]
-    carried: tuple[tuple[Var, Value, Value], ...]
-    loc: Loc
-
-
-Stmt = Union[Assign, Return, If, For, While]
+Stmt = Union[Assign, Return, If, For]
 
 
 @dataclass(frozen=True)
@@ -177,4 +178,17 @@ def op_vars(op: Op) -> list[Var]:
     out: list[Var] = []
     for arg in op.args:
         out.extend(value_vars(arg))
+    return out
+
+
+def defined_names(stmts: "tuple[Stmt, ...]") -> set[str]:
+    """Every SSA name defined in ``stmts``, nested regions included."""
+    out: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, Assign):
+            out.add(stmt.target.name)
+        elif isinstance(stmt, If):
+            out |= defined_names(stmt.then) | defined_names(stmt.orelse) | {p.var.name for p in stmt.phis}
+        elif isinstance(stmt, For):
+            out |= defined_names(stmt.body) | {p.var.name for p in stmt.carried} | {stmt.index.name}
     return out

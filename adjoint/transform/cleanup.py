@@ -1,13 +1,16 @@
 """Cleanup: drop forward statements whose values neither the result nor the adjoint reads.
 
-Every primitive is pure, so removing an unread definition never changes a result.
+Every primitive is pure, so removing an unread definition never changes a
+result. Regions are kept when a merge they produce, or a value the adjoint
+reads inside them, is needed.
 """
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Iterable
 
-from ..ir.nodes import Assign, Stmt, Return, op_vars, value_vars
+from ..ir.nodes import Assign, For, If, Return, Stmt, op_vars, value_vars
 
 
 def names_in(expressions: Iterable[str]) -> set[str]:
@@ -17,15 +20,52 @@ def names_in(expressions: Iterable[str]) -> set[str]:
     return out
 
 
+def _names(value) -> set[str]:
+    return {v.name for v in value_vars(value)}
+
+
+def _live(stmts: tuple[Stmt, ...], needed: set[str]) -> tuple[Stmt, ...]:
+    kept: list[Stmt] = []
+    for stmt in reversed(stmts):
+        if isinstance(stmt, Return):
+            needed |= _names(stmt.value)
+            kept.append(stmt)
+        elif isinstance(stmt, Assign):
+            if stmt.target.name in needed:
+                needed |= {v.name for v in op_vars(stmt.op)}
+                kept.append(stmt)
+        elif isinstance(stmt, If):
+            phis = tuple(p for p in stmt.phis if p.var.name in needed)
+            then_needed = needed | set().union(*(_names(p.first) for p in phis))
+            else_needed = needed | set().union(*(_names(p.second) for p in phis))
+            then = _live(stmt.then, then_needed)
+            orelse = _live(stmt.orelse, else_needed)
+            if phis or then or orelse:
+                needed |= then_needed | else_needed | _names(stmt.cond)
+                kept.append(replace(stmt, then=then, orelse=orelse, phis=phis))
+        elif isinstance(stmt, For):
+            kept_loop = _live_for(stmt, needed)
+            if kept_loop is not None:
+                kept.append(kept_loop)
+    return tuple(reversed(kept))
+
+
+def _live_for(stmt: For, needed: set[str]) -> For | None:
+    inner = set(needed)
+    while True:
+        phis = tuple(p for p in stmt.carried if p.var.name in inner)
+        inner |= set().union(*(_names(p.second) for p in phis))
+        size = len(inner)
+        body = _live(stmt.body, inner)
+        if len(inner) == size and all(p.var.name not in inner for p in stmt.carried if p not in phis):
+            break
+    if not phis and not body:
+        return None
+    needed |= inner | set().union(*(_names(p.first) for p in phis))
+    needed |= _names(stmt.start) | _names(stmt.stop) | _names(stmt.step)
+    return replace(stmt, body=body, carried=phis)
+
+
 def live_forward(body: tuple[Stmt, ...], extra_uses: set[str]) -> tuple[Stmt, ...]:
     """The statements of ``body`` needed for its return value and for ``extra_uses``."""
-    needed = set(extra_uses)
-    kept: list[Stmt] = []
-    for stmt in reversed(body):
-        if isinstance(stmt, Return):
-            needed |= {v.name for v in value_vars(stmt.value)}
-            kept.append(stmt)
-        elif isinstance(stmt, Assign) and stmt.target.name in needed:
-            needed |= {v.name for v in op_vars(stmt.op)}
-            kept.append(stmt)
-    return tuple(reversed(kept))
+    return _live(body, set(extra_uses))

@@ -1,31 +1,35 @@
-"""Reverse transform: the adjoint statements of a straight-line SSA function.
+"""Reverse transform: the adjoint of an SSA function, control flow included.
 
-Assumes an ``ir.Function`` and its active set. Promises an ``Adjoint``: the
-statements that compute every ``wrt`` cotangent, in reverse topological order
-of the forward statements, each tagged with the location of the forward
-statement it reverses. The first contribution to a cotangent assigns it, later
-ones add to it (the sum at fan-out); an index read scatters its cotangent into
-a zero-initialised array. A cotangent is only updated in place once adjoint
-owns its array (it allocated it), so no contribution can write into another
-cotangent that happens to share its memory.
+Assumes an ``ir.Function`` and its active set. Promises an ``Adjoint``: a tree
+of adjoint statements that computes every ``wrt`` cotangent, forward
+statements reversed in topological order, each tagged with the location of the
+forward statement it reverses. The first contribution to a cotangent assigns
+it, later ones add to it (the sum at fan-out); an index read scatters its
+cotangent into a zero-initialised array. A cotangent is only updated in place
+once adjoint owns its array (it allocated it), so no contribution can write
+into another cotangent that happens to share its memory.
+
+Regions (``transform/control.py``) reverse ``if`` and ``for``; values a loop
+overwrites and the adjoint reads are taped (``Adjoint.tape``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Union
 
 from ..codegen.naming import Names
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, Function, Loc, Return, Tup, Value, Var
+from ..ir.nodes import Assign, Const, For, Function, If, Loc, Return, Stmt, Tup, Value, Var
 from ..rules import RULES, SCATTER
 from ..rules.registry import VjpContext
 
-Kind = Literal["assign", "add", "accumulate", "scatter"]
+Kind = Literal["assign", "add", "accumulate", "scatter", "pop"]
 
 
 @dataclass(frozen=True)
 class AdjStmt:
-    """``target = expr`` / ``target = target + expr`` / ``target += expr`` / ``target[index] += expr``."""
+    """``target = expr`` / ``target = target + expr`` / ``target += expr`` /
+    ``target[index] += expr`` / ``target = target_stack.pop()``."""
 
     kind: Kind
     target: str
@@ -35,32 +39,98 @@ class AdjStmt:
 
 
 @dataclass(frozen=True)
+class AdjIf:
+    cond: str
+    then: tuple["AdjNode", ...]
+    orelse: tuple["AdjNode", ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class AdjFor:
+    """The loop run backwards: ``trip`` iterations, each first popping the values the
+    forward iteration taped."""
+
+    trip: str
+    body: tuple["AdjNode", ...]
+    loc: Loc
+
+
+AdjNode = Union[AdjStmt, AdjIf, AdjFor]
+
+
+@dataclass(frozen=True)
+class Tape:
+    """What the forward sweep pushes: ``values`` right after their definition, ``iteration``
+    (loop indices and carried values) at the start of each iteration, ``exits`` (carried
+    values) after their loop. Only values defined inside a loop are ever taped."""
+
+    values: frozenset[str] = frozenset()
+    iteration: frozenset[str] = frozenset()
+    exits: frozenset[str] = frozenset()
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.values | self.iteration | self.exits
+
+
+@dataclass(frozen=True)
 class Adjoint:
     wrt: tuple[str, ...]
     seed: str
-    statements: tuple[AdjStmt, ...]
+    statements: tuple[AdjNode, ...]
     grads: tuple[str, ...]
+    tape: Tape = Tape()
 
 
 @dataclass
-class _Cotangents:
+class Cotangents:
+    """The cotangent variables known at one point of the reverse sweep.
+
+    ``defined`` are the primal names whose region this scope reverses: their cotangents
+    start fresh here. A contribution to any other name goes to a cotangent that an
+    enclosing scope holds (``outer``), created there before the region if needed; inside a
+    loop (``outer_owned``) those are made arrays the adjoint owns, so they grow in place.
+    Every primal name has one cotangent name for the whole function (``registry``)."""
+
     names: Names
     bars: dict[str, str] = field(default_factory=dict)
     owned: set[str] = field(default_factory=set)
-    out: list[AdjStmt] = field(default_factory=list)
+    out: list[AdjNode] = field(default_factory=list)
+    defined: frozenset[str] | None = None  # None: the whole function
+    outer: dict[str, bool] = field(default_factory=dict)  # outer name -> must be owned
+    outer_owned: bool = False
+    registry: dict[str, str] = field(default_factory=dict)
+
+    def child(self, defined: frozenset[str], in_loop: bool) -> "Cotangents":
+        return Cotangents(self.names, dict(self.bars), set(self.owned), [], defined, {}, in_loop,
+                          self.registry)
+
+    def bar(self, var: str) -> str:
+        if var not in self.registry:
+            self.registry[var] = self.names.cotangent(var)
+        self.bars[var] = self.registry[var]
+        return self.bars[var]
+
+    def is_outer(self, var: str) -> bool:
+        return self.defined is not None and var not in self.defined
 
     def add(self, var: str, expr: str, loc: Loc, index: str | None = None) -> None:
-        bar = self.bars.get(var)
+        known = var in self.bars
+        bar = self.bar(var)
+        if self.is_outer(var):
+            self.outer[var] = self.outer.get(var, False) or self.outer_owned
+            known = True  # the enclosing scope creates it before the region
+            if self.outer_owned:
+                self.owned.add(bar)
         if index is not None:
-            if bar is None:
-                bar = self.bars[var] = self.names.cotangent(var)
+            if not known:
                 self.out.append(AdjStmt("assign", bar, f"zero_like({var})", loc))
             elif bar not in self.owned:
                 self.out.append(AdjStmt("assign", bar, f"{bar}.copy()", loc))
             self.owned.add(bar)
             self.out.append(AdjStmt("scatter", bar, expr, loc, index))
-        elif bar is None:
-            bar = self.bars[var] = self.names.cotangent(var)
+        elif not known:
             self.out.append(AdjStmt("assign", bar, expr, loc))
         elif bar in self.owned:
             self.out.append(AdjStmt("accumulate", bar, expr, loc))
@@ -70,27 +140,27 @@ class _Cotangents:
 
 
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str]) -> Adjoint:
+    from .control import Reverser
+
     names = Names(set(fn.names), set())
-    cot = _Cotangents(names)
+    cot = Cotangents(names)
     ret = fn.body[-1]
     assert isinstance(ret, Return)
     if isinstance(ret.value, Var):
-        seed = cot.bars[ret.value.name] = names.cotangent(ret.value.name)
+        seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    for stmt in reversed(fn.body[:-1]):
-        if isinstance(stmt, Assign) and stmt.target.name in active and stmt.target.name in cot.bars:
-            _reverse_assign(stmt, active, cot)
+    reverser = Reverser(active)
+    reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
         if p not in cot.bars:
-            cot.bars[p] = names.cotangent(p)
-            cot.out.append(AdjStmt("assign", cot.bars[p], f"zero_like({p})", fn.loc))
+            cot.out.append(AdjStmt("assign", cot.bar(p), f"zero_like({p})", fn.loc))
         grads.append(cot.bars[p])
-    return Adjoint(wrt, seed, tuple(cot.out), tuple(grads))
+    return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape())
 
 
-def _reverse_assign(stmt: Assign, active: frozenset[str], cot: _Cotangents) -> None:
+def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents) -> None:
     rule = RULES[stmt.op.prim]
     args = dict(zip(rule.params, stmt.op.args))
     rendered = {p: render(a) for p, a in args.items()}
@@ -99,7 +169,8 @@ def _reverse_assign(stmt: Assign, active: frozenset[str], cot: _Cotangents) -> N
     for param, vjp in rule.vjp.items():
         arg = args[param]
         if vjp == SCATTER:
-            cot.add(arg.name, g, stmt.loc, index=rendered["index"])
+            if isinstance(arg, Var) and arg.name in active:
+                cot.add(arg.name, g, stmt.loc, index=rendered["index"])
             continue
         if callable(vjp):
             exprs = vjp(VjpContext(rendered, items, stmt.target.name, g))
@@ -122,3 +193,7 @@ def _drop_unbroadcast(template: str, param: str, args: dict[str, Value]) -> str:
             all(isinstance(a, Const) for a in others):
         return template[len(head):-len(tail)]
     return template
+
+
+__all__ = ["AdjFor", "AdjIf", "AdjNode", "AdjStmt", "Adjoint", "Cotangents", "Tape", "reverse",
+           "reverse_assign", "Stmt", "For", "If"]

@@ -48,9 +48,9 @@ def for_loop(x):
 
 def for_loop_break(x):
     s = 0.0
-    for i in range(3):  # <-
+    for i in range(3):
         if x[i] > 0.0:
-            break
+            break  # <-
         s = s + x[i]
     return s
 
@@ -351,7 +351,7 @@ def multi_line_statement(x):
 def decorated(x):
     """A docstring is fine."""
     s = np.sum(x)
-    for i in range(2):  # <-
+    while s < 2.0:  # <-
         s = s * 2.0
     return s
 
@@ -360,7 +360,7 @@ class Holder:
     @staticmethod
     def indented(x):
         s = np.sum(x)
-        t = s if s > 0.0 else 0.0  # <-
+        t = [s]  # <-
         return t
 
 
@@ -434,6 +434,50 @@ def uses_unsupported_helper(x):
 
 def helper_with_loop(x):
     s = 0.0
-    for i in range(3):  # <-
+    while s < 3.0:  # <-
         s = s + x
     return s
+
+
+def for_over_array(x):
+    s = 0.0
+    for v in x:  # <-
+        s = s + v
+    return s
+
+
+def for_else(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+    else:
+        s = s * 2.0  # <-
+    return s
+
+
+def float_range(x, n):
+    s = 0.0
+    for i in range(n / 2):  # <-
+        s = s + x[i]
+    return s
+
+
+def defined_in_one_branch(x):
+    s = np.sum(x)
+    if s > 0.0:
+        t = s * 2.0
+    return t  # <-
+
+
+def loop_variable_after_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+    return s * i  # <-
+
+
+def return_inside_if(x):
+    s = np.sum(x)
+    if s > 0.0:
+        return s  # <-
+    return -s

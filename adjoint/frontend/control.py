@@ -1,0 +1,152 @@
+"""Lowering of structured control flow: ``if``/``elif``/``else``, conditional
+expressions, ``and``/``or``, and ``for`` loops over ``range``.
+
+A region (a branch, a loop body) is lowered into its own statement tuple.
+Names a region changes are merged by ``Phi`` nodes: after an ``if``, a name
+with different values in the two branches gets a new SSA value; in a loop,
+each name assigned in the body that existed before the loop is carried (its
+``Phi`` holds the value on entry and the body's update). Names defined on one
+path only are not visible afterwards.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+
+from ..ir.nodes import Const, For, If, Phi, Stmt, Value, Var
+
+
+def _stored_names(body: list[ast.stmt]) -> list[str]:
+    """Names a block assigns, in order of first assignment."""
+    out: list[str] = []
+    for stmt in body:
+        for node in ast.walk(stmt):
+            name = None
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                name = node.id
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                name = node.target.id
+            if name is not None and name not in out:
+                out.append(name)
+    return out
+
+
+class ControlLowering:
+    """Mixed into ``Lowering``; uses its ``env``, ``body``, ``names`` and ``expr``."""
+
+    def region(self, stmts: list[ast.stmt]) -> tuple[Stmt, ...]:
+        saved_body, saved_computed = self.body, dict(self.computed)
+        self.body = []
+        try:
+            for stmt in stmts:
+                self.statement(stmt)
+            return tuple(self.body)
+        finally:
+            self.body, self.computed = saved_body, saved_computed
+
+    def region_value(self, node: ast.expr) -> tuple[tuple[Stmt, ...], Value]:
+        saved_body, saved_computed = self.body, dict(self.computed)
+        self.body = []
+        try:
+            value = self.expr(node)
+            return tuple(self.body), value
+        finally:
+            self.body, self.computed = saved_body, saved_computed
+
+    def _same(self, a: Value, b: Value) -> bool:
+        from .to_ir import _key
+        return _key(a) == _key(b)
+
+    def _phi_int(self, var: Var, *values: Value) -> None:
+        sources = [self._int_sources(v) for v in values]
+        if all(s is not None for s in sources):
+            self.int_sources[var.name] = frozenset().union(*sources)
+
+    # -- if / elif / else -------------------------------------------------
+    def lower_if(self, stmt: ast.If) -> None:
+        cond = self.expr(stmt.test)
+        env, identity = dict(self.env), dict(self.identity)
+        then = self.region(stmt.body)
+        then_env, then_identity = self.env, self.identity
+        self.env, self.identity = dict(env), dict(identity)
+        orelse = self.region(stmt.orelse)
+        else_env, else_identity = self.env, self.identity
+        self.env, self.identity = dict(env), dict(identity)
+        phis = []
+        for name in list(then_env) + [n for n in else_env if n not in then_env]:
+            a, b = then_env.get(name), else_env.get(name)
+            if a is None or b is None:
+                self.partial.add(name)
+                self.env.pop(name, None)
+                continue
+            if self._same(a, b):
+                self.env[name] = a
+                continue
+            var = Var(self.names.user(name))
+            phis.append(Phi(var, a, b))
+            self._phi_int(var, a, b)
+            self.env[name] = var
+            same = then_identity.get(name) is else_identity.get(name)
+            self.identity[name] = then_identity.get(name) if same else object()
+        self.body.append(If(cond, then, orelse, tuple(phis), self.parsed.loc(stmt)))
+
+    def select(self, cond: Value, then: ast.expr | Value, orelse: ast.expr | Value,
+               node: ast.expr, hint: str | None) -> Value:
+        """``then if cond else orelse`` as an ``If`` with one merge; each side is
+        evaluated only when chosen."""
+        then_body, a = self.region_value(then) if isinstance(then, ast.expr) else ((), then)
+        else_body, b = self.region_value(orelse) if isinstance(orelse, ast.expr) else ((), orelse)
+        var = Var(self.names.user(hint) if hint else self.names.temp())
+        self._phi_int(var, a, b)
+        self.body.append(If(cond, then_body, else_body, (Phi(var, a, b),), self.parsed.loc(node)))
+        return var
+
+    def _IfExp(self, node: ast.IfExp, hint: str | None) -> Value:
+        return self.select(self.expr(node.test), node.body, node.orelse, node, hint)
+
+    def _BoolOp(self, node: ast.BoolOp, hint: str | None) -> Value:
+        value = self.expr(node.values[0])
+        for i, operand in enumerate(node.values[1:], start=1):
+            last = i == len(node.values) - 1
+            if isinstance(node.op, ast.And):  # a and b: b if a else a
+                value = self.select(value, operand, value, node, hint if last else None)
+            else:  # a or b: a if a else b
+                value = self.select(value, value, operand, node, hint if last else None)
+        return value
+
+    # -- for i in range(...) ----------------------------------------------
+    def lower_for(self, stmt: ast.For) -> None:
+        if self.resolver.static(stmt.iter.func, self.env) is not builtins.range:
+            raise self.parsed.error(stmt.iter, "a for loop must run over the builtin range(...)")
+        args = [self.expr(a) for a in stmt.iter.args]
+        start, stop, step = ([Const(0)] + args + [Const(1)])[:3] if len(args) == 1 else \
+            (args + [Const(1)])[:3]
+        if isinstance(step, Const) and step.value == 0:
+            raise self.parsed.error(stmt.iter, "range() step must not be zero")
+        for bound in (start, stop, step):
+            if self._int_sources(bound) is None:
+                raise self.parsed.error(stmt.iter, "range() takes ints: use int(...) or len(...) for a bound")
+        index_name = stmt.target.id
+        env, identity = dict(self.env), dict(self.identity)
+        carried = [n for n in _stored_names(stmt.body) if n in env and n != index_name]
+        phis = {}
+        for name in carried:
+            var = Var(self.names.user(name))
+            phis[name] = var
+            self.env[name] = var
+            self._phi_int(var, env[name])  # provisional: checked against the update below
+        index = Var(self.names.user(index_name))  # (not visible after the loop, below)
+        self.env[index_name] = index
+        self.identity[index_name] = object()
+        self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
+        body = self.region(stmt.body)
+        merges = tuple(Phi(phis[n], env[n], self.env[n]) for n in carried)
+        for phi in merges:
+            if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
+                del self.int_sources[phi.var.name]
+        inner = set(self.env) - set(env)
+        self.env = {n: (phis[n] if n in phis else v) for n, v in env.items()}
+        self.identity = {n: identity[n] for n in identity}
+        self.env.pop(index_name, None)
+        self.partial |= inner | {index_name}
+        self.body.append(For(index, start, stop, step, body, merges, self.parsed.loc(stmt)))

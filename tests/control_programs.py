@@ -1,0 +1,96 @@
+"""Programs with branches and loops, shared by the control-flow tests."""
+import math
+
+import numpy as np
+
+from . import helpers_sample
+
+
+def branches(x, y):
+    if x > y:
+        z = x * y
+    elif x < 0.0:
+        z = x * x
+    else:
+        z = y + 1.0
+    w = z * 2.0 if z > 1.0 else z * 3.0
+    if x > 0.0 and y > 0.0 or x < -1.0:
+        w = w + np.sin(x)
+    if not x > 0.5:
+        w = w * y
+    return w + x
+
+
+def loop_sin(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(x * i) * x
+    return s
+
+
+def bounds(x, a, b, c):
+    s = 0.0
+    for i in range(a, b, c):
+        s = s + x * i * s + x
+    return s
+
+
+def nested(w, n):
+    s = 0.0
+    for i in range(n):
+        t = 0.0
+        for j in range(i, n):
+            t = t + w[j] * w[i]
+        if t > 0.5:
+            s = s + t * t
+        else:
+            s = s - t
+    return s
+
+
+def swap(a, b, n):
+    for i in range(n):
+        a, b = b, a * b + 0.1
+    return a
+
+
+def array_carry(x, n):
+    h = x * 1.0
+    for k in range(n - 1, -1, -1):
+        h = np.tanh(h * 0.9 + k * 0.01)
+        h += x
+    return np.sum(h * h)
+
+
+def euler(theta, y0, n):
+    dt = 0.01
+    y = y0
+    for i in range(n):
+        y = y + dt * (theta[0] * y - theta[1] * y * y)
+    return y
+
+
+def helpers_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        if i % 2 == 0:
+            s = s + helpers_sample.softplus(x * i)
+        else:
+            s = s - helpers_sample.affine(x, s, b=0.1)
+    return s
+
+
+def unused_branch_value(x, y):
+    if y > 0.0:
+        t = np.exp(x)
+        u = t * y
+    else:
+        u = x
+    return u * u
+
+
+def long_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(x * i) * x
+    return s

@@ -1,0 +1,186 @@
+import numpy as np
+from adjoint.runtime.helpers import unbroadcast, zero_like
+
+def branches(x, y):
+    """The forward of branches, as adjoint compiles it."""
+    # line 10: if x > y:
+    t1 = x > y
+    if t1:
+        # line 11: z = x * y
+        z = x * y
+        z_4 = z
+    else:
+        # line 12: elif x < 0.0:
+        t2 = x < 0.0
+        if t2:
+            # line 13: z = x * x
+            z_1 = x * x
+            z_3 = z_1
+        else:
+            # line 15: z = y + 1.0
+            z_2 = y + 1.0
+            z_3 = z_2
+        z_4 = z_3
+    # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
+    t3 = z_4 > 1.0
+    if t3:
+        t4 = z_4 * 2.0
+        w = t4
+    else:
+        # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
+        t5 = z_4 * 3.0
+        w = t5
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    t6 = x > 0.0
+    if t6:
+        t7 = y > 0.0
+        t8 = t7
+    else:
+        t8 = t6
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    if t8:
+        t10 = t8
+    else:
+        # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+        t9 = x < -1.0
+        t10 = t9
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    if t10:
+        # line 18: w = w + np.sin(x)
+        t11 = np.sin(x)
+        w_1 = w + t11
+        w_2 = w_1
+    else:
+        w_2 = w
+    # line 19: if not x > 0.5:
+    t12 = x > 0.5
+    t13 = not t12
+    if t13:
+        # line 20: w = w * y
+        w_3 = w_2 * y
+        w_4 = w_3
+    else:
+        w_4 = w_2
+    # line 21: return w + x
+    branches = w_4 + x
+    return branches
+
+
+def branches_vjp(x, y, branches_bar):
+    """branches's value and the cotangents of x, y, given the cotangent branches_bar of the value."""
+    # line 10: if x > y:
+    t1 = x > y
+    if t1:
+        # line 11: z = x * y
+        z = x * y
+        z_4 = z
+    else:
+        # line 12: elif x < 0.0:
+        t2 = x < 0.0
+        if t2:
+            # line 13: z = x * x
+            z_1 = x * x
+            z_3 = z_1
+        else:
+            # line 15: z = y + 1.0
+            z_2 = y + 1.0
+            z_3 = z_2
+        z_4 = z_3
+    # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
+    t3 = z_4 > 1.0
+    if t3:
+        t4 = z_4 * 2.0
+        w = t4
+    else:
+        # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
+        t5 = z_4 * 3.0
+        w = t5
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    t6 = x > 0.0
+    if t6:
+        t7 = y > 0.0
+        t8 = t7
+    else:
+        t8 = t6
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    if t8:
+        t10 = t8
+    else:
+        # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+        t9 = x < -1.0
+        t10 = t9
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    if t10:
+        # line 18: w = w + np.sin(x)
+        t11 = np.sin(x)
+        w_1 = w + t11
+        w_2 = w_1
+    else:
+        w_2 = w
+    # line 19: if not x > 0.5:
+    t12 = x > 0.5
+    t13 = not t12
+    if t13:
+        # line 20: w = w * y
+        w_3 = w_2 * y
+        w_4 = w_3
+    else:
+        w_4 = w_2
+    # line 21: return w + x
+    branches = w_4 + x
+    # adjoint: cotangents in reverse order
+    # line 21: return w + x
+    w_4_bar = unbroadcast(branches_bar, w_4)
+    x_bar = unbroadcast(branches_bar, x)
+    # line 19: if not x > 0.5:
+    w_2_bar = zero_like(w_2)
+    y_bar = zero_like(y)
+    if t13:
+        w_3_bar = w_4_bar
+        # line 20: w = w * y
+        w_2_bar = w_2_bar + unbroadcast(w_3_bar * y, w_2)
+        y_bar = y_bar + unbroadcast(w_3_bar * w_2, y)
+    else:
+        # line 19: if not x > 0.5:
+        w_2_bar = w_2_bar + w_4_bar
+    # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+    w_bar = zero_like(w)
+    if t10:
+        w_1_bar = w_2_bar
+        # line 18: w = w + np.sin(x)
+        w_bar = w_bar + unbroadcast(w_1_bar, w)
+        t11_bar = unbroadcast(w_1_bar, t11)
+        x_bar = x_bar + t11_bar * np.cos(x)
+    else:
+        # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
+        w_bar = w_bar + w_2_bar
+    # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
+    z_4_bar = zero_like(z_4)
+    if t3:
+        t4_bar = w_bar
+        z_4_bar = z_4_bar + t4_bar * 2.0
+    else:
+        # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
+        t5_bar = w_bar
+        z_4_bar = z_4_bar + t5_bar * 3.0
+    # line 10: if x > y:
+    if t1:
+        z_bar = z_4_bar
+        # line 11: z = x * y
+        x_bar = x_bar + unbroadcast(z_bar * y, x)
+        y_bar += unbroadcast(z_bar * x, y)
+    else:
+        # line 10: if x > y:
+        z_3_bar = z_4_bar
+        # line 12: elif x < 0.0:
+        if t2:
+            z_1_bar = z_3_bar
+            # line 13: z = x * x
+            x_bar = x_bar + unbroadcast(z_1_bar * x, x)
+            x_bar += unbroadcast(z_1_bar * x, x)
+        else:
+            # line 12: elif x < 0.0:
+            z_2_bar = z_3_bar
+            # line 15: z = y + 1.0
+            y_bar += z_2_bar
+    return branches, (x_bar, y_bar)

@@ -1,0 +1,68 @@
+"""Branches and loops against finite differences, as plain Python and under Numba."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.check import finite_difference
+
+from . import control_programs as C
+
+RNG = np.random.default_rng(5)
+CASES = {
+    "branch_then": (C.branches, [0.8, 0.3], (0, 1)),
+    "branch_elif": (C.branches, [-0.5, 0.3], (0, 1)),
+    "branch_else": (C.branches, [0.2, 0.9], (0, 1)),
+    "branch_or": (C.branches, [-1.5, 0.9], (0, 1)),
+    "loop_sin": (C.loop_sin, [0.7, 40], (0,)),
+    "loop_zero_iterations": (C.loop_sin, [0.7, 0], (0,)),
+    "loop_one_iteration": (C.loop_sin, [0.7, 1], (0,)),
+    "bounds_up": (C.bounds, [0.3, 2, 11, 3], (0,)),
+    "bounds_down": (C.bounds, [0.3, 9, -2, -2], (0,)),
+    "bounds_empty": (C.bounds, [0.3, 5, 5, 1], (0,)),
+    "nested": (C.nested, [RNG.uniform(0.1, 0.9, 5), 5], (0,)),
+    "swap": (C.swap, [0.3, 0.7, 5], (0, 1)),
+    "array_carry": (C.array_carry, [np.linspace(-1.0, 1.0, 4), 6], (0,)),
+    "euler": (C.euler, [np.array([1.5, 0.7]), 0.3, 200], (0, 1)),
+    "helpers_in_loop": (C.helpers_in_loop, [0.4, 7], (0,)),
+    "unused_branch_then": (C.unused_branch_value, [0.4, 1.5], (0, 1)),
+    "unused_branch_else": (C.unused_branch_value, [0.4, -1.5], (0, 1)),
+}
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_against_finite_differences(name, jit):
+    fn, args, wrt = CASES[name]
+    value, grads = adjoint.value_and_grad(fn, wrt=wrt, jit=jit)(*args)
+    assert value == pytest.approx(fn(*args), rel=1e-13, abs=1e-13)
+    for pos, g in zip(wrt, grads):
+        np.testing.assert_allclose(g, finite_difference(fn, list(args), pos), rtol=2e-6, atol=1e-8,
+                                   err_msg=f"{name}: wrt {pos}")
+
+
+def test_a_million_iterations():
+    x, n = 0.3, 1_000_000
+    g = adjoint.grad(C.long_loop)(x, n)
+    i = np.arange(n)
+    expected = np.sum(np.sin(x * i) + x * i * np.cos(x * i))
+    assert g == pytest.approx(expected, rel=1e-9)
+
+
+def test_trip_count_may_change_between_calls():
+    g = adjoint.grad(C.loop_sin)
+    for n in (3, 0, 17, 1, 5):
+        assert g(0.4, n) == pytest.approx(finite_difference(C.loop_sin, [0.4, n], 0), rel=1e-6)
+
+
+def test_loops_stay_loops_in_the_generated_code():
+    source = adjoint.grad(C.nested).source
+    adjoint_part = source.split("# adjoint")[1]
+    assert "for _ in range(len(range(n))):" in adjoint_part
+    assert "for _ in range(len(range(i, n))):" in adjoint_part
+    assert "if t4:" in adjoint_part
+    vjp = source.split("def nested_vjp")[1]
+    loops = [line.strip() for line in vjp.splitlines() if line.strip().startswith("for ")]
+    assert loops == ["for i in range(n):", "for j in range(i, n):",
+                     "for _ in range(len(range(n))):", "for _ in range(len(range(i, n))):"]
