@@ -94,3 +94,41 @@ def long_loop(x, n):
     for i in range(n):
         s = s + math.sin(x * i) * x
     return s
+
+
+def halve(x):
+    y = x * 3.0
+    while y > 1.0:
+        y = y * 0.5 + 0.01 * y * y
+    return y
+
+
+def newton_sqrt(a):
+    x = a
+    k = 0
+    while abs(x * x - a) > 1e-12 and k < 50:
+        x = 0.5 * (x + a / x)
+        k = k + 1
+    return x
+
+
+def cube_roots(a, n):
+    s = 0.0
+    for i in range(n):
+        x = a[i]
+        while abs(x * x * x - a[i]) > 1e-13:
+            x = x - (x * x * x - a[i]) / (3.0 * x * x)
+        s = s + x * a[i]
+    return s
+
+
+def bisection(c):
+    lo = 0.0
+    hi = 4.0
+    while hi - lo > 1e-12:
+        mid = 0.5 * (lo + hi)
+        if mid * mid - c > 0.0:
+            hi = mid
+        else:
+            lo = mid
+    return lo * c

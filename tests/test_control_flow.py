@@ -28,6 +28,10 @@ CASES = {
     "helpers_in_loop": (C.helpers_in_loop, [0.4, 7], (0,)),
     "unused_branch_then": (C.unused_branch_value, [0.4, 1.5], (0, 1)),
     "unused_branch_else": (C.unused_branch_value, [0.4, -1.5], (0, 1)),
+    "while_halve": (C.halve, [2.5], (0,)),
+    "while_zero_iterations": (C.halve, [0.2], (0,)),
+    "while_newton": (C.newton_sqrt, [2.0], (0,)),
+    "while_in_for": (C.cube_roots, [np.array([0.5, 2.0, 8.0]), 3], (0,)),
 }
 
 
@@ -66,3 +70,18 @@ def test_loops_stay_loops_in_the_generated_code():
     loops = [line.strip() for line in vjp.splitlines() if line.strip().startswith("for ")]
     assert loops == ["for i in range(n):", "for j in range(i, n):",
                      "for _ in range(len(range(n))):", "for _ in range(len(range(i, n))):"]
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_while_trip_count_differs_between_calls(jit):
+    g = adjoint.grad(C.halve, jit=jit)
+    for x in (0.2, 2.5, 10.0, 0.9):
+        assert g(x) == pytest.approx(finite_difference(C.halve, [x], 0), rel=1e-6)
+
+
+def test_bisection_converges_to_a_gradient_of_zero_through_the_loop():
+    """The result of a bisection is piecewise constant in c (the loop only compares):
+    adjoint differentiates the program as written, so d(lo * c)/dc = lo."""
+    g = adjoint.grad(C.bisection)(2.0)
+    lo = C.bisection(2.0) / 2.0
+    assert g == pytest.approx(lo, rel=1e-12)

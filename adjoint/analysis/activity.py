@@ -10,7 +10,7 @@ value that varies and flows into an input whose derivative is not implemented
 from __future__ import annotations
 
 from ..errors import NonDifferentiableError
-from ..ir.nodes import Assign, For, Function, If, Return, Stmt, value_vars
+from ..ir.nodes import Assign, For, Function, If, Return, Stmt, While, value_vars
 from ..rules import RULES
 
 
@@ -28,7 +28,7 @@ def _varied(stmts: tuple[Stmt, ...], varied: set[str]) -> None:
             _varied(stmt.then, varied)
             _varied(stmt.orelse, varied)
             varied |= {p.var.name for p in stmt.phis if (_names(p.first) | _names(p.second)) & varied}
-        elif isinstance(stmt, For):
+        elif isinstance(stmt, (For, While)):
             while True:
                 before = len(varied)
                 varied |= {p.var.name for p in stmt.carried if (_names(p.first) | _names(p.second)) & varied}
@@ -50,7 +50,7 @@ def _useful(stmts: tuple[Stmt, ...], useful: set[str], varied: set[str]) -> None
                     useful |= _names(phi.first) | _names(phi.second)
             _useful(stmt.then, useful, varied)
             _useful(stmt.orelse, useful, varied)
-        elif isinstance(stmt, For):
+        elif isinstance(stmt, (For, While)):
             while True:
                 before = len(useful)
                 for phi in stmt.carried:

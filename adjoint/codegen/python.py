@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt
+from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While
 from ..rules import RULES
 from ..transform.control import range_text
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
@@ -94,6 +94,8 @@ def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_lo
             _forward_if(w, stmt, tape, in_loop)
         elif isinstance(stmt, For):
             _forward_for(w, stmt, tape, in_loop)
+        elif isinstance(stmt, While):
+            _forward_while(w, stmt, tape, in_loop)
 
 
 def _merge(w: _Writer, targets: list[str], values: list[str]) -> None:
@@ -135,6 +137,25 @@ def _forward_for(w: _Writer, stmt: For, tape: Tape | None, in_loop: bool) -> Non
         _merge(w, targets, [render(p.second) for p in stmt.carried])
 
     w.block(f"for {stmt.index.name} in {range_text(stmt)}:", stmt.loc, body)
+    w.reset()
+    if tape and in_loop:
+        w.push([t for t in targets if t in tape.exits])
+
+
+def _forward_while(w: _Writer, stmt: While, tape: Tape | None, in_loop: bool) -> None:
+    targets = [p.var.name for p in stmt.carried]
+    w.comment_for(stmt.loc)
+    _merge(w, targets, [render(p.first) for p in stmt.carried])
+    _forward_block(w, stmt.cond, None, False)
+
+    def body() -> None:
+        if tape:
+            w.push([n for n in targets if n in tape.iteration])
+        _forward_block(w, stmt.body, tape, True)
+        _merge(w, targets, [render(p.second) for p in stmt.carried])
+        _forward_block(w, stmt.cond, None, False)  # the test for the next iteration
+
+    w.block(f"while {render(stmt.test)}:", stmt.loc, body)
     w.reset()
     if tape and in_loop:
         w.push([t for t in targets if t in tape.exits])

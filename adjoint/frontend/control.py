@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 
-from ..ir.nodes import Const, For, If, Phi, Stmt, Value, Var
+from ..ir.nodes import Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While
 
 
 def _stored_names(body: list[ast.stmt]) -> list[str]:
@@ -150,3 +150,29 @@ class ControlLowering:
         self.env.pop(index_name, None)
         self.partial |= inner | {index_name}
         self.body.append(For(index, start, stop, step, body, merges, self.parsed.loc(stmt)))
+
+    # -- while test ----------------------------------------------------------
+    def lower_while(self, stmt: ast.While) -> None:
+        env, identity = dict(self.env), dict(self.identity)
+        carried = [n for n in _stored_names(stmt.body) if n in env]
+        phis = {}
+        for name in carried:
+            phis[name] = Var(self.names.user(name))
+            self.env[name] = phis[name]
+            self._phi_int(phis[name], env[name])
+        count = Var(self.names.fresh("n_iterations"))
+        self.int_sources[count.name] = frozenset()
+        cond, test = self.region_value(stmt.test)
+        body = self.region(stmt.body)
+        loc = self.parsed.loc(stmt)
+        step = Var(self.names.fresh("n_iterations"))
+        body += (Assign(step, Op("add", (count, Const(1))), loc),)
+        merges = tuple(Phi(phis[n], env[n], self.env[n]) for n in carried)
+        for phi in merges:
+            if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
+                del self.int_sources[phi.var.name]
+        inner = set(self.env) - set(env)
+        self.env = {n: (phis[n] if n in phis else v) for n, v in env.items()}
+        self.identity = {n: identity[n] for n in identity}
+        self.partial |= inner
+        self.body.append(While(cond, test, body, merges + (Phi(count, Const(0), step),), count, loc))

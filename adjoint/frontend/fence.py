@@ -14,7 +14,6 @@ _NOT_YET = "not supported yet; restructure the loop with if/else"
 
 # Refused constructs: what to call them, and what to do instead.
 REFUSED: dict[type, tuple[str, str]] = {
-    ast.While: ("a while loop", "not supported yet; use a for loop over range(...) with a bound"),
     ast.Break: ("break", _NOT_YET),
     ast.Continue: ("continue", _NOT_YET),
     ast.Lambda: ("a lambda", "define a module-level function instead"),
@@ -110,6 +109,11 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
         _check_block(parsed, stmt.orelse)
     elif isinstance(stmt, ast.For):
         _check_for(parsed, stmt)
+    elif isinstance(stmt, ast.While):
+        if stmt.orelse:
+            raise parsed.error(stmt.orelse[0], "while ... else is not supported; move the else block after the loop")
+        _check_expr(parsed, stmt.test)
+        _check_block(parsed, stmt.body)
     elif isinstance(stmt, ast.Pass):
         pass
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Yield, ast.YieldFrom, ast.Await)):

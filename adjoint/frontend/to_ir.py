@@ -93,6 +93,8 @@ class Lowering(ControlLowering):
             self.lower_if(stmt)
         elif isinstance(stmt, ast.For):
             self.lower_for(stmt)
+        elif isinstance(stmt, ast.While):
+            self.lower_while(stmt)
         # pass and the docstring lower to nothing
 
     def _check_in_place(self, stmt: ast.AugAssign) -> None:

@@ -129,7 +129,21 @@ class For:
     loc: Loc
 
 
-Stmt = Union[Assign, Return, If, For]
+@dataclass(frozen=True)
+class While:
+    """``while test``: ``cond`` computes ``test`` from the carried values (before the loop
+    and again after each iteration). ``count`` is carried too: the number of iterations
+    run, which the adjoint loop repeats."""
+
+    cond: tuple["Stmt", ...]
+    test: Value
+    body: tuple["Stmt", ...]
+    carried: tuple[Phi, ...]
+    count: Var
+    loc: Loc
+
+
+Stmt = Union[Assign, Return, If, For, While]
 
 
 @dataclass(frozen=True)
@@ -191,4 +205,6 @@ def defined_names(stmts: "tuple[Stmt, ...]") -> set[str]:
             out |= defined_names(stmt.then) | defined_names(stmt.orelse) | {p.var.name for p in stmt.phis}
         elif isinstance(stmt, For):
             out |= defined_names(stmt.body) | {p.var.name for p in stmt.carried} | {stmt.index.name}
+        elif isinstance(stmt, While):
+            out |= defined_names(stmt.cond) | defined_names(stmt.body) | {p.var.name for p in stmt.carried}
     return out

@@ -10,7 +10,7 @@ import ast
 from dataclasses import replace
 from typing import Iterable
 
-from ..ir.nodes import Assign, For, If, Return, Stmt, op_vars, value_vars
+from ..ir.nodes import Assign, For, If, Return, Stmt, While, op_vars, value_vars
 
 
 def names_in(expressions: Iterable[str]) -> set[str]:
@@ -43,15 +43,18 @@ def _live(stmts: tuple[Stmt, ...], needed: set[str]) -> tuple[Stmt, ...]:
             if phis or then or orelse:
                 needed |= then_needed | else_needed | _names(stmt.cond)
                 kept.append(replace(stmt, then=then, orelse=orelse, phis=phis))
-        elif isinstance(stmt, For):
+        elif isinstance(stmt, (For, While)):
             kept_loop = _live_for(stmt, needed)
             if kept_loop is not None:
                 kept.append(kept_loop)
     return tuple(reversed(kept))
 
 
-def _live_for(stmt: For, needed: set[str]) -> For | None:
+def _live_for(stmt: For | While, needed: set[str]) -> For | While | None:
     inner = set(needed)
+    if isinstance(stmt, While):  # the test decides how often the body runs
+        inner |= _names(stmt.test)
+        _live(stmt.cond, inner)
     while True:
         phis = tuple(p for p in stmt.carried if p.var.name in inner)
         inner |= set().union(*(_names(p.second) for p in phis))
@@ -59,6 +62,12 @@ def _live_for(stmt: For, needed: set[str]) -> For | None:
         body = _live(stmt.body, inner)
         if len(inner) == size and all(p.var.name not in inner for p in stmt.carried if p not in phis):
             break
+    if isinstance(stmt, While):
+        if not any(p.var.name in needed for p in phis):
+            return None  # nothing after the loop reads what it computes
+        cond = _live(stmt.cond, inner | _names(stmt.test))
+        needed |= inner | set().union(*(_names(p.first) for p in phis))
+        return replace(stmt, cond=cond, body=body, carried=phis)
     if not phis and not body:
         return None
     needed |= inner | set().union(*(_names(p.first) for p in phis))

@@ -14,7 +14,7 @@ the adjoint owns, created before the loop.
 from __future__ import annotations
 
 from ..codegen.render import render
-from ..ir.nodes import Assign, For, If, Stmt, Var
+from ..ir.nodes import Assign, For, If, Stmt, Var, While
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_assign
 
@@ -49,7 +49,7 @@ def _direct(stmts: tuple[Stmt, ...]) -> tuple[set[str], set[str]]:
             values.add(stmt.target.name)
         elif isinstance(stmt, If):
             values |= {p.var.name for p in stmt.phis}
-        elif isinstance(stmt, For):
+        elif isinstance(stmt, (For, While)):
             exits |= {p.var.name for p in stmt.carried}
     return values, exits
 
@@ -77,7 +77,7 @@ class Reverser:
                     reverse_assign(stmt, self.active, cot)
             elif isinstance(stmt, If):
                 self.reverse_if(stmt, cot)
-            elif isinstance(stmt, For):
+            elif isinstance(stmt, (For, While)):
                 self.reverse_for(stmt, cot)
 
     def _pops(self, stmts: tuple[Stmt, ...], nodes: list[AdjNode], loc, extra: set[str] = frozenset()) -> list[AdjNode]:
@@ -134,14 +134,15 @@ class Reverser:
             cot.out.extend(self._materialize(cot, child, known, stmt.loc))
         cot.out.append(AdjIf(render(stmt.cond), sides[0], sides[1], stmt.loc))
 
-    def reverse_for(self, stmt: For, cot: Cotangents) -> None:
+    def reverse_for(self, stmt: For | While, cot: Cotangents) -> None:
         carried = [p for p in stmt.carried if p.var.name in self.active]
         known = set(cot.bars)
         pre: list[AdjNode] = []
         for phi in carried:
             if phi.var.name not in cot.bars:  # nothing after the loop reads it: it starts at zero
                 pre.append(AdjStmt("assign", cot.bar(phi.var.name), f"zero_like({phi.var.name})", stmt.loc))
-        defined = _defined(stmt.body) | {stmt.index.name} | {p.var.name for p in stmt.carried}
+        index = {stmt.index.name} if isinstance(stmt, For) else set()
+        defined = _defined(stmt.body) | index | {p.var.name for p in stmt.carried}
         child = cot.child(defined, True)
         carried_names = {p.var.name for p in stmt.carried}
         swap = any(isinstance(p.second, Var) and p.second.name in carried_names for p in carried)
@@ -163,12 +164,13 @@ class Reverser:
         for phi in carried:
             if phi.var.name not in child.bars:  # nothing flowed back to the start of this iteration
                 child.out.append(AdjStmt("assign", cot.bar(phi.var.name), f"zero_like({phi.var.name})", stmt.loc))
-        extra = {stmt.index.name} | carried_names
+        extra = index | carried_names
         body = self._pops(stmt.body, child.out, stmt.loc, extra) + child.out
         self.loop_depth -= 1
         pre += self._materialize(cot, child, known, stmt.loc)
         cot.out.extend(pre)
-        cot.out.append(AdjFor(f"len({range_text(stmt)})", tuple(body), stmt.loc))
+        trip = f"len({range_text(stmt)})" if isinstance(stmt, For) else stmt.count.name
+        cot.out.append(AdjFor(trip, tuple(body), stmt.loc))
         for phi in carried:
             cot.owned.discard(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:

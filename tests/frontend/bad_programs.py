@@ -57,16 +57,20 @@ def for_loop_break(x):
 
 def while_loop(x):
     s = np.sum(x)
-    while s < 10.0:  # <-
+    while s < 10.0:
         s = s * 2.0
+    try:  # <-
+        s = s + 1.0
+    except ValueError:
+        pass
     return s
 
 
 def while_loop_continue(x):
     s = np.sum(x)
-    while s < 10.0:  # <-
+    while s < 10.0:
         s = s * 2.0
-        continue
+        continue  # <-
     return s
 
 
@@ -351,9 +355,8 @@ def multi_line_statement(x):
 def decorated(x):
     """A docstring is fine."""
     s = np.sum(x)
-    while s < 2.0:  # <-
-        s = s * 2.0
-    return s
+    t = [s]  # <-
+    return t
 
 
 class Holder:
@@ -434,8 +437,10 @@ def uses_unsupported_helper(x):
 
 def helper_with_loop(x):
     s = 0.0
-    while s < 3.0:  # <-
+    while s < 3.0:
         s = s + x
+        if s > 1.0:
+            continue  # <-
     return s
 
 

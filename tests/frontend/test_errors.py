@@ -65,8 +65,8 @@ def assert_clean(exc: BaseException) -> None:
 # (function in bad_programs, a regex the message must match: it names the construct)
 REFUSED = [
     ("for_loop_break", r"\bbreak\b"),
-    ("while_loop", r"\bwhile\b"),
-    ("while_loop_continue", r"\bwhile\b"),
+    ("while_loop", r"\btry\b"),
+    ("while_loop_continue", r"\bcontinue\b"),
     ("for_over_array", r"range"),
     ("for_else", r"for \.\.\. else"),
     ("float_range", r"range\(\) takes ints"),
@@ -161,7 +161,7 @@ def test_decorated_function_is_located() -> None:
     with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
         bp.decorated.source
     assert info.value.lineno == line and code in info.value.text
-    assert re.search(r"\bwhile\b", info.value.msg)
+    assert re.search(r"\blist\b", info.value.msg)
 
 
 def test_indented_function_is_located() -> None:
@@ -210,7 +210,7 @@ def test_unsupported_construct_inside_a_helper_is_located_in_the_helper() -> Non
     with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
         adjoint.grad(bp.uses_unsupported_helper).source
     assert info.value.lineno == marked_line(bp.helper_with_loop)[0]
-    assert info.value.text.strip().startswith("while s < 3.0")
+    assert info.value.text.strip().startswith("continue")
 
 
 @pytest.mark.parametrize("name, callee", UNKNOWN_CALLS)
