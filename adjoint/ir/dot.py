@@ -9,7 +9,22 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .nodes import Assign, Function, Return, op_vars, value_vars
+from .nodes import Assign, For, Function, If, Return, Stmt, While, op_vars, value_vars
+
+
+def _flatten(stmts: tuple[Stmt, ...]) -> list:
+    """Assigns, merges and returns of all regions, in order (a graph has no nesting)."""
+    out: list = []
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            out += _flatten(stmt.then) + _flatten(stmt.orelse) + [("phi", p, stmt) for p in stmt.phis]
+        elif isinstance(stmt, (For, While)):
+            out += [("phi", p, stmt) for p in stmt.carried]
+            out += _flatten(stmt.cond) if isinstance(stmt, While) else []
+            out += _flatten(stmt.body)
+        else:
+            out.append(stmt)
+    return out
 
 
 def _quote(text: str) -> str:
@@ -20,12 +35,15 @@ def _quote(text: str) -> str:
 def to_dot(fn: Function, active: frozenset[str]) -> str:
     uses: Counter[str] = Counter()
     result: set[str] = set()
-    for stmt in fn.body:
+    flat = _flatten(fn.body)
+    for stmt in flat:
         if isinstance(stmt, Assign):
             uses.update(v.name for v in op_vars(stmt.op))
         elif isinstance(stmt, Return):
             result = {v.name for v in value_vars(stmt.value)}
             uses.update(result)
+        elif isinstance(stmt, tuple):
+            uses.update(v.name for v in value_vars(stmt[1].first) + value_vars(stmt[1].second))
     lines = [f"digraph {_quote(fn.name)} {{", "  rankdir=TB;",
              '  node [fontname="monospace", fontsize=10];',
              f"  label={_quote(f'{fn.name}: filled = active (gets a cotangent), bold = fan-out')};"]
@@ -45,13 +63,19 @@ def to_dot(fn: Function, active: frozenset[str]) -> str:
 
     for param in fn.param_names:
         node(param, f"{param}\\nparameter{fan(param)}", "ellipse")
-    for stmt in fn.body:
+    for stmt in flat:
         if isinstance(stmt, Assign):
             name = stmt.target.name
             node(name, f"{name} = {stmt.op.prim}\\nline {stmt.loc.line}{fan(name)}", "box")
-    for stmt in fn.body:
+        elif isinstance(stmt, tuple):
+            name = stmt[1].var.name
+            node(name, f"{name} = merge\\nline {stmt[2].loc.line}{fan(name)}", "diamond")
+    for stmt in flat:
         if isinstance(stmt, Assign):
             for var in op_vars(stmt.op):
                 lines.append(f"  {_quote(var.name)} -> {_quote(stmt.target.name)};")
+        elif isinstance(stmt, tuple):
+            for var in value_vars(stmt[1].first) + value_vars(stmt[1].second):
+                lines.append(f"  {_quote(var.name)} -> {_quote(stmt[1].var.name)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
