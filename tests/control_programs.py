@@ -132,3 +132,53 @@ def bisection(c):
         else:
             lo = mid
     return lo * c
+
+
+def recurrence(x, a):
+    n = x.shape[0]
+    y = np.zeros(n)
+    y[0] = x[0]
+    for i in range(1, n):
+        y[i] = a * y[i - 1] + np.sin(x[i])
+    return np.sum(y * y)
+
+
+def overwrite_many_times(x):
+    y = x.copy()
+    for k in range(3):
+        for i in range(y.shape[0]):
+            y[i] = np.tanh(y[i] * 1.5 + 0.1)
+    return np.sum(y)
+
+
+def slice_writes(x, w):
+    y = np.zeros(6)
+    y[0:3] = x * w
+    y[3:] = x * x
+    y[1:4] += w
+    return np.sum(y * np.arange(6))
+
+
+def write_in_branch(x, c):
+    y = np.ones(3)
+    if c > 0.0:
+        y[1] = x * 2.0
+    else:
+        y[2] = x * x
+    y[0] = y[1] * y[2]
+    return np.sum(y * y)
+
+
+def read_before_and_after_write(w):
+    y = np.zeros(3)
+    s = np.sum(y * w)
+    y[0] = 5.0
+    return s + np.sum(y * w)
+
+
+def matrix_writes(x):
+    m = np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            m[i, j] += x[i] * x[j] + i
+    return np.sum(m @ m)

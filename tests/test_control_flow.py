@@ -32,6 +32,13 @@ CASES = {
     "while_zero_iterations": (C.halve, [0.2], (0,)),
     "while_newton": (C.newton_sqrt, [2.0], (0,)),
     "while_in_for": (C.cube_roots, [np.array([0.5, 2.0, 8.0]), 3], (0,)),
+    "write_recurrence": (C.recurrence, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "write_overwrite": (C.overwrite_many_times, [np.linspace(-1.0, 1.0, 4)], (0,)),
+    "write_slices": (C.slice_writes, [np.array([0.1, 0.5, 0.9]), np.array([1.0, -1.0, 2.0])], (0, 1)),
+    "write_branch_then": (C.write_in_branch, [0.7, 1.0], (0,)),
+    "write_branch_else": (C.write_in_branch, [0.7, -1.0], (0,)),
+    "write_read_before_after": (C.read_before_and_after_write, [np.array([1.0, 2.0, 3.0])], (0,)),
+    "write_matrix": (C.matrix_writes, [np.array([0.3, -0.8])], (0,)),
 }
 
 
@@ -85,3 +92,10 @@ def test_bisection_converges_to_a_gradient_of_zero_through_the_loop():
     g = adjoint.grad(C.bisection)(2.0)
     lo = C.bisection(2.0) / 2.0
     assert g == pytest.approx(lo, rel=1e-12)
+
+
+def test_writes_never_touch_the_arguments():
+    x = np.linspace(-1.0, 1.0, 4)
+    before = x.copy()
+    adjoint.grad(C.overwrite_many_times)(x)
+    np.testing.assert_array_equal(x, before)

@@ -87,6 +87,8 @@ def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_lo
         if isinstance(stmt, Assign):
             rule = RULES[stmt.op.prim]
             args = {p: render(a) for p, a in zip(rule.params, stmt.op.args)}
+            if stmt.op.prim == "setitem":  # the write, in place; the new version is the same array
+                w.stmt(f"{args['x']}[{args['index']}] = {tidy(args['value'])}", stmt.loc)
             w.stmt(f"{stmt.target.name} = {tidy(rule.render_forward(args))}", stmt.loc)
             if tape and in_loop and stmt.target.name in tape.values:
                 w.push([stmt.target.name])
@@ -171,7 +173,8 @@ def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
             text = {"assign": f"{node.target} = {expr}",
                     "add": f"{node.target} = {node.target} + {expr}",
                     "accumulate": f"{node.target} += {expr}",
-                    "scatter": f"{node.target}[{node.index}] += {expr}"}[node.kind]
+                    "scatter": f"{node.target}[{node.index}] += {expr}",
+                    "store": f"{node.target}[{node.index}] = {expr}"}[node.kind]
             w.stmt(text, node.loc)
         elif isinstance(node, AdjIf):
             w.block(f"if {node.cond}:", node.loc, lambda n=node: _adjoint_block(w, n.then))

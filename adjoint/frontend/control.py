@@ -26,6 +26,9 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
                 name = node.id
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 name = node.target.id
+            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and (
+                    isinstance(node.ctx, ast.Store)):  # y[i] = ...: a new version of y
+                name = node.value.id
             if name is not None and name not in out:
                 out.append(name)
     return out
@@ -85,6 +88,8 @@ class ControlLowering:
             var = Var(self.names.user(name))
             phis.append(Phi(var, a, b))
             self._phi_int(var, a, b)
+            if all(isinstance(v, Var) and v.name in self.writable for v in (a, b)):
+                self.writable.add(var.name)
             self.env[name] = var
             same = then_identity.get(name) is else_identity.get(name)
             self.identity[name] = then_identity.get(name) if same else object()
@@ -114,6 +119,16 @@ class ControlLowering:
                 value = self.select(value, value, operand, node, hint if last else None)
         return value
 
+    def _check_carried(self, merges, stmt: ast.stmt) -> None:
+        for phi in merges:
+            if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
+                del self.int_sources[phi.var.name]
+            if phi.var.name in self.writable and not (isinstance(phi.second, Var)
+                                                      and phi.second.name in self.writable):
+                raise self.parsed.error(stmt, f"{phi.var.name} is written into inside this loop and then "
+                                              "replaced by an array that was not created here; "
+                                              "assign it a .copy() instead")
+
     # -- for i in range(...) ----------------------------------------------
     def lower_for(self, stmt: ast.For) -> None:
         if self.resolver.static(stmt.iter.func, self.env) is not builtins.range:
@@ -135,15 +150,15 @@ class ControlLowering:
             phis[name] = var
             self.env[name] = var
             self._phi_int(var, env[name])  # provisional: checked against the update below
+            if isinstance(env[name], Var) and env[name].name in self.writable:
+                self.writable.add(var.name)
         index = Var(self.names.user(index_name))  # (not visible after the loop, below)
         self.env[index_name] = index
         self.identity[index_name] = object()
         self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
         body = self.region(stmt.body)
         merges = tuple(Phi(phis[n], env[n], self.env[n]) for n in carried)
-        for phi in merges:
-            if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
-                del self.int_sources[phi.var.name]
+        self._check_carried(merges, stmt)
         inner = set(self.env) - set(env)
         self.env = {n: (phis[n] if n in phis else v) for n, v in env.items()}
         self.identity = {n: identity[n] for n in identity}
@@ -160,6 +175,8 @@ class ControlLowering:
             phis[name] = Var(self.names.user(name))
             self.env[name] = phis[name]
             self._phi_int(phis[name], env[name])
+            if isinstance(env[name], Var) and env[name].name in self.writable:
+                self.writable.add(phis[name].name)
         count = Var(self.names.fresh("n_iterations"))
         self.int_sources[count.name] = frozenset()
         cond, test = self.region_value(stmt.test)
@@ -168,9 +185,7 @@ class ControlLowering:
         step = Var(self.names.fresh("n_iterations"))
         body += (Assign(step, Op("add", (count, Const(1))), loc),)
         merges = tuple(Phi(phis[n], env[n], self.env[n]) for n in carried)
-        for phi in merges:
-            if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
-                del self.int_sources[phi.var.name]
+        self._check_carried(merges, stmt)
         inner = set(self.env) - set(env)
         self.env = {n: (phis[n] if n in phis else v) for n, v in env.items()}
         self.identity = {n: identity[n] for n in identity}

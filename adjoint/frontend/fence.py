@@ -152,8 +152,11 @@ def _check_target(parsed: Parsed, target: ast.expr) -> None:
             _check_target(parsed, elt)
         return
     if isinstance(target, ast.Subscript):
-        raise parsed.error(target, "writing into an array element is not supported yet; build the "
-                                   "array with np.concatenate, np.stack or np.where instead")
+        if not isinstance(target.value, ast.Name):
+            raise parsed.error(target, "write into a named array with one index: y[i, j] = ..., "
+                                       "not y[i][j] = ...")
+        _subscript(parsed, target)
+        return
     raise parsed.error(target, f"assigning to {type(target).__name__.lower()} is not supported; "
                                "assign to a plain variable")
 

@@ -32,7 +32,7 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 
 # Rules that return a new array each time: never merged by common-subexpression reuse.
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-          "copy", "arange"}
+          "copy", "arange", "save", "setitem"}
 
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
@@ -58,6 +58,7 @@ class Lowering(ControlLowering):
         self.defined_by: dict[str, str] = {}  # SSA name -> the rule that computed it
         self.viewed: set[Var] = set()  # values a view (slice, reshape, transpose) was taken of
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
+        self.writable: set[str] = set()  # arrays made here that element writes may update
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -78,10 +79,17 @@ class Lowering(ControlLowering):
                         taken, frozenset(self.index_params), tuple(sorted(self.helpers.items())))
 
     def statement(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.Assign) and not isinstance(stmt.targets[0], ast.Subscript):
             self.assign(stmt.targets, stmt.value)
         elif isinstance(stmt, ast.AnnAssign):
             self.assign([stmt.target], stmt.value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+            read = ast.copy_location(ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load()), stmt)
+            self.write(stmt.target, ast.copy_location(ast.BinOp(read, stmt.op, stmt.value), stmt), stmt)
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+            if len(stmt.targets) != 1:
+                raise self.parsed.error(stmt, "write into one array element at a time")
+            self.write(stmt.targets[0], stmt.value, stmt)
         elif isinstance(stmt, ast.AugAssign):
             self._check_in_place(stmt)
             binop = ast.copy_location(ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value), stmt)
@@ -96,6 +104,30 @@ class Lowering(ControlLowering):
         elif isinstance(stmt, ast.While):
             self.lower_while(stmt)
         # pass and the docstring lower to nothing
+
+    def write(self, target: ast.Subscript, value_node: ast.expr, stmt: ast.stmt) -> None:
+        """``y[index] = value``: a new version of y, written in place. Only into arrays made
+        here (np.zeros, np.empty, np.ones, *_like, np.full, .copy()) that no other name and
+        no view sees: anything else would change what another value means."""
+        name = target.value.id
+        current = self.env.get(name)
+        if not isinstance(current, Var) or current.name not in self.writable:
+            raise self.parsed.error(target, f"writing into an array element of {name} is not supported here: "
+                                            f"write only into arrays created inside the function (np.zeros, "
+                                            f"np.empty, np.ones, np.zeros_like, np.full, .copy()), e.g. "
+                                            f"{name} = {name}.copy() first")
+        shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
+        if shared or current in self.viewed:
+            why = f"{shared[0]} is the same array" if shared else "a view of it (a slice, reshape or .T) is in use"
+            raise self.parsed.error(target, f"writing into {name} here is not supported: {why}, and it "
+                                            f"would see the write; take a .copy() instead")
+        value = self.expr(value_node)
+        items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+        index = Index(tuple(self._index_item(item) for item in items))
+        old = self.emit("save", (current, index), stmt, None)
+        new = self.emit("setitem", (current, index, value, old), stmt, name)
+        self.writable.add(new.name)
+        self.env[name] = new
 
     def _check_in_place(self, stmt: ast.AugAssign) -> None:
         """``y += e`` updates an array in place in NumPy. Lowered as ``y = y + e``, it means
@@ -164,6 +196,8 @@ class Lowering(ControlLowering):
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self.computed[key] = var
         self.defined_by[var.name] = prim
+        if prim in _FRESH:
+            self.writable.add(var.name)
         if prim in _VIEWS and isinstance(args[0], Var):
             self.viewed.add(args[0])
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))

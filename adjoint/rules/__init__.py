@@ -1,5 +1,5 @@
 """The derivative rules, one record per primitive (see ``registry``)."""
 from . import arithmetic, elementwise, indexing, linalg, reductions, shape  # noqa: F401  (register)
-from .registry import CALLS, RULES, SCATTER, BindError, Rule
+from .registry import CALLS, OVERWRITE, RULES, SCATTER, BindError, Rule
 
-__all__ = ["CALLS", "RULES", "SCATTER", "BindError", "Rule"]
+__all__ = ["CALLS", "OVERWRITE", "RULES", "SCATTER", "BindError", "Rule"]

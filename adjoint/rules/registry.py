@@ -23,6 +23,8 @@ from ..ir.nodes import Const, Value
 
 # A scatter vjp: the cotangent is added into ``x_bar[index]`` instead of replacing x_bar.
 SCATTER = "scatter"
+# The vjp of an element write: see transform/reverse.py (reverse_setitem).
+OVERWRITE = "overwrite"
 
 VjpFn = Callable[["VjpContext"], "str | list[str]"]
 

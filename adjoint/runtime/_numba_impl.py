@@ -635,6 +635,13 @@ def _sign_kernel(xf, of):
         of[i] = 1 if xf[i] >= 0 else -1
 
 
+@overload(h.copy_of)
+def _ov_copy_of(x):
+    if _arr(x):
+        return lambda x: x.copy()
+    return lambda x: x
+
+
 @overload(h.sign_nonneg)
 def _ov_sign_nonneg(x):
     if not _arr(x):

@@ -39,7 +39,7 @@ __all__ = [
     "reduce_sum", "reduce_max", "reduce_min", "reduce_mean", "reduce_prod",
     "extremum_grad", "extremum_axis_grad", "prod_grad", "prod_axis_grad",
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
-    "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip",
+    "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight",
 ]
 
@@ -282,6 +282,13 @@ def stack_part(g: np.ndarray, index: int, like: ArrayOrScalar, axis: int) -> Arr
     part = np.take(g, index, axis=ax)
     _check_shape(part.shape, like.shape, "stack_part")
     return np.ascontiguousarray(part)
+
+
+# ------------------------------------------------------------ element writes
+
+def copy_of(x: ArrayOrScalar) -> ArrayOrScalar:
+    """A copy of an array (a scalar as it is): what an element write will overwrite."""
+    return x.copy() if isinstance(x, np.ndarray) else x
 
 
 # ------------------------------------------------------------ elementwise

@@ -28,6 +28,8 @@ def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
                 out |= names_in([node.expr])
                 if node.index:
                     out |= names_in([f"_[{node.index}]"])
+                if node.kind == "store":
+                    out.add(node.target)
         elif isinstance(node, AdjIf):
             out |= names_in([node.cond]) | _refs(node.then) | _refs(node.orelse)
         elif isinstance(node, AdjFor):
@@ -73,7 +75,8 @@ class Reverser:
     def block(self, stmts: tuple[Stmt, ...], cot: Cotangents) -> None:
         for stmt in reversed(stmts):
             if isinstance(stmt, Assign):
-                if stmt.target.name in self.active and stmt.target.name in cot.bars:
+                if stmt.target.name in self.active and stmt.target.name in cot.bars \
+                        or stmt.op.prim == "setitem":  # a write is always undone
                     reverse_assign(stmt, self.active, cot)
             elif isinstance(stmt, If):
                 self.reverse_if(stmt, cot)

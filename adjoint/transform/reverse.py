@@ -20,16 +20,16 @@ from typing import Literal, Union
 from ..codegen.naming import Names
 from ..codegen.render import render
 from ..ir.nodes import Assign, Const, For, Function, If, Loc, Return, Stmt, Tup, Value, Var
-from ..rules import RULES, SCATTER
+from ..rules import OVERWRITE, RULES, SCATTER
 from ..rules.registry import VjpContext
 
-Kind = Literal["assign", "add", "accumulate", "scatter", "pop"]
+Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop"]
 
 
 @dataclass(frozen=True)
 class AdjStmt:
     """``target = expr`` / ``target = target + expr`` / ``target += expr`` /
-    ``target[index] += expr`` / ``target = target_stack.pop()``."""
+    ``target[index] += expr`` / ``target[index] = expr`` / ``target = target_stack.pop()``."""
 
     kind: Kind
     target: str
@@ -160,7 +160,32 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str]) -> Adjoi
     return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape())
 
 
+def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents) -> None:
+    """``out = x`` after ``x[index] = value``: value gets ``out_bar[index]``, x gets out_bar
+    with that part zeroed (it was overwritten), and the overwritten ``old`` is written back,
+    so that the adjoint of every earlier statement reads x as that statement did."""
+    x, index, value, old = stmt.op.args
+    idx = render(index)
+    g = cot.bars.get(stmt.target.name) if stmt.target.name in active else None
+    if g is not None and isinstance(value, Var) and value.name in active:
+        cot.add(value.name, f"unbroadcast(copy_of({g}[{idx}]), {value.name})", stmt.loc)
+    if g is not None and isinstance(x, Var) and x.name in active:
+        if x.name not in cot.bars and not cot.is_outer(x.name) and g in cot.owned:
+            cot.out.append(AdjStmt("store", g, "0.0", stmt.loc, idx))  # g is ours: reuse it
+            cot.add(x.name, g, stmt.loc)
+            cot.owned.add(cot.bars[x.name])
+        else:
+            kept = cot.names.fresh(f"{g}_kept")
+            cot.out.append(AdjStmt("assign", kept, f"{g}.copy()", stmt.loc))
+            cot.out.append(AdjStmt("store", kept, "0.0", stmt.loc, idx))
+            cot.add(x.name, kept, stmt.loc)
+    cot.out.append(AdjStmt("store", render(x), render(old), stmt.loc, idx))  # the write, undone
+
+
 def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents) -> None:
+    if stmt.op.prim == "setitem":
+        reverse_setitem(stmt, active, cot)
+        return
     rule = RULES[stmt.op.prim]
     args = dict(zip(rule.params, stmt.op.args))
     rendered = {p: render(a) for p, a in args.items()}

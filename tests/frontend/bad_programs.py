@@ -237,13 +237,12 @@ def print_statement(x):
 
 
 def element_write(x):
-    y = np.zeros(3)
-    y[0] = 1.0  # <-
-    return np.sum(x * y)
+    x[0] = 1.0  # <-
+    return np.sum(x * x)
 
 
 def slice_write(x):
-    y = np.zeros(3)
+    y = x * 2.0
     y[1:] = x[1:]  # <-
     return np.sum(y)
 
@@ -256,8 +255,9 @@ def attribute_write(x):
 
 def augmented_element_write(x):
     y = x.copy()
+    z = y
     y[0] += 1.0  # <-
-    return np.sum(y)
+    return np.sum(y * z)
 
 
 def varargs(x, *rest):  # <-

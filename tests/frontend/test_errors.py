@@ -99,7 +99,7 @@ REFUSED = [
     ("print_statement", r"\bprint\b|expression statement"),
     ("element_write", r"writ\w* into an array|element"),
     ("slice_write", r"writ\w* into an array|element|slice"),
-    ("augmented_element_write", r"writ\w* into an array|element"),
+    ("augmented_element_write", r"writing into y here.*z is the same array"),
     ("augmented_chained_alias", r"in place.*same array as b"),
     ("augmented_live_view", r"in place.*view of y"),
     ("attribute_write", r"attribute"),

@@ -32,6 +32,26 @@ class Program:
     lines: tuple[str, ...]    # body statements before the return
 
 
+# Rules that are statements, not expressions (element writes), are exercised through
+# these helpers, which the generated programs call (and adjoint inlines).
+PRELUDE = """
+def write_into_copy(x, y):
+    z = x.copy()
+    z[1] = y * z[0]
+    z[2:4] = z[0:2] * y
+    z[0] += z[3] * z[1]
+    return z
+"""
+
+
+def _prelude_namespace() -> dict:
+    import math
+
+    namespace = {"np": np, "math": math}
+    exec(PRELUDE, namespace)
+    return namespace
+
+
 def _rename(code: str, mapping: dict[str, str]) -> str:
     tree = ast.parse(code, mode="eval")
     for node in ast.walk(tree):
@@ -52,7 +72,7 @@ def _out_is_scalar(code: str, case: dict[str, Arg]) -> bool:
 
     rng = np.random.default_rng(0)
     env = {name: _sample(arg, rng, float) for name, arg in case.items()}
-    return np.ndim(eval(code, {"np": np, "math": math}, env)) == 0
+    return np.ndim(eval(code, _prelude_namespace(), env)) == 0
 
 
 def _statements(prefix: str, code: str, cases: tuple[dict[str, Arg], ...], label: str):
@@ -97,7 +117,7 @@ def chunks(size: int) -> list[Program]:
 
 
 def source(progs: list[Program]) -> str:
-    parts = ["import math", "import numpy as np", ""]
+    parts = ["import math", "import numpy as np", PRELUDE, ""]
     for prog in progs:
         body = [f"    {line}" for line in prog.lines]
         parts += [f"def {prog.name}({', '.join(prog.params)}):", "    total = 0.0", *body,
