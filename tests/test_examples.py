@@ -1,0 +1,26 @@
+"""The examples the README points to keep working (short runs)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mazur_first_steps_are_exact():
+    errors = _load("mazur").train(2)
+    assert errors[0] == pytest.approx(0.2983711087600027, abs=1e-12)
+    assert errors[1] == pytest.approx(0.29102777369, abs=1e-10)
+
+
+def test_quickstart_runs(capsys):
+    _load("quickstart").main()
+    out = capsys.readouterr().out
+    assert "de/da = 2.0" in out and "de/db = 5.0" in out and "def loss_vjp" in out
