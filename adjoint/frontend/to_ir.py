@@ -51,7 +51,6 @@ class Lowering(ControlLowering):
         self.int_sources: dict[str, frozenset[str]] = {}
         self.index_params: set[str] = set()
         self.param_source: dict[str, str] = {}
-        self.aliases: dict[Value, int] = {}
         self.computed: dict[tuple, Var] = {}
         self.identity: dict[str, object] = {}  # user name -> the array object it names
         self.inlining: list[object] = [parsed.fn.__code__]  # the chain of calls being inlined

@@ -13,7 +13,7 @@ import numpy as np
 from numba import types
 from numba.core.errors import TypingError
 from numba import njit
-from numba.extending import overload, register_jitable
+from numba.extending import overload
 
 # The loops that do the work are compiled once per signature and cached on disk
 # (cache=True), so every generated function, in every process, shares them

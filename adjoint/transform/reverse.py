@@ -19,8 +19,8 @@ from typing import Literal, Union
 
 from ..codegen.naming import Names
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, For, Function, If, Loc, Return, Stmt, Tup, Value, Var
-from ..rules import OVERWRITE, RULES, SCATTER
+from ..ir.nodes import Assign, Const, Function, Loc, Return, Tup, Value, Var
+from ..rules import RULES, SCATTER
 from ..rules.registry import VjpContext
 
 Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop"]
@@ -219,6 +219,3 @@ def _drop_unbroadcast(template: str, param: str, args: dict[str, Value]) -> str:
         return template[len(head):-len(tail)]
     return template
 
-
-__all__ = ["AdjFor", "AdjIf", "AdjNode", "AdjStmt", "Adjoint", "Cotangents", "Tape", "reverse",
-           "reverse_assign", "Stmt", "For", "If"]
