@@ -94,10 +94,8 @@ def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_lo
                 w.push([stmt.target.name])
         elif isinstance(stmt, If):
             _forward_if(w, stmt, tape, in_loop)
-        elif isinstance(stmt, For):
-            _forward_for(w, stmt, tape, in_loop)
-        elif isinstance(stmt, While):
-            _forward_while(w, stmt, tape, in_loop)
+        elif isinstance(stmt, (For, While)):
+            _forward_loop(w, stmt, tape, in_loop)
 
 
 def _merge(w: _Writer, targets: list[str], values: list[str]) -> None:
@@ -127,37 +125,28 @@ def _forward_if(w: _Writer, stmt: If, tape: Tape | None, in_loop: bool) -> None:
         w.push([t for t in targets if t in tape.values])
 
 
-def _forward_for(w: _Writer, stmt: For, tape: Tape | None, in_loop: bool) -> None:
+def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: bool) -> None:
+    """Carried values set before the loop and updated at the end of each iteration; the
+    tape pushes the index and carried values at the start of an iteration, and a nested
+    loop's carried values after it. A while loop computes its test before the loop and
+    again after each iteration."""
     targets = [p.var.name for p in stmt.carried]
+    cond = stmt.cond if isinstance(stmt, While) else ()
+    iteration = targets if isinstance(stmt, While) else [stmt.index.name, *targets]
     w.comment_for(stmt.loc)
     _merge(w, targets, [render(p.first) for p in stmt.carried])
+    _forward_block(w, cond, None, False)
 
     def body() -> None:
         if tape:
-            w.push([n for n in [stmt.index.name, *targets] if n in tape.iteration])
+            w.push([n for n in iteration if n in tape.iteration])
         _forward_block(w, stmt.body, tape, True)
         _merge(w, targets, [render(p.second) for p in stmt.carried])
+        _forward_block(w, cond, None, False)
 
-    w.block(f"for {stmt.index.name} in {range_text(stmt)}:", stmt.loc, body)
-    w.reset()
-    if tape and in_loop:
-        w.push([t for t in targets if t in tape.exits])
-
-
-def _forward_while(w: _Writer, stmt: While, tape: Tape | None, in_loop: bool) -> None:
-    targets = [p.var.name for p in stmt.carried]
-    w.comment_for(stmt.loc)
-    _merge(w, targets, [render(p.first) for p in stmt.carried])
-    _forward_block(w, stmt.cond, None, False)
-
-    def body() -> None:
-        if tape:
-            w.push([n for n in targets if n in tape.iteration])
-        _forward_block(w, stmt.body, tape, True)
-        _merge(w, targets, [render(p.second) for p in stmt.carried])
-        _forward_block(w, stmt.cond, None, False)  # the test for the next iteration
-
-    w.block(f"while {render(stmt.test)}:", stmt.loc, body)
+    head = f"while {render(stmt.test)}:" if isinstance(stmt, While) else \
+        f"for {stmt.index.name} in {range_text(stmt)}:"
+    w.block(head, stmt.loc, body)
     w.reset()
     if tape and in_loop:
         w.push([t for t in targets if t in tape.exits])

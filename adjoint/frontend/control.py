@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 
-from ..ir.nodes import Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While
+from ..ir.nodes import Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, value_key
 
 
 def _stored_names(body: list[ast.stmt]) -> list[str]:
@@ -57,8 +57,7 @@ class ControlLowering:
             self.body, self.computed = saved_body, saved_computed
 
     def _same(self, a: Value, b: Value) -> bool:
-        from .to_ir import _key
-        return _key(a) == _key(b)
+        return value_key(a) == value_key(b)
 
     def _phi_int(self, var: Var, *values: Value) -> None:
         sources = [self._int_sources(v) for v in values]
@@ -130,6 +129,30 @@ class ControlLowering:
                                               "assign it a .copy() instead")
 
     # -- for i in range(...) ----------------------------------------------
+    def _enter_loop(self, body: list[ast.stmt], exclude: str = "") -> tuple[dict, dict, dict[str, Var]]:
+        """Give every name the body assigns that existed before the loop a carried value."""
+        env, identity = dict(self.env), dict(self.identity)
+        phis = {}
+        for name in _stored_names(body):
+            if name not in env or name == exclude:
+                continue
+            phis[name] = Var(self.names.user(name))
+            self.env[name] = phis[name]
+            self._phi_int(phis[name], env[name])  # provisional: checked against the update
+            if isinstance(env[name], Var) and env[name].name in self.writable:
+                self.writable.add(phis[name].name)
+        return env, identity, phis
+
+    def _leave_loop(self, env: dict, identity: dict, phis: dict[str, Var], stmt: ast.stmt) -> tuple[Phi, ...]:
+        """The carried merges; after the loop, names hold their carried value, and names
+        first assigned inside the loop are not visible."""
+        merges = tuple(Phi(var, env[name], self.env[name]) for name, var in phis.items())
+        self._check_carried(merges, stmt)
+        self.partial |= set(self.env) - set(env)
+        self.env = {n: phis.get(n, v) for n, v in env.items()}
+        self.identity = identity
+        return merges
+
     def lower_for(self, stmt: ast.For) -> None:
         if self.resolver.static(stmt.iter.func, self.env) is not builtins.range:
             raise self.parsed.error(stmt.iter, "a for loop must run over the builtin range(...)")
@@ -142,41 +165,20 @@ class ControlLowering:
             if self._int_sources(bound) is None:
                 raise self.parsed.error(stmt.iter, "range() takes ints: use int(...) or len(...) for a bound")
         index_name = stmt.target.id
-        env, identity = dict(self.env), dict(self.identity)
-        carried = [n for n in _stored_names(stmt.body) if n in env and n != index_name]
-        phis = {}
-        for name in carried:
-            var = Var(self.names.user(name))
-            phis[name] = var
-            self.env[name] = var
-            self._phi_int(var, env[name])  # provisional: checked against the update below
-            if isinstance(env[name], Var) and env[name].name in self.writable:
-                self.writable.add(var.name)
-        index = Var(self.names.user(index_name))  # (not visible after the loop, below)
+        env, identity, phis = self._enter_loop(stmt.body, exclude=index_name)
+        index = Var(self.names.user(index_name))  # not visible after the loop
         self.env[index_name] = index
         self.identity[index_name] = object()
         self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
         body = self.region(stmt.body)
-        merges = tuple(Phi(phis[n], env[n], self.env[n]) for n in carried)
-        self._check_carried(merges, stmt)
-        inner = set(self.env) - set(env)
-        self.env = {n: (phis[n] if n in phis else v) for n, v in env.items()}
-        self.identity = {n: identity[n] for n in identity}
+        merges = self._leave_loop(env, identity, phis, stmt)
         self.env.pop(index_name, None)
-        self.partial |= inner | {index_name}
+        self.partial.add(index_name)
         self.body.append(For(index, start, stop, step, body, merges, self.parsed.loc(stmt)))
 
     # -- while test ----------------------------------------------------------
     def lower_while(self, stmt: ast.While) -> None:
-        env, identity = dict(self.env), dict(self.identity)
-        carried = [n for n in _stored_names(stmt.body) if n in env]
-        phis = {}
-        for name in carried:
-            phis[name] = Var(self.names.user(name))
-            self.env[name] = phis[name]
-            self._phi_int(phis[name], env[name])
-            if isinstance(env[name], Var) and env[name].name in self.writable:
-                self.writable.add(phis[name].name)
+        env, identity, phis = self._enter_loop(stmt.body)
         count = Var(self.names.fresh("n_iterations"))
         self.int_sources[count.name] = frozenset()
         cond, test = self.region_value(stmt.test)
@@ -184,10 +186,5 @@ class ControlLowering:
         loc = self.parsed.loc(stmt)
         step = Var(self.names.fresh("n_iterations"))
         body += (Assign(step, Op("add", (count, Const(1))), loc),)
-        merges = tuple(Phi(phis[n], env[n], self.env[n]) for n in carried)
-        self._check_carried(merges, stmt)
-        inner = set(self.env) - set(env)
-        self.env = {n: (phis[n] if n in phis else v) for n, v in env.items()}
-        self.identity = {n: identity[n] for n in identity}
-        self.partial |= inner
+        merges = self._leave_loop(env, identity, phis, stmt)
         self.body.append(While(cond, test, body, merges + (Phi(count, Const(0), step),), count, loc))

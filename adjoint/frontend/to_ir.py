@@ -11,7 +11,7 @@ import ast
 import inspect
 
 from ..codegen.naming import Names
-from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var
+from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var, value_key
 from ..rules import CALLS, BindError
 from .control import ControlLowering
 from .fence import check_function
@@ -189,7 +189,7 @@ class Lowering(ControlLowering):
 
     # -- expressions ------------------------------------------------------
     def emit(self, prim: str, args: tuple[Value, ...], node: ast.AST, hint: str | None) -> Var:
-        key = (prim, _key(args))
+        key = (prim, value_key(args))
         if prim not in _FRESH and key in self.computed:
             return self.computed[key]  # the same pure computation again: reuse its value
         var = Var(self.names.user(hint) if hint else self.names.temp())
@@ -357,19 +357,6 @@ class Lowering(ControlLowering):
         except BindError as exc:
             raise self.parsed.error(node, f"{spelled}() {exc}") from None
         return self.emit(prim, bound, node, hint)
-
-
-def _key(value: object) -> object:
-    """A key that tells apart what ``==`` confuses: 2, 2.0 and True; 0.0 and -0.0."""
-    if isinstance(value, Const):
-        return ("const", type(value.value).__name__, repr(value.value), value.text)
-    if isinstance(value, (tuple, list)):
-        return tuple(_key(v) for v in value)
-    if isinstance(value, (Tup, Index)):
-        return (type(value).__name__, _key(value.items))
-    if isinstance(value, Slice):
-        return ("slice", _key(value.lo), _key(value.hi), _key(value.step))
-    return value
 
 
 def lower(parsed, reserved: frozenset[str] = RESERVED) -> Function:

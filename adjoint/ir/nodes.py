@@ -208,3 +208,16 @@ def defined_names(stmts: "tuple[Stmt, ...]") -> set[str]:
         elif isinstance(stmt, While):
             out |= defined_names(stmt.cond) | defined_names(stmt.body) | {p.var.name for p in stmt.carried}
     return out
+
+
+def value_key(value: object) -> object:
+    """A key that tells apart what ``==`` confuses: 2, 2.0 and True; 0.0 and -0.0."""
+    if isinstance(value, Const):
+        return ("const", type(value.value).__name__, repr(value.value), value.text)
+    if isinstance(value, (tuple, list)):
+        return tuple(value_key(v) for v in value)
+    if isinstance(value, (Tup, Index)):
+        return (type(value).__name__, value_key(value.items))
+    if isinstance(value, Slice):
+        return ("slice", value_key(value.lo), value_key(value.hi), value_key(value.step))
+    return value

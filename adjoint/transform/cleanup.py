@@ -52,9 +52,10 @@ def _live(stmts: tuple[Stmt, ...], needed: set[str]) -> tuple[Stmt, ...]:
 
 def _live_for(stmt: For | While, needed: set[str]) -> For | While | None:
     inner = set(needed)
+    cond: tuple[Stmt, ...] = ()
     if isinstance(stmt, While):  # the test decides how often the body runs
         inner |= _names(stmt.test)
-        _live(stmt.cond, inner)
+        cond = _live(stmt.cond, inner)
     while True:
         phis = tuple(p for p in stmt.carried if p.var.name in inner)
         inner |= set().union(*(_names(p.second) for p in phis))
@@ -65,7 +66,6 @@ def _live_for(stmt: For | While, needed: set[str]) -> For | While | None:
     if isinstance(stmt, While):
         if not any(p.var.name in needed for p in phis):
             return None  # nothing after the loop reads what it computes
-        cond = _live(stmt.cond, inner | _names(stmt.test))
         needed |= inner | set().union(*(_names(p.first) for p in phis))
         return replace(stmt, cond=cond, body=body, carried=phis)
     if not phis and not body:

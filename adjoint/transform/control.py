@@ -14,7 +14,7 @@ the adjoint owns, created before the loop.
 from __future__ import annotations
 
 from ..codegen.render import render
-from ..ir.nodes import Assign, For, If, Stmt, Var, While
+from ..ir.nodes import Assign, For, If, Stmt, Var, While, defined_names
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_assign
 
@@ -57,7 +57,6 @@ def _direct(stmts: tuple[Stmt, ...]) -> tuple[set[str], set[str]]:
 
 
 def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
-    from ..ir.nodes import defined_names
     return frozenset(defined_names(stmts))
 
 
