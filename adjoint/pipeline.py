@@ -2,6 +2,7 @@
 
     parse      inspect.getsource + ast            -> frontend.source.Parsed
     fence      whitelist of the supported subset  -> (raises UnsupportedSyntaxError)
+    jumps      break/continue/early return        -> Parsed, structured (if/for/while only)
     lower      AST -> SSA IR                      -> ir.Function
     activity   which values need a cotangent      -> frozenset of names
     reverse    the adjoint sweep                  -> transform.reverse.Adjoint
@@ -30,6 +31,7 @@ from .analysis.activity import active_values
 from .backend.module import import_module, write_module
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
+from .frontend.jumps import eliminate_jumps
 from .frontend.source import parse_function
 from .frontend.to_ir import RESERVED, lower
 from .ir.nodes import Function
@@ -80,6 +82,8 @@ def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[
         parsed = parse_function(fn)
     with _stage(timings, "fence"):
         check_function(parsed)
+    with _stage(timings, "jumps"):
+        parsed = eliminate_jumps(parsed)
     with _stage(timings, "lower"):
         ir = lower(parsed, RESERVED | HELPERS)
         if os.environ.get("ADJOINT_DEBUG"):

@@ -182,3 +182,76 @@ def matrix_writes(x):
         for j in range(2):
             m[i, j] += x[i] * x[j] + i
     return np.sum(m @ m)
+
+
+# -- break, continue, early return --------------------------------------------------
+
+def loop_break(x, n):
+    s = 0.0
+    for i in range(n):
+        if s > 3.0:
+            break
+        s = s + x * i
+    return s
+
+
+def loop_continue(x, n):
+    s = 0.0
+    for i in range(n):
+        if i % 2 == 0:
+            continue
+        s = s + math.sin(x * i)
+    return s
+
+
+def early_return(x):
+    if x > 1.0:
+        return x * x
+    y = 3.0 * x
+    if y < 0.0:
+        return -y
+    return y * x
+
+
+def return_in_loop(x, n):
+    s = x
+    for i in range(n):
+        s = s * 1.5
+        if s > 10.0:
+            return s * 2.0
+    return s
+
+
+def newton_break(a):
+    x = a
+    while True:
+        fx = x * x - a
+        if abs(fx) < 1e-12:
+            break
+        x = x - fx / (2.0 * x)
+    return x
+
+
+def nested_jumps(x, n):
+    s = 0.0
+    for i in range(n):
+        for j in range(n):
+            if j > i:
+                break
+            if (i + j) % 3 == 0:
+                continue
+            s = s + x * i * j
+            if s > 50.0:
+                return s
+    return s
+
+
+def return_in_while(w):
+    total = 0.0
+    k = 0
+    while k < w.shape[0]:
+        total = total + w[k] * w[k]
+        if total > 1.0:
+            return total * w[0]
+        k = k + 1
+    return total

@@ -39,6 +39,19 @@ CASES = {
     "write_branch_else": (C.write_in_branch, [0.7, -1.0], (0,)),
     "write_read_before_after": (C.read_before_and_after_write, [np.array([1.0, 2.0, 3.0])], (0,)),
     "write_matrix": (C.matrix_writes, [np.array([0.3, -0.8])], (0,)),
+    "break": (C.loop_break, [0.7, 10], (0,)),
+    "break_never_taken": (C.loop_break, [0.01, 10], (0,)),
+    "continue": (C.loop_continue, [0.7, 9], (0,)),
+    "early_return_first": (C.early_return, [1.5], (0,)),
+    "early_return_second": (C.early_return, [-0.5], (0,)),
+    "early_return_fall_through": (C.early_return, [0.5], (0,)),
+    "return_in_loop_taken": (C.return_in_loop, [1.2, 10], (0,)),
+    "return_in_loop_not_taken": (C.return_in_loop, [0.1, 3], (0,)),
+    "while_true_break": (C.newton_break, [2.0], (0,)),
+    "nested_jumps_return": (C.nested_jumps, [2.0, 8], (0,)),
+    "nested_jumps_no_return": (C.nested_jumps, [0.3, 8], (0,)),
+    "return_in_while": (C.return_in_while, [np.array([0.6, 0.7, 0.1])], (0,)),
+    "return_in_while_not_taken": (C.return_in_while, [np.array([0.1, 0.2, 0.3])], (0,)),
 }
 
 

@@ -17,7 +17,8 @@ from . import programs as P
 GOLDEN = Path(__file__).parent / "golden"
 FUNCTIONS = {"seed_e": (P.seed_e, ("a", "b")), "mlp_loss": (P.mlp_loss, (0, 1, 2, 3)),
              "ridge": (P.ridge, ("w",)), "fan_out": (P.fan_out, (0, 1)),
-             "loop_sin": (C.loop_sin, (0,)), "branches": (C.branches, (0, 1))}
+             "loop_sin": (C.loop_sin, (0,)), "branches": (C.branches, (0, 1)),
+             "return_in_loop": (C.return_in_loop, (0,))}
 
 
 def _body(source: str) -> str:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import ast
 
+from .jumps import ends
 from .source import Parsed
-
-_NOT_YET = "not supported yet; restructure the loop with if/else"
 
 # Refused constructs: what to call them, and what to do instead.
 REFUSED: dict[type, tuple[str, str]] = {
-    ast.Break: ("break", _NOT_YET),
-    ast.Continue: ("continue", _NOT_YET),
     ast.Lambda: ("a lambda", "define a module-level function instead"),
     ast.ListComp: ("a list comprehension", "use NumPy array operations"),
     ast.SetComp: ("a set comprehension", "use NumPy array operations"),
@@ -47,6 +44,7 @@ REFUSED: dict[type, tuple[str, str]] = {
     ast.AnnAssign: ("an annotation without a value", "assign a value (y: float = 0.0) or remove it"),
 }
 
+_JUMPS = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod, ast.MatMult)
 _BITWISE = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
 _CMP = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
@@ -60,12 +58,11 @@ def check_function(parsed: Parsed) -> None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]  # the docstring
-    if not body or not isinstance(body[-1], ast.Return):
+    if not ends(body, ast.Return):
         last = body[-1] if body else tree
-        raise parsed.error(last, f"{tree.name} must end with a return statement giving a scalar "
-                                 "(an early return is control flow, not supported yet)")
-    for stmt in body:
-        _check_statement(parsed, stmt, is_last=stmt is body[-1])
+        raise parsed.error(last, f"{tree.name} must end with a return statement on every path "
+                                 "(falling off the end returns None)")
+    _check_block(parsed, body)
 
 
 def _check_arguments(parsed: Parsed, args: ast.arguments) -> None:
@@ -83,11 +80,8 @@ def _refuse(parsed: Parsed, node: ast.AST) -> None:
     raise parsed.error(node, f"{what} is not supported by adjoint: {instead}")
 
 
-def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
+def _check_statement(parsed: Parsed, stmt: ast.stmt) -> None:
     if isinstance(stmt, ast.Return):
-        if not is_last:
-            raise parsed.error(stmt, "an early return is not supported yet; assign the result to a "
-                                     "variable and return once, at the end")
         if stmt.value is None:
             raise parsed.error(stmt, "return a scalar value")
         _check_expr(parsed, stmt.value)
@@ -114,7 +108,7 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
             raise parsed.error(stmt.orelse[0], "while ... else is not supported; move the else block after the loop")
         _check_expr(parsed, stmt.test)
         _check_block(parsed, stmt.body)
-    elif isinstance(stmt, ast.Pass):
+    elif isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
         pass
     elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Yield, ast.YieldFrom, ast.Await)):
         _refuse(parsed, stmt.value)
@@ -126,8 +120,11 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt, is_last: bool) -> None:
 
 
 def _check_block(parsed: Parsed, body: list[ast.stmt]) -> None:
-    for stmt in body:
-        _check_statement(parsed, stmt, is_last=False)
+    for k, stmt in enumerate(body):
+        if isinstance(stmt, tuple(_JUMPS)) and k + 1 < len(body):
+            what = _JUMPS[type(stmt)]
+            raise parsed.error(stmt, f"the statements after this {what} can never run; remove them")
+        _check_statement(parsed, stmt)
 
 
 def _check_for(parsed: Parsed, stmt: ast.For) -> None:

@@ -15,6 +15,7 @@ from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice,
 from ..rules import CALLS, BindError
 from .control import ControlLowering
 from .fence import check_function
+from .jumps import eliminate_jumps
 from .resolve import NOT_STATIC, Resolver, constant_value
 from .source import parse_function
 
@@ -326,6 +327,7 @@ class Lowering(ControlLowering):
         bound.apply_defaults()
         parsed = parse_function(fn, helper=fn.__name__)
         check_function(parsed)
+        parsed = eliminate_jumps(parsed)
         saved = (self.parsed, self.resolver, self.env, self.identity, self.param_source)
         self.parsed, self.resolver, self.env, self.identity, self.param_source = \
             parsed, Resolver(parsed), {}, {}, {}

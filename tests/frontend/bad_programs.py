@@ -21,7 +21,7 @@ def helper(t):
 GLOBAL_SCALE = 2.0
 
 
-# -- control flow (not supported yet) -------------------------------------------
+# -- control flow -------------------------------------------
 
 def if_statement(x):
     s = np.sum(x)
@@ -46,13 +46,6 @@ def for_loop(x):
     return s
 
 
-def for_loop_break(x):
-    s = 0.0
-    for i in range(3):
-        if x[i] > 0.0:
-            break  # <-
-        s = s + x[i]
-    return s
 
 
 def while_loop(x):
@@ -66,12 +59,6 @@ def while_loop(x):
     return s
 
 
-def while_loop_continue(x):
-    s = np.sum(x)
-    while s < 10.0:
-        s = s * 2.0
-        continue  # <-
-    return s
 
 
 def conditional_expression(x):
@@ -343,6 +330,23 @@ def return_in_middle(x):
     return t
 
 
+def break_before_code(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+        break  # <-
+        s = s * 2.0
+    return s
+
+
+def falls_off_the_end(x):
+    s = np.sum(x)
+    if s > 0.0:  # <-
+        return s
+    else:
+        s = -s
+
+
 def multi_line_statement(x):
     s = np.sum(
         x * 2.0
@@ -439,8 +443,7 @@ def helper_with_loop(x):
     s = 0.0
     while s < 3.0:
         s = s + x
-        if s > 1.0:
-            continue  # <-
+        assert s > 0.0  # <-
     return s
 
 
@@ -480,9 +483,3 @@ def loop_variable_after_loop(x):
         s = s + x[i]
     return s * i  # <-
 
-
-def return_inside_if(x):
-    s = np.sum(x)
-    if s > 0.0:
-        return s  # <-
-    return -s
