@@ -1,8 +1,12 @@
 """The public transforms: ``grad`` and ``value_and_grad`` (API.md).
 
-A ``GradFunction`` builds its generated module once, lazily (at the first call
-or the first look at ``.source``), and compiles it with Numba at the first
-call for each new set of argument types.
+A ``GradFunction`` lowers its function to IR once, lazily, and generates a
+module for each new set of argument *ranks* (which arguments are numbers, and
+the rank of each array): knowing that ``s`` is a number, the adjoint says
+``s_bar = s_1_bar`` rather than ``unbroadcast(s_1_bar, s)``, and a loop need
+not tape ``s``. Numba compiles each module at its first call. ``.source`` is
+the module of the latest call (a generic one, valid for any arguments, before
+the first call).
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from .backend import numba_jit
 from .codegen.highlight import to_html
 from .codegen.linemap import line_map
 from .errors import CompileError
-from .pipeline import Built, build
+from .ir.nodes import Function
+from .pipeline import Built, build, lower_function
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -94,19 +99,33 @@ class GradFunction:
         self.wrt, self._single = _normalize_wrt(fn, wrt)
         self._signature = inspect.signature(fn)
         self._params = list(self._signature.parameters)
-        self._built: Built | None = None
-        self._vjp: Callable[..., Any] | None = None
-        self._forward: Callable[..., Any] | None = None
+        self._ir: Function | None = None
+        self._ir_timings: dict[str, float] = {}
+        self._builds: dict[tuple | None, Built] = {}
+        self._current: tuple | None = None  # the ranks of the latest call
+        self._functions: dict[tuple, Callable[..., Any]] = {}
 
     # -- building -----------------------------------------------------------
-    def _build(self) -> Built:
-        if self._built is None:
-            self._built = build(self.fn, self.wrt)
-        return self._built
+    def _lowered(self) -> Function:
+        if self._ir is None:
+            self._ir = lower_function(self.fn, self._ir_timings)
+        return self._ir
+
+    def _build(self, ranks: tuple | None = None, *, current: bool = True) -> Built:
+        """The module for arguments of these ranks (by default, those of the latest call)."""
+        key = self._current if ranks is None and current else ranks
+        if key not in self._builds:
+            self._builds[key] = build(self._lowered(), self.wrt, key, self._ir_timings)
+        return self._builds[key]
+
+    def source_for(self, *args: Any, **kwargs: Any) -> str:
+        """The generated module that a call with these arguments runs."""
+        return self._build(_ranks(self._arguments(args, kwargs))).generated.source
 
     @property
     def source(self) -> str:
-        """The generated Python module: the forward and the adjoint (``<name>_vjp``)."""
+        """The generated Python module: the forward and the adjoint (``<name>_vjp``), as the
+        latest call ran it (before any call, a generic module that serves any arguments)."""
         return self._build().generated.source
 
     @property
@@ -114,26 +133,30 @@ class GradFunction:
         """Seconds spent in each pipeline stage so far (compile included after the first call)."""
         return dict(self._build().timings)
 
-    def _compiled(self, name: str) -> Callable[..., Any]:
-        built = self._build()
-        fn = getattr(built.module, name)
-        if not self.jit:
-            return fn
-        numba_jit.discard_broken_cache(built.path)
-        return numba_jit.jit(fn)
+    def _compiled(self, name: str, values: Sequence[Any]) -> Callable[..., Any]:
+        """The generated function ``name`` for arguments like ``values`` (compiled, unless jit=False)."""
+        key = _ranks(values)
+        self._current = key
+        if (key, name) not in self._functions:
+            built = self._build(key)
+            fn = getattr(built.module, name)
+            if self.jit:
+                numba_jit.discard_broken_cache(built.path)
+                fn = numba_jit.jit(fn)
+            self._functions[key, name] = fn
+        return self._functions[key, name]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The original function's value, computed by the compiled forward."""
-        if self._forward is None:
-            self._forward = self._compiled(self._build().generated.forward_name)
         values = self._arguments(args, kwargs)
-        return self._run(self._forward, values)
+        forward = self._compiled(self._build(_ranks(values), current=False).generated.forward_name, values)
+        return self._run(forward, values)
 
     # -- calling ------------------------------------------------------------
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        index_params = self._build().generated.index_params
+        index_params = self._lowered().index_params
         name = self.fn.__qualname__
         return [_check_arg(name, p, v, i in self.wrt, p in index_params)
                 for i, (p, v) in enumerate(bound.arguments.items())]
@@ -187,11 +210,12 @@ class GradFunction:
     def pull(self, values: list[Any], seed: Any, scalar: bool = False) -> tuple[Any, tuple[Any, ...]]:
         """The value and the cotangents of the ``wrt`` arguments for the output cotangent
         ``seed``; ``values`` come from ``_arguments``; ``scalar``: the value must be one."""
-        first = self._vjp is None
-        if first:
-            self._vjp = self._compiled(self._build().generated.vjp_name)
+        key = _ranks(values)
+        name = self._build(key, current=False).generated.vjp_name
+        first = (key, name) not in self._functions
+        vjp = self._compiled(name, values)
         start = time.perf_counter()
-        value, grads = self._run(self._vjp, values + [seed])
+        value, grads = self._run(vjp, values + [seed])
         if first:
             self._build().timings["first call (compile)" if self.jit else "first call"] = time.perf_counter() - start
         if scalar:
@@ -211,6 +235,11 @@ class GradFunction:
         kind = "value_and_grad" if self.with_value else "grad"
         wrt = ", ".join(self._params[i] for i in self.wrt)
         return f"<adjoint.{kind} of {self.fn.__qualname__} with respect to ({wrt}), jit={self.jit}>"
+
+
+def _ranks(values: Sequence[Any]) -> tuple[int | None, ...]:
+    """0 for a number, ndim for an array (None for a 0-d array, which may act as either)."""
+    return tuple((value.ndim or None) if isinstance(value, np.ndarray) else 0 for value in values)
 
 
 def _describe(value: Any) -> str:

@@ -1,7 +1,7 @@
 """The command line: read what adjoint generates, without writing a script.
 
     python -m adjoint show FILE.py:FUNCTION [--wrt a,b] [--ir] [--forward-only | --adjoint-only]
-                                            [--jit-report [--args "np.ones(3), 2.0"]]
+                                            [--args "np.ones(3), 2.0"] [--jit-report]
     python -m adjoint graph FILE.py:FUNCTION [-o graph.svg] [--format dot|png|svg] [--wrt ...]
 
 Errors (a missing file or function, code outside the subset) are one clear
@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .api import GradFunction, _normalize_wrt
+from .api import GradFunction, _normalize_wrt, _ranks
 from .codegen.highlight import ansi
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .ir.dot import to_dot
@@ -94,6 +94,8 @@ def _split(source: str, vjp_name: str) -> tuple[str, str]:
 
 def _show(args: argparse.Namespace) -> int:
     grad = _grad(args)
+    if args.args:  # the code those arguments run (specialized to their ranks)
+        grad._current = _ranks(grad._arguments(_sample_args(grad, args.args), {}))
     source = grad.source
     built = grad._build()
     if args.ir:
@@ -181,8 +183,10 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--adjoint-only", action="store_true", help="print only the adjoint function")
     show.add_argument("--jit-report", action="store_true",
                       help="time each pipeline stage and the Numba compile")
-    show.add_argument("--args", help="sample arguments for --jit-report, a Python expression "
-                                     "(np and math available), e.g. \"np.ones(3), 2.0\"")
+    show.add_argument("--args", help="sample arguments, a Python expression (np and math available), "
+                                     "e.g. \"np.ones(3), 2.0\": show the code specialized to them "
+                                     "(which are numbers, the ranks of the arrays) and use them for "
+                                     "--jit-report")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     graph = sub.add_parser("graph", help="draw the SSA graph of a function (DOT, PNG or SVG)")
     graph.add_argument("target", help="FILE.py:FUNCTION")

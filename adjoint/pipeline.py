@@ -5,6 +5,7 @@
     jumps      break/continue/early return        -> Parsed, structured (if/for/while only)
     lower      AST -> SSA IR                      -> ir.Function
     activity   which values need a cotangent      -> frozenset of names
+    ranks      which values are scalars           -> dict of known ranks (from the call's arguments)
     reverse    the adjoint sweep                  -> transform.reverse.Adjoint
     cleanup    drop unread forward statements     -> tuple of statements
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 from . import __version__
 from .analysis.activity import active_values
+from .analysis.ranks import ranks
 from .backend.module import import_module, write_module
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
@@ -76,8 +78,8 @@ def _dump(stage: str, text: Callable[[], str]) -> None:
         print(f"--- adjoint: after {stage} ---\n{text()}", file=sys.stderr)
 
 
-def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[str, float]) -> Generated:
-    """Run parse -> codegen for ``fn`` differentiated with respect to the parameters ``wrt``."""
+def lower_function(fn: Callable[..., Any], timings: dict[str, float]) -> Function:
+    """Run parse -> lower: the SSA IR of ``fn``, the same for every call."""
     with _stage(timings, "parse"):
         parsed = parse_function(fn)
     with _stage(timings, "fence"):
@@ -89,11 +91,20 @@ def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[
         if os.environ.get("ADJOINT_DEBUG"):
             verify(ir)
     _dump("lower", lambda: format_function(ir))
+    return ir
+
+
+def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float],
+                    param_ranks: tuple[int | None, ...] | None = None) -> Generated:
+    """Run activity -> codegen for ``ir`` differentiated with respect to the parameters
+    ``wrt``; ``param_ranks`` (0 for a number, ndim for an array, None unknown) specialize
+    the adjoint to the arguments of a call, None gives code for any arguments."""
     wrt_names = tuple(ir.param_names[i] for i in wrt)
     with _stage(timings, "activity"):
         active = active_values(ir, wrt_names)
+        known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
     with _stage(timings, "reverse"):
-        adjoint = reverse(ir, wrt_names, active)
+        adjoint = reverse(ir, wrt_names, active, known)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
         vjp_forward = live_forward(ir.body, adjoint_reads(adjoint.statements))
@@ -104,9 +115,10 @@ def generate_module(fn: Callable[..., Any], wrt: tuple[int, ...], timings: dict[
     return Generated(ir, active, generated)
 
 
-def build(fn: Callable[..., Any], wrt: tuple[int, ...]) -> Built:
-    timings: dict[str, float] = {}
-    products = generate_module(fn, wrt, timings)
+def build(ir: Function, wrt: tuple[int, ...], param_ranks: tuple[int | None, ...] | None = None,
+          timings: dict[str, float] | None = None) -> Built:
+    timings = dict(timings or {})
+    products = generate_module(ir, wrt, timings, param_ranks)
     generated = products.module
     with _stage(timings, "write"):
         path = write_module(generated.source, f"{generated.forward_name}")

@@ -1,13 +1,16 @@
-"""``vjp`` and ``jacobian`` (API.md "More transforms"), built on the same generated
-``<name>_vjp`` function as ``grad``: it takes the output's cotangent as its last argument,
-so an array-valued function is pulled back by passing an array cotangent."""
+"""``vjp``, ``jacobian`` and ``hessian`` (API.md "More transforms"), built on the same
+generated ``<name>_vjp`` function as ``grad``: it takes the output's cotangent as its last
+argument, so an array-valued function is pulled back by passing an array cotangent.
+``hessian`` differentiates the generated gradient again (reverse over reverse)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import numpy as np
 
-from .api import GradFunction, Wrt
+from .api import GradFunction, Wrt, _ranks
+from .backend.module import import_module, write_module
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
 
 
 def _seed(g: Any, out: Any) -> Any:
@@ -60,3 +63,57 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable
         return jacs[0] if grad._single else tuple(jacs)
 
     return jac
+
+
+def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[..., Any]:
+    """A function giving the Hessian of the scalar ``fn`` with respect to one argument, of
+    shape ``arg.shape + arg.shape``. adjoint writes ``fn``'s gradient as Python source
+    (``<name>_vjp``, specialized to the ranks of the arguments), wraps it in a function
+    returning the gradient, and takes the Jacobian of that, differentiating the generated
+    code like any user code: one pullback per entry of the gradient."""
+    grad = GradFunction(fn, wrt, jit)
+    if not grad._single:
+        raise TypeError("hessian differentiates with respect to one argument: pass wrt=int or a name")
+    jacobians: dict[tuple, Callable[..., Any]] = {}
+
+    def hess(*args: Any) -> Any:
+        values = grad._arguments(args, {})
+        key = _ranks(values)
+        if key not in jacobians:
+            jacobians[key] = jacobian(_gradient_function(grad, key), wrt=grad.wrt[0], jit=jit)
+        try:
+            return jacobians[key](*values)
+        except (UnsupportedSyntaxError, NonDifferentiableError) as exc:
+            exc.add_note(f"adjoint.hessian differentiates the generated gradient of {fn.__qualname__} "
+                         "again, and the code above is part of it. Not supported there yet: loops "
+                         "that tape values (arrays carried through loops, branches in loops), np.prod, "
+                         "custom_vjp rules.")
+            raise
+
+    hess.__name__ = f"hessian_of_{fn.__name__}"
+    return hess
+
+
+def _gradient_function(grad: GradFunction, ranks: tuple) -> Callable[..., Any]:
+    """``<name>_gradient(args...)``: the generated gradient, as a function adjoint can read,
+    written into a copy of the generated module (so its source file is real)."""
+    generated = grad._build(ranks, current=False).generated
+    params = list(generated.params)
+    value, gradient = (_fresh(base, set(params)) for base in ("value", "gradient"))
+    name = f"{generated.forward_name}_gradient"
+    wrt = params[grad.wrt[0]]
+    source = generated.source + f"""
+
+def {name}({', '.join(params)}):
+    \"\"\"The gradient of {grad.fn.__qualname__} with respect to {wrt}: what adjoint.hessian differentiates.\"\"\"
+    {value}, ({gradient},) = {generated.vjp_name}({', '.join(params)}, 1.0)
+    return {gradient}
+"""
+    module = import_module(write_module(source, name))
+    return getattr(module, name)
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    while base in taken:
+        base += "_"
+    return base

@@ -35,6 +35,17 @@ def bounds(x, a, b, c):
     return s
 
 
+def literal_steps(x, a, b):
+    s = 0.0
+    for i in range(a, b):
+        s = s + x * i * s + x
+    for k in range(b, a, -1):
+        s = s * x + k
+    for m in range(3, b, 2):
+        s = s + m * x
+    return s
+
+
 def nested(w, n):
     s = 0.0
     for i in range(n):
@@ -255,3 +266,36 @@ def return_in_while(w):
             return total * w[0]
         k = k + 1
     return total
+
+
+def copy_rebound(p, s0, n):
+    s = s0.copy()
+    for i in range(n):
+        s = s * p
+    return np.sum(s)
+
+
+def read_then_write(x, n):
+    y = np.zeros(n)
+    y[0] = x
+    for i in range(1, n):
+        prev = y[i - 1]
+        y[i] = np.sin(prev) + x
+    return np.sum(y)
+
+
+def zeros_like_carried(x, s):
+    y = np.zeros_like(x)
+    for _ in range(s):
+        y = y + x * 2.0
+    return np.sum(y * y)
+
+
+def two_rows(x, n):
+    s = np.zeros((2, n))
+    s[0, 0] = x
+    for i in range(1, n):
+        a = s[0, i - 1]
+        s[1, i] = a * x
+        s[0, i] = a + s[1, i]
+    return np.sum(s)

@@ -11,4 +11,5 @@ def test_every_call_spelling_is_documented():
 
 
 def test_every_rule_is_documented():
-    assert [n for n in RULES if f"`{n}`" not in SUBSET] == []
+    builtin = [n for n, rule in RULES.items() if rule.custom is None]  # not the users' custom_vjp ones
+    assert [n for n in builtin if f"`{n}`" not in SUBSET] == []

@@ -41,11 +41,12 @@ class _Writer:
     """Lines at an indentation depth; each group of statements from one source line
     opens with its ``# line N:`` comment (again at the top of every nested block)."""
 
-    def __init__(self, stacks: dict[str, str] | None = None) -> None:
+    def __init__(self, stacks: dict[str, str] | None = None, tops: dict[str, str] | None = None) -> None:
         self.lines: list[str] = []
         self.depth = 1
         self._line: tuple[str, int, str] | None = None
         self.stacks = stacks or {}
+        self.tops = tops or {}
 
     def comment_for(self, loc: Loc) -> None:
         key = (loc.filename, loc.line, loc.function)
@@ -155,11 +156,13 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
 def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
     for node in nodes:
         if isinstance(node, AdjStmt):
-            if node.kind == "pop":
-                w.stmt(f"{node.target} = {w.stacks[node.target]}.pop()", node.loc)
+            if node.kind == "pop":  # read back down the tape (list.pop() would shrink it: slow)
+                top = w.tops[node.target]
+                w.stmt(f"{top} -= 1", node.loc)
+                w.line(f"{node.target} = {w.stacks[node.target]}[{top}]")
                 continue
             expr = tidy(node.expr)
-            text = {"assign": f"{node.target} = {expr}",
+            text = {"assign": f"{node.target} = {expr}", "recompute": f"{node.target} = {expr}",
                     "add": f"{node.target} = {node.target} + {expr}",
                     "accumulate": f"{node.target} += {expr}",
                     "scatter": f"{node.target}[{node.index}] += {expr}",
@@ -171,7 +174,8 @@ def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
                 w.block("else:", None, lambda n=node: _adjoint_block(w, n.orelse))
             w.reset()
         elif isinstance(node, AdjFor):
-            w.block(f"for _ in range({tidy(node.trip)}):", node.loc, lambda n=node: _adjoint_block(w, n.body))
+            w.block(f"for {node.index} in {tidy(node.iterations)}:", node.loc,
+                    lambda n=node: _adjoint_block(w, n.body))
             w.reset()
 
 
@@ -185,13 +189,16 @@ def _fresh(name: str, taken: set[str]) -> str:
     return name
 
 
-def _stack_names(fn: Function, tape: Tape) -> dict[str, str]:
+def _stack_names(fn: Function, tape: Tape) -> tuple[dict[str, str], dict[str, str]]:
+    """Each taped value's list, and the index of its last unread entry."""
     taken = set(fn.names)
-    out = {}
+    stacks, tops = {}, {}
     for name in sorted(tape.names):
-        out[name] = _fresh(f"{name}_stack", taken)
-        taken.add(out[name])
-    return out
+        stacks[name] = _fresh(f"{name}_stack", taken)
+        taken.add(stacks[name])
+        tops[name] = _fresh(f"{name}_top", taken)
+        taken.add(tops[name])
+    return stacks, tops
 
 
 def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, ...],
@@ -208,8 +215,8 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
     fwd_lines = _function(f"def {forward_name}({', '.join(params)}):",
                           f"The forward of {fn.name}, as adjoint compiles it.", w.lines)
 
-    stacks = _stack_names(fn, adjoint.tape)
-    w = _Writer(stacks)
+    stacks, tops = _stack_names(fn, adjoint.tape)
+    w = _Writer(stacks, tops)
     if stacks:
         w.line("# tape: values the loops overwrite and the adjoint reads")
         for name in sorted(stacks):
@@ -217,11 +224,13 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
     _forward_block(w, vjp_forward[:-1], adjoint.tape, False)
     w.reset()
     if result in adjoint.tape.names:  # the reverse loops pop earlier values into that name
-        kept = _fresh(f"{result}_value", set(fn.names) | set(stacks.values()))
+        kept = _fresh(f"{result}_value", set(fn.names) | set(stacks.values()) | set(tops.values()))
         w.line(f"{kept} = {result}")
         result = kept
     if adjoint.statements:
         w.line("# adjoint: cotangents in reverse order")
+    for name in sorted(stacks):
+        w.line(f"{tops[name]} = len({stacks[name]})")
     _adjoint_block(w, adjoint.statements)
     grads = ", ".join(adjoint.grads) + ("," if len(adjoint.grads) == 1 else "")
     w.line(f"return {result}, ({grads})")
@@ -232,7 +241,7 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
         f"given the cotangent {adjoint.seed} of the value.", w.lines)
 
     body = "\n".join(fwd_lines + [""] + vjp_lines)
-    source = "\n".join([f'"""{header}"""', *_imports(body, helpers), "", ""]) + body
+    source = "\n".join([f'"""{header}"""', *_imports(body, helpers), *_custom_bindings(fn), "", ""]) + body
     return GeneratedModule(source, forward_name, vjp_name, tuple(params), adjoint.wrt, fn.index_params)
 
 
@@ -245,6 +254,33 @@ def _imports(body: str, helpers: frozenset[str]) -> list[str]:
     used = sorted(h for h in helpers if re.search(rf"\b{h}\(", body))
     if used:
         lines.append(f"from adjoint.runtime.helpers import {', '.join(used)}")
+    return lines
+
+
+def _custom_bindings(fn: Function) -> list[str]:
+    """The custom_vjp functions the code calls, bound by name (see adjoint/custom.py)."""
+    found: dict[str, tuple[str, str, str, str]] = {}
+
+    def walk(stmts) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, Assign) and RULES[stmt.op.prim].custom:
+                found[stmt.op.prim] = RULES[stmt.op.prim].custom
+            if isinstance(stmt, If):
+                walk(stmt.then)
+                walk(stmt.orelse)
+            elif isinstance(stmt, (For, While)):
+                walk(getattr(stmt, "cond", ()))
+                walk(stmt.body)
+
+    walk(fn.body)
+    if not found:
+        return []
+    lines = ["from adjoint.custom import custom_function", ""]
+    for key, primal, rule, digest in sorted(found.values()):
+        lines += [f"# {primal}: a custom_vjp function, differentiated by its rule {rule} "
+                  f"(sources: sha256 {digest})",
+                  f'{primal} = custom_function("{key}", "primal")',
+                  f'{rule} = custom_function("{key}", "rule")']
     return lines
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 
-from ..ir.nodes import Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, value_key
+from ..ir.nodes import Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, value_key, written_arrays
 
 
 def _stored_names(body: list[ast.stmt]) -> list[str]:
@@ -64,6 +64,13 @@ class ControlLowering:
         if all(s is not None for s in sources):
             self.int_sources[var.name] = frozenset().union(*sources)
 
+    def _phi_rank(self, var: Var, *values: Value) -> None:
+        ranks = {self.array_rank.get(getattr(v, "name", None)) for v in values}
+        if len(ranks) == 1 and None not in ranks:
+            self.array_rank[var.name] = ranks.pop()
+        else:
+            self.array_rank.pop(var.name, None)
+
     # -- if / elif / else -------------------------------------------------
     def lower_if(self, stmt: ast.If) -> None:
         cond = self.expr(stmt.test)
@@ -87,6 +94,7 @@ class ControlLowering:
             var = Var(self.names.user(name))
             phis.append(Phi(var, a, b))
             self._phi_int(var, a, b)
+            self._phi_rank(var, a, b)
             if all(isinstance(v, Var) and v.name in self.writable for v in (a, b)):
                 self.writable.add(var.name)
             self.env[name] = var
@@ -118,12 +126,18 @@ class ControlLowering:
                 value = self.select(value, value, operand, node, hint if last else None)
         return value
 
-    def _check_carried(self, merges, stmt: ast.stmt) -> None:
+    def _check_carried(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...]) -> None:
+        written = written_arrays(body)
         for phi in merges:
             if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
                 del self.int_sources[phi.var.name]
+            if self.array_rank.get(phi.var.name) != self.array_rank.get(getattr(phi.second, "name", None)):
+                self.array_rank.pop(phi.var.name, None)
             if phi.var.name in self.writable and not (isinstance(phi.second, Var)
                                                       and phi.second.name in self.writable):
+                if phi.var.name not in written:  # rebound, never written into: fine, but it
+                    self.writable.discard(phi.var.name)  # may now be any array
+                    continue
                 raise self.parsed.error(stmt, f"{phi.var.name} is written into inside this loop and then "
                                               "replaced by an array that was not created here; "
                                               "assign it a .copy() instead")
@@ -139,15 +153,17 @@ class ControlLowering:
             phis[name] = Var(self.names.user(name))
             self.env[name] = phis[name]
             self._phi_int(phis[name], env[name])  # provisional: checked against the update
+            self._phi_rank(phis[name], env[name])
             if isinstance(env[name], Var) and env[name].name in self.writable:
                 self.writable.add(phis[name].name)
         return env, identity, phis
 
-    def _leave_loop(self, env: dict, identity: dict, phis: dict[str, Var], stmt: ast.stmt) -> tuple[Phi, ...]:
+    def _leave_loop(self, env: dict, identity: dict, phis: dict[str, Var], stmt: ast.stmt,
+                    body: tuple[Stmt, ...]) -> tuple[Phi, ...]:
         """The carried merges; after the loop, names hold their carried value, and names
         first assigned inside the loop are not visible."""
         merges = tuple(Phi(var, env[name], self.env[name]) for name, var in phis.items())
-        self._check_carried(merges, stmt)
+        self._check_carried(merges, stmt, body)
         self.partial |= set(self.env) - set(env)
         self.env = {n: phis.get(n, v) for n, v in env.items()}
         self.identity = identity
@@ -171,7 +187,7 @@ class ControlLowering:
         self.identity[index_name] = object()
         self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
         body = self.region(stmt.body)
-        merges = self._leave_loop(env, identity, phis, stmt)
+        merges = self._leave_loop(env, identity, phis, stmt, body)
         self.env.pop(index_name, None)
         self.partial.add(index_name)
         self.body.append(For(index, start, stop, step, body, merges, self.parsed.loc(stmt)))
@@ -186,5 +202,5 @@ class ControlLowering:
         loc = self.parsed.loc(stmt)
         step = Var(self.names.fresh("n_iterations"))
         body += (Assign(step, Op("add", (count, Const(1))), loc),)
-        merges = self._leave_loop(env, identity, phis, stmt)
+        merges = self._leave_loop(env, identity, phis, stmt, body)
         self.body.append(While(cond, test, body, merges + (Phi(count, Const(0), step),), count, loc))

@@ -1,8 +1,9 @@
 """Call resolution: the one place that decides what a name or callee means.
 
 Order (one place, one order): rule table (including the calls that carry no
-derivative, like ``len``) -> a plain Python function, inlined and differentiated
-through -> ``NonDifferentiableError`` for any other callable.
+derivative, like ``len``) -> a ``custom_vjp`` function (its own rule) -> a plain
+Python function, inlined and differentiated through -> ``NonDifferentiableError``
+for any other callable.
 A name is looked up first among the function's locals, then its closure and
 module globals, then builtins.
 """
@@ -17,13 +18,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..custom import CustomVjp
 from ..errors import NonDifferentiableError
 from ..ir.nodes import Const, Value
 from ..rules import CALLS
+from ..runtime import helpers
 
 NOT_STATIC = object()  # the expression names a local value, not a global object
 
-_MODULES = {"numpy": np, "math": math, "builtins": builtins}
+_MODULES = {"numpy": np, "math": math, "builtins": builtins, "helpers": helpers}
 _DTYPES = {np.float64: "np.float64", np.float32: "np.float32", float: "np.float64",
            np.int64: "np.int64", np.int32: "np.int32", int: "np.int64", np.bool_: "np.bool_"}
 
@@ -103,6 +106,13 @@ class Resolver:
             raise self.parsed.error(func, f"calling {spelled} is not supported: only functions named "
                                           "at module level can be called")
         key = _key_of(obj)
+        if isinstance(obj, CustomVjp):
+            return obj, None, spelled
+        if key is None and getattr(obj, "__module__", None) == helpers.__name__:
+            raise NonDifferentiableError(
+                f"{self._where(func)}: the runtime helper {spelled} has no derivative rule "
+                "(adjoint/rules/runtime.py), so a generated gradient that calls it cannot be "
+                "differentiated again (hessian) yet")
         if key is None and inspect.isfunction(obj):
             return obj, None, spelled
         if key is None:

@@ -12,7 +12,8 @@ import inspect
 
 from ..codegen.naming import Names
 from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var, value_key
-from ..rules import CALLS, BindError
+from ..custom import CustomVjp
+from ..rules import CALLS, RULES, BindError
 from .control import ControlLowering
 from .fence import check_function
 from .jumps import eliminate_jumps
@@ -33,7 +34,7 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 
 # Rules that return a new array each time: never merged by common-subexpression reuse.
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-          "copy", "arange", "save", "setitem"}
+          "copy", "arange", "save", "setitem", "helper.zero_like"}
 
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
@@ -57,6 +58,7 @@ class Lowering(ControlLowering):
         self.inlining: list[object] = [parsed.fn.__code__]  # the chain of calls being inlined
         self.defined_by: dict[str, str] = {}  # SSA name -> the rule that computed it
         self.viewed: set[Var] = set()  # values a view (slice, reshape, transpose) was taken of
+        self.array_rank: dict[str, int] = {}  # ranks of arrays made here, where known
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
         self.writable: set[str] = set()  # arrays made here that element writes may update
         self.helpers: dict[str, str] = {}
@@ -198,8 +200,9 @@ class Lowering(ControlLowering):
         self.defined_by[var.name] = prim
         if prim in _FRESH:
             self.writable.add(var.name)
-        if prim in _VIEWS and isinstance(args[0], Var):
+        if prim in _VIEWS and isinstance(args[0], Var) and not self._element(prim, args):
             self.viewed.add(args[0])
+        self._track_rank(prim, args, var)
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         plain = [a for a in args if not isinstance(a, Index)]
         if prim in _INT_RESULT:
@@ -207,6 +210,27 @@ class Lowering(ControlLowering):
         elif prim in _INT_PRESERVING and all(self._int_sources(a) is not None for a in plain):
             self.int_sources[var.name] = frozenset().union(*(self._int_sources(a) for a in plain))
         return var
+
+    def _element(self, prim: str, args: tuple[Value, ...]) -> bool:
+        """``y[i, j]`` with one int per axis of an array of known rank: a number, not a view."""
+        if prim != "getitem" or not isinstance(args[1], Index):
+            return False
+        items = args[1].items
+        return len(items) == self.array_rank.get(getattr(args[0], "name", None)) and all(
+            not isinstance(item, Slice) and not (isinstance(item, Const) and item.value is None)
+            and self._int_sources(item) is not None for item in items)
+
+    def _track_rank(self, prim: str, args: tuple[Value, ...], var: Var) -> None:
+        """The rank of arrays made here (np.zeros(n), np.zeros((n, m)), copies and writes)."""
+        if prim in ("zeros", "ones", "empty", "full"):
+            shape = args[0]
+            if isinstance(shape, Tup):
+                self.array_rank[var.name] = len(shape.items)
+            elif self._int_sources(shape) is not None:
+                self.array_rank[var.name] = 1
+        elif prim in ("zeros_like", "ones_like", "empty_like", "full_like", "copy", "setitem") \
+                and isinstance(args[0], Var) and args[0].name in self.array_rank:
+            self.array_rank[var.name] = self.array_rank[args[0].name]
 
     def _int_sources(self, value: Value) -> frozenset[str] | None:
         """None if ``value`` is not an int; else the parameters that must be ints for it to be."""
@@ -308,6 +332,8 @@ class Lowering(ControlLowering):
         args = [self.expr(method_of)] if method_of is not None else []
         args += [self.expr(a) for a in node.args]
         kwargs = {kw.arg: self.expr(kw.value) for kw in node.keywords}
+        if isinstance(key, CustomVjp):
+            return self.custom(key, args, kwargs, node, hint)
         if not isinstance(key, str):
             return self.inline(key, args, kwargs, node, hint)
         return self.apply(key, args, kwargs, node, hint, spelled)
@@ -351,6 +377,37 @@ class Lowering(ControlLowering):
         finally:
             self.parsed, self.resolver, self.env, self.identity, self.param_source = saved
             self.inlining.pop()
+
+    def custom(self, fn: CustomVjp, args: list[Value], kwargs: dict[str, Value], node: ast.Call,
+               hint: str | None) -> Value:
+        """A call to a ``custom_vjp`` function: one application of its rule."""
+        name = fn.__name__
+        if fn.rule_fn is None:
+            raise self.parsed.error(node, f"{name} is a custom_vjp function without a rule: "
+                                          f"give it one with @{name}.defvjp")
+        try:
+            bound = inspect.signature(fn.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.parsed.error(node, f"{name}(): {exc}") from None
+        bound.apply_defaults()
+        values = []
+        for param, value in bound.arguments.items():
+            if not isinstance(value, (Var, Const, Tup)):
+                value = constant_value(value, repr(value))
+                if value is None:
+                    raise self.parsed.error(node, f"the default of {name}'s parameter {param!r} "
+                                                  "is not a number; pass it explicitly")
+            values.append(value)
+        tree = self.parsed.tree
+        variables = {a.arg for a in tree.args.args} | {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for global_name in fn.global_names:
+            if global_name in variables:
+                raise self.parsed.error(node, f"the name {global_name} is used for a variable here and for "
+                                              f"the custom_vjp function {name} (or its rule); rename the variable")
+        rule = fn.rule()
+        RULES[rule.name] = rule
+        return self.emit(rule.name, tuple(values), node, hint)
 
     def apply(self, key: str, args: list[Value], kwargs: dict[str, Value], node: ast.AST,
               hint: str | None, spelled: str) -> Value:

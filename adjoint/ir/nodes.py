@@ -210,6 +210,37 @@ def defined_names(stmts: "tuple[Stmt, ...]") -> set[str]:
     return out
 
 
+def written_arrays(stmts: "tuple[Stmt, ...]") -> frozenset[str]:
+    """Every SSA name of an array that element writes update in place (all its versions:
+    the write's input and output, and the merges that carry them)."""
+    names: set[str] = set()
+    merges: list[Phi] = []
+
+    def walk(body: "tuple[Stmt, ...]") -> None:
+        for stmt in body:
+            if isinstance(stmt, Assign) and stmt.op.prim == "setitem":
+                names.add(stmt.target.name)
+                names.update(v.name for v in value_vars(stmt.op.args[0]))
+            elif isinstance(stmt, If):
+                merges.extend(stmt.phis)
+                walk(stmt.then)
+                walk(stmt.orelse)
+            elif isinstance(stmt, (For, While)):
+                merges.extend(stmt.carried)
+                walk(getattr(stmt, "cond", ()))
+                walk(stmt.body)
+
+    walk(stmts)
+    while True:
+        size = len(names)
+        for phi in merges:
+            group = {phi.var.name} | {v.name for v in value_vars(phi.first) + value_vars(phi.second)}
+            if group & names:
+                names |= group
+        if len(names) == size:
+            return frozenset(names)
+
+
 def value_key(value: object) -> object:
     """A key that tells apart what ``==`` confuses: 2, 2.0 and True; 0.0 and -0.0."""
     if isinstance(value, Const):

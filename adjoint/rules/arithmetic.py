@@ -10,7 +10,7 @@ from .registry import Example, Rule, VjpContext, register, unbroadcast
 
 
 def _binary(name: str, symbol: str, vjp: dict, examples: tuple[Example, ...]) -> Rule:
-    return register(Rule(name, ("x", "y"), "{x} %s {y}" % symbol, vjp, examples), f"op:{name}")
+    return register(Rule.cheap(name, ("x", "y"), "{x} %s {y}" % symbol, vjp, examples), f"op:{name}")
 
 
 _binary("add", "+", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("{g}", "{y}")},
@@ -47,7 +47,7 @@ def _pow_const_vjp(ctx: VjpContext) -> "str | list[str]":
     return f"{factor} * {ctx.args['x']} ** {Const(n - 1).spelling()}"
 
 
-POW_CONST = register(Rule("pow_const", ("x", "n"), "{x} ** {n}", {"x": _pow_const_vjp},
+POW_CONST = register(Rule.cheap("pow_const", ("x", "n"), "{x} ** {n}", {"x": _pow_const_vjp},
                           (Example("x ** 3", cases.unary(-2.0, 2.0)),
                            Example("x ** 2", cases.unary(-2.0, 2.0)),
                            Example("x ** -1.5", cases.unary(0.5, 2.0)),
@@ -66,11 +66,11 @@ from .registry import CALLS  # noqa: E402
 
 CALLS["op:pow"] = bind_pow
 
-register(Rule("neg", ("x",), "-{x}", {"x": "-{g}"}, (Example("-x", cases.unary()),)), "op:neg")
+register(Rule.cheap("neg", ("x",), "-{x}", {"x": "-{g}"}, (Example("-x", cases.unary()),)), "op:neg")
 # Comparisons and `not` carry no derivative: their results are never active.
 # Their examples check that a gradient flows through the arithmetic around them.
-register(Rule("not", ("x",), "not {x}", examples=(Example("x * (not (x > 3.0))", cases.scalar()),)),
+register(Rule.cheap("not", ("x",), "not {x}", examples=(Example("x * (not (x > 3.0))", cases.scalar()),)),
          "op:not")
 for _name, _sym in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")):
-    register(Rule(_name, ("x", "y"), "{x} %s {y}" % _sym,
+    register(Rule.cheap(_name, ("x", "y"), "{x} %s {y}" % _sym,
                   examples=(Example(f"x * (x {_sym} y) + y", cases.binary()),)), f"op:{_name}")

@@ -48,41 +48,41 @@ ZERO = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "sign": None, "rint"
 _MATH_FORWARD = {"cbrt": "np.cbrt({x})"}
 
 for _name, (_math, _vjp, (_lo, _hi)) in UNARY.items():
-    register(Rule(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
+    register(Rule.cheap(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
                   (Example(f"np.{_name}(x)", cases.unary(_lo, _hi)),)), f"numpy.{_name}")
     if _math is not None:
-        register(Rule(f"math.{_math}", ("x",), _MATH_FORWARD.get(_math, f"math.{_math}({{x}})"), {"x": _vjp},
+        register(Rule.cheap(f"math.{_math}", ("x",), _MATH_FORWARD.get(_math, f"math.{_math}({{x}})"), {"x": _vjp},
                       (Example(f"math.{_math}(x)", cases.scalar(_lo, _hi)),)), f"math.{_math}")
 
 for _name, _math in ZERO.items():
-    register(Rule(_name, ("x",), f"np.{_name}({{x}})",
+    register(Rule.cheap(_name, ("x",), f"np.{_name}({{x}})",
                   examples=(Example(f"x * np.{_name}(x)", cases.unary(0.1, 2.9)),)), f"numpy.{_name}")
     if _math is not None:
-        register(Rule(f"math.{_math}", ("x",), f"math.{_math}({{x}})",
+        register(Rule.cheap(f"math.{_math}", ("x",), f"math.{_math}({{x}})",
                       examples=(Example(f"x * math.{_math}(x)", cases.scalar(0.1, 2.9)),)),
                  f"math.{_math}")
 
 CALLS_ALIASES = {"numpy.absolute": "abs", "numpy.radians": "deg2rad", "numpy.degrees": "rad2deg"}
 
-register(Rule("builtin_abs", ("x",), "np.abs({x})", {"x": "{g} * sign_nonneg({x})"},
+register(Rule.cheap("builtin_abs", ("x",), "np.abs({x})", {"x": "{g} * sign_nonneg({x})"},
               (Example("abs(x)", cases.unary()),)), "builtins.abs")
-register(Rule("math.erf", ("x",), "math.erf({x})",
+register(Rule.cheap("math.erf", ("x",), "math.erf({x})",
               {"x": "{g} * (2.0 / math.sqrt(math.pi)) * math.exp(-{x} * {x})"},
               (Example("math.erf(x)", cases.scalar()),)), "math.erf")
-register(Rule("math.erfc", ("x",), "math.erfc({x})",
+register(Rule.cheap("math.erfc", ("x",), "math.erfc({x})",
               {"x": "-{g} * (2.0 / math.sqrt(math.pi)) * math.exp(-{x} * {x})"},
               (Example("math.erfc(x)", cases.scalar()),)), "math.erfc")
-register(Rule("math.log_base", ("x", "base"), "math.log({x}) / math.log({base})",
+register(Rule.cheap("math.log_base", ("x", "base"), "math.log({x}) / math.log({base})",
               {"x": "{g} / ({x} * math.log({base}))",
                "base": "-{g} * {out} / ({base} * math.log({base}))"},
               (Example("math.log(x, y)", cases.scalar(0.5, 3.0, "x y")),)))
-register(Rule("math.pow", ("x", "y"), "math.pow({x}, {y})",
+register(Rule.cheap("math.pow", ("x", "y"), "math.pow({x}, {y})",
               {"x": "{g} * {y} * math.pow({x}, {y} - 1.0)", "y": "{g} * {out} * math.log({x})"},
               (Example("math.pow(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.pow")
-register(Rule("math.copysign", ("x", "y"), "math.copysign({x}, {y})",
+register(Rule.cheap("math.copysign", ("x", "y"), "math.copysign({x}, {y})",
               {"x": "{g} * sign_nonneg({x}) * sign_nonneg({y})"},
               (Example("math.copysign(x, y)", cases.scalar(-2.0, 2.0, "x y")),)), "math.copysign")
-register(Rule("math.fmod", ("x", "y"), "np.fmod({x}, {y})",
+register(Rule.cheap("math.fmod", ("x", "y"), "np.fmod({x}, {y})",
               {"x": "{g}", "y": "-{g} * math.trunc({x} / {y})"},
               (Example("math.fmod(x, y)", ({"x": cases.Arg((), 0.1, 0.9), "y": cases.Arg((), 1.1, 2.0)},)),)),
          "math.fmod")
@@ -90,14 +90,14 @@ register(Rule("math.fmod", ("x", "y"), "np.fmod({x}, {y})",
 # Two-argument elementwise functions with broadcasting.
 _ATAN2 = {"x": unbroadcast("{g} * {y} / ({x} * {x} + {y} * {y})", "{x}"),
           "y": unbroadcast("-{g} * {x} / ({x} * {x} + {y} * {y})", "{y}")}
-register(Rule("arctan2", ("x", "y"), "np.arctan2({x}, {y})", _ATAN2,
+register(Rule.cheap("arctan2", ("x", "y"), "np.arctan2({x}, {y})", _ATAN2,
               (Example("np.arctan2(x, y)", cases.binary(0.5, 2.0)),)), "numpy.arctan2")
-register(Rule("math.atan2", ("x", "y"), "math.atan2({x}, {y})", _ATAN2,
+register(Rule.cheap("math.atan2", ("x", "y"), "math.atan2({x}, {y})", _ATAN2,
               (Example("math.atan2(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.atan2")
 _HYPOT = {"x": unbroadcast("{g} * {x} / {out}", "{x}"), "y": unbroadcast("{g} * {y} / {out}", "{y}")}
-register(Rule("hypot", ("x", "y"), "np.hypot({x}, {y})", _HYPOT,
+register(Rule.cheap("hypot", ("x", "y"), "np.hypot({x}, {y})", _HYPOT,
               (Example("np.hypot(x, y)", cases.binary(0.5, 2.0)),)), "numpy.hypot")
-register(Rule("math.hypot", ("x", "y"), "math.hypot({x}, {y})", _HYPOT,
+register(Rule.cheap("math.hypot", ("x", "y"), "math.hypot({x}, {y})", _HYPOT,
               (Example("math.hypot(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.hypot")
 
 # maximum/minimum: at a tie each side gets half the cotangent, as in JAX.
@@ -105,21 +105,21 @@ _MAX = {"x": unbroadcast("{g} * maximum_grad_weight({x}, {y})", "{x}"),
         "y": unbroadcast("{g} * maximum_grad_weight({y}, {x})", "{y}")}
 _MIN = {"x": unbroadcast("{g} * minimum_grad_weight({x}, {y})", "{x}"),
         "y": unbroadcast("{g} * minimum_grad_weight({y}, {x})", "{y}")}
-register(Rule("maximum", ("x", "y"), "np.maximum({x}, {y})", _MAX,
+register(Rule.cheap("maximum", ("x", "y"), "np.maximum({x}, {y})", _MAX,
               (Example("np.maximum(x, y)", cases.binary()),)), "numpy.maximum")
-register(Rule("minimum", ("x", "y"), "np.minimum({x}, {y})", _MIN,
+register(Rule.cheap("minimum", ("x", "y"), "np.minimum({x}, {y})", _MIN,
               (Example("np.minimum(x, y)", cases.binary()),)), "numpy.minimum")
-register(Rule("builtin_max2", ("x", "y"), "max({x}, {y})", _MAX,
+register(Rule.cheap("builtin_max2", ("x", "y"), "max({x}, {y})", _MAX,
               (Example("max(x, y)", cases.scalar(-2.0, 2.0, "x y")),)))
-register(Rule("builtin_min2", ("x", "y"), "min({x}, {y})", _MIN,
+register(Rule.cheap("builtin_min2", ("x", "y"), "min({x}, {y})", _MIN,
               (Example("min(x, y)", cases.scalar(-2.0, 2.0, "x y")),)))
 
 # where(c, x, y): the cotangent goes to the side that was selected.
-register(Rule("where", ("c", "x", "y"), "np.where({c}, {x}, {y})",
+register(Rule.cheap("where", ("c", "x", "y"), "np.where({c}, {x}, {y})",
               {"x": unbroadcast("{g} * ({c} != 0)", "{x}"), "y": unbroadcast("{g} * ({c} == 0)", "{y}")},
               (Example("np.where(x > 0.5, x * y, y)", cases.binary()),)), "numpy.where")
 # clip(x, lo, hi) = minimum(maximum(x, lo), hi), differentiated as that composition (JAX's convention).
-register(Rule("clip", ("x", "lo", "hi"), "clip({x}, {lo}, {hi})",
+register(Rule.cheap("clip", ("x", "lo", "hi"), "clip({x}, {lo}, {hi})",
               {"x": unbroadcast("{g} * minimum_grad_weight(np.maximum({x}, {lo}), {hi})"
                                 " * maximum_grad_weight({x}, {lo})", "{x}"),
                "lo": unbroadcast("{g} * minimum_grad_weight(np.maximum({x}, {lo}), {hi})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import cases
 from .registry import OVERWRITE, SCATTER, Example, Rule, register
 
-register(Rule("getitem", ("x", "index"), "{x}[{index}]", {"x": SCATTER},
+register(Rule.cheap("getitem", ("x", "index"), "{x}[{index}]", {"x": SCATTER}, rank="index", examples=
               (Example("x[1] * x[-1] + x[0]", cases.arrays({"x": (3,)}, {"x": (2, 3)})),
                Example("x[1:3] * x[:2]", cases.arrays({"x": (4,)}, {"x": (4, 2)})),
                Example("x[0, 1] + x[1, -1] * x[:, 0]", cases.arrays({"x": (2, 3)})),
@@ -18,4 +18,4 @@ register(Rule("getitem", ("x", "index"), "{x}[{index}]", {"x": SCATTER},
 register(Rule("setitem", ("x", "index", "value", "old"), "{x}", {"x": OVERWRITE, "value": OVERWRITE},
               (Example("write_into_copy(x, y)", cases.arrays({"x": (4,), "y": ()})),)))
 register(Rule("save", ("x", "index"), "copy_of({x}[{index}])",
-              examples=(Example("write_into_copy(x, y)", cases.arrays({"x": (4,), "y": ()})),)))
+              examples=(Example("write_into_copy(x, y)", cases.arrays({"x": (4,), "y": ()})),), rank="index"))

@@ -49,7 +49,8 @@ for _name, (_fwd, _fwd_axis, _vjp, _vjp_axis) in REDUCTIONS.items():
     _lo, _hi = _DOMAIN.get(_name, (-2.0, 2.0))
     _ranged = lambda cs: tuple({k: Arg(v.shape, _lo, _hi) for k, v in c.items()} for c in cs)  # noqa: E731
     register(Rule(_name, ("x",), _fwd, {"x": _vjp},
-                  (Example(f"np.{_name}(x)", _ranged(_ALL)), Example(f"x.{_name}()", _ranged(_ALL[1:])))))
+                  (Example(f"np.{_name}(x)", _ranged(_ALL)), Example(f"x.{_name}()", _ranged(_ALL[1:]))),
+                  rank="scalar"))
     register(Rule(f"{_name}_axis", ("x", "axis"), _fwd_axis, {"x": _vjp_axis},
                   (Example(f"np.{_name}(x, axis=0)", _ranged(_AXIS0)),
                    Example(f"x.{_name}(axis=1)", _ranged(_AXIS1)),

@@ -7,6 +7,7 @@ A ``Rule`` holds everything adjoint knows about a primitive:
   template over the parameters, ``{out}`` (the primal output) and ``{g}`` (the
   output's cotangent). A parameter without an entry gets no cotangent; a rule
   with no entry at all is non-differentiable and its output is never active;
+* ``recompute``: cheap enough that a loop's adjoint recomputes it rather than tape it;
 * ``examples``: how a user spells the primitive, with the domain and shapes
   its finite-difference test samples. The rule tests are generated from them.
 
@@ -66,6 +67,22 @@ class Rule:
     # Parameters whose derivative is not implemented: an active value there is an error,
     # never a silent zero (ChainRules' "not implemented", as opposed to "zero derivative").
     refuses: tuple[str, ...] = ()
+    # Cheap and pure (arithmetic, elementwise functions, indexing reads): the reverse sweep
+    # of a loop recomputes such a value from values it still has instead of taping it.
+    recompute: bool = False
+    # The rank of the result, for analysis/ranks.py: "broadcast" (the highest rank of the
+    # operands: elementwise rules), "scalar" (always a number), "index" (getitem), "shape"
+    # (an array of the shape given first: np.zeros), "like" (the first operand's: copies,
+    # np.zeros_like), or "" (not known before run time).
+    rank: str = ""
+    # A custom_vjp function (adjoint/custom.py): (key, name of the function, name of its
+    # rule, digest of their sources); the generated module binds both names.
+    custom: tuple[str, str, str, str] | None = None
+
+    @classmethod
+    def cheap(cls, *args, rank: str = "broadcast", **kwargs) -> "Rule":
+        """A cheap elementwise rule (or an indexing read, with ``rank="index"``)."""
+        return cls(*args, recompute=True, rank=rank, **kwargs)
 
     def render_forward(self, args: Mapping[str, str]) -> str:
         if isinstance(self.forward, str):

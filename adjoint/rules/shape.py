@@ -76,8 +76,8 @@ register(Rule("stack", ("xs", "axis"), "np.stack({xs}, axis={axis})", {"xs": _pa
 
 _IDENTITY = {"x": "{g}"}
 register(Rule("copy", ("x",), "{x}.copy()", _IDENTITY,
-              (Example("x.copy()", _ANY), Example("np.copy(x)", _ANY))), "method:copy", "numpy.copy")
-register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cases.scalar()),)),
+              (Example("x.copy()", _ANY), Example("np.copy(x)", _ANY)), rank="like"), "method:copy", "numpy.copy")
+register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cases.scalar()),), rank="scalar"),
          "builtins.float")
 register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY, (Example("np.float64(x)", cases.scalar()),)),
          "numpy.float64")
@@ -101,11 +101,11 @@ CALLS["method:astype"] = _bind_astype
 # Queries with integer results: no derivative, never active.
 _SHAPE_EX = (Example("x * x.shape[0] + x.size * len(x) + x.ndim", _ANY),)
 register(Rule("shape", ("x",), "{x}.shape", examples=_SHAPE_EX), "attr:shape")
-register(Rule("dim", ("x", "i"), "{x}.shape[{i}]", examples=_SHAPE_EX))
-register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX), "attr:size")
-register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX), "attr:ndim")
-register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX), "builtins.len")
-register(Rule("int", ("x",), "int({x})", examples=(Example("x * int(x)", cases.scalar(0.1, 2.9)),)),
+register(Rule("dim", ("x", "i"), "{x}.shape[{i}]", examples=_SHAPE_EX, rank="scalar"))
+register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX, rank="scalar"), "attr:size")
+register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX, rank="scalar"), "attr:ndim")
+register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX, rank="scalar"), "builtins.len")
+register(Rule("int", ("x",), "int({x})", examples=(Example("x * int(x)", cases.scalar(0.1, 2.9)),), rank="scalar"),
          "builtins.int")
 
 
@@ -118,7 +118,8 @@ def _with_dtype(call: str):
 
 def _constructor(name: str, params: tuple[str, ...], call: str, vjp: dict, example: Example,
                  refuses: tuple[str, ...] = ()) -> None:
-    rule = Rule(name, params + ("dtype",), _with_dtype(call), vjp, (example,), refuses)
+    rank = "like" if name.endswith("_like") else "shape"
+    rule = Rule(name, params + ("dtype",), _with_dtype(call), vjp, (example,), refuses, rank=rank)
     register(rule)
 
     def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:

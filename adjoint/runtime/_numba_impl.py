@@ -148,6 +148,20 @@ def _sum_to(gf, gshape, like_shape):
     return of
 
 
+@overload(h.broadcast_like)
+def _ov_broadcast_like(g, like):
+    if not _arr(like):
+        return lambda g, like: g
+    if not _arr(g):
+        return lambda g, like: np.full(like.shape, g)
+
+    def impl(g, like):
+        if g.shape == like.shape:
+            return g
+        return np.broadcast_to(g, like.shape).copy()
+    return impl
+
+
 @overload(h.unbroadcast)
 def _ov_unbroadcast(g, like):
     if not _arr(like):
@@ -743,3 +757,60 @@ def _ov_maximum_grad_weight(x, y):
 @overload(h.minimum_grad_weight)
 def _ov_minimum_grad_weight(x, y):
     return lambda x, y: h.maximum_grad_weight(y, x)
+
+
+# ------------------------------------------------------------ custom rules
+
+def _raising(msg, like):
+    """An implementation that raises ``msg`` at run time but types like a cotangent of
+    ``like`` (an implementation that only raises would type as None at its callers)."""
+    if _arr(like):
+        def impl(result, like, rule, k=0, n=1):
+            if like.size >= 0:  # always: not foldable, so the return below keeps its type
+                raise ValueError(msg)
+            return np.zeros(like.shape)
+        return impl
+
+    def scalar(result, like, rule, k=0, n=1):
+        if like == like or like != like:
+            raise ValueError(msg)
+        return 0.0 * like
+    return scalar
+
+
+@overload(h.cotangent, prefer_literal=True)
+def _ov_cotangent(result, like, rule, k=0, n=1):
+    name = getattr(rule, "literal_value", "a custom function")
+    kk = getattr(k, "literal_value", 0) if not _none(k) else 0
+    nn = getattr(n, "literal_value", 1) if not _none(n) else 1
+    if isinstance(result, types.BaseTuple):
+        if len(result) != nn:
+            return _raising(f"the custom rule of {name} returned {len(result)} cotangents for "
+                            f"{nn} input{'s' * (nn != 1)}", like)
+        value = result[kk]
+    elif nn != 1:
+        return _raising(f"the custom rule of {name} must return a tuple of {nn} cotangents, "
+                        "one per input", like)
+    else:
+        value = result
+    shape_msg = (f"the custom rule of {name} returned a cotangent whose shape is not its input's "
+                 f"(input {kk}): each cotangent must have its input's shape")
+    if _arr(like) != _arr(value) or (_arr(like) and like.ndim != value.ndim):
+        return _raising(shape_msg, like)
+    tupled = isinstance(result, types.BaseTuple)
+    if _arr(like) and tupled:
+        def tuple_array(result, like, rule, k=0, n=1):
+            got = result[kk]
+            if got.shape != like.shape:
+                raise ValueError(shape_msg)
+            return got
+        return tuple_array
+    if _arr(like):
+        def array(result, like, rule, k=0, n=1):
+            if result.shape != like.shape:
+                raise ValueError(shape_msg)
+            return result
+        return array
+    if tupled:
+        return lambda result, like, rule, k=0, n=1: result[kk]
+    return lambda result, like, rule, k=0, n=1: result

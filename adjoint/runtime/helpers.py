@@ -40,7 +40,7 @@ __all__ = [
     "extremum_grad", "extremum_axis_grad", "prod_grad", "prod_axis_grad",
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
-    "maximum_grad_weight", "minimum_grad_weight",
+    "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like",
 ]
 
 
@@ -66,6 +66,27 @@ def _check_shape(got: tuple, want: tuple, what: str) -> None:
         raise ValueError(f"{what}: got shape {got}, expected {want}")
 
 
+# ---------------------------------------------------------------- custom rules
+
+def cotangent(result: Any, like: ArrayOrScalar, rule: str, k: int = 0, n: int = 1) -> ArrayOrScalar:
+    """Input ``k`` of ``n``'s cotangent from what a custom rule returned, checked: one per
+    input (a tuple when n > 1; a 1-tuple or a bare value when n == 1), each of its input's
+    shape (a scalar for a scalar)."""
+    if isinstance(result, tuple):
+        if len(result) != n:
+            raise ValueError(f"the custom rule of {rule} returned {len(result)} cotangents for "
+                             f"{n} input{'s' * (n != 1)}")
+        result = result[k]
+    elif n != 1:
+        raise ValueError(f"the custom rule of {rule} must return a tuple of {n} cotangents, one per input")
+    if _is_array(like) != _is_array(result) or (_is_array(like) and result.shape != like.shape):
+        got = f"an array of shape {np.shape(result)}" if _is_array(result) else "a scalar"
+        want = f"an array of shape {like.shape}" if _is_array(like) else "a scalar"
+        raise ValueError(f"the custom rule of {rule} returned {got} as the cotangent of input {k}, "
+                         f"which is {want}: each cotangent must have its input's shape")
+    return result
+
+
 # ---------------------------------------------------------------- broadcasting
 
 def unbroadcast(g: ArrayOrScalar, like: ArrayOrScalar) -> ArrayOrScalar:
@@ -82,6 +103,15 @@ def unbroadcast(g: ArrayOrScalar, like: ArrayOrScalar) -> ArrayOrScalar:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(like.shape) if n == 1 and g.shape[lead + i] != 1)
     return g.sum(axis=axes, dtype=g.dtype).reshape(like.shape)
+
+
+def broadcast_like(g: ArrayOrScalar, like: ArrayOrScalar) -> ArrayOrScalar:
+    """``g`` broadcast (copied) to the shape of ``like``: the adjoint of ``unbroadcast``."""
+    if not _is_array(like):
+        return g
+    if _is_array(g) and g.shape == like.shape:
+        return g
+    return np.broadcast_to(g, like.shape).copy()
 
 
 def zero_like(x: ArrayOrScalar) -> ArrayOrScalar:

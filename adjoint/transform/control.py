@@ -14,7 +14,8 @@ the adjoint owns, created before the loop.
 from __future__ import annotations
 
 from ..codegen.render import render
-from ..ir.nodes import Assign, For, If, Stmt, Var, While, defined_names
+from ..ir.nodes import Assign, Const, For, If, Stmt, Var, While, defined_names, op_vars
+from ..rules import RULES
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_assign
 
@@ -33,7 +34,7 @@ def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
         elif isinstance(node, AdjIf):
             out |= names_in([node.cond]) | _refs(node.then) | _refs(node.orelse)
         elif isinstance(node, AdjFor):
-            out |= names_in([node.trip]) | _refs(node.body)
+            out |= names_in([node.iterations]) | _refs(node.body)
     return out
 
 
@@ -61,8 +62,9 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 
 
 class Reverser:
-    def __init__(self, active: frozenset[str]) -> None:
+    def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset()) -> None:
         self.active = active
+        self.written = written  # arrays element writes update: never recomputed from
         self.loop_depth = 0
         self.values: set[str] = set()
         self.iteration: set[str] = set()
@@ -82,15 +84,49 @@ class Reverser:
             elif isinstance(stmt, (For, While)):
                 self.reverse_for(stmt, cot)
 
-    def _pops(self, stmts: tuple[Stmt, ...], nodes: list[AdjNode], loc, extra: set[str] = frozenset()) -> list[AdjNode]:
-        """Pop, at the start of a region's reverse, the values it defined that the adjoint reads."""
+    def _recomputed(self, stmts: tuple[Stmt, ...], read: set[str], unavailable: set[str]) -> list[Assign]:
+        """The region's direct definitions the adjoint reads that are cheap to recompute
+        from values it has (values from outside the region, a regenerated loop index,
+        literals, values it pops anyway, other recomputed values), with what they are
+        computed from, in order."""
+        defs = {s.target.name: s for s in stmts if isinstance(s, Assign)}
+
+        def ok(stmt: Assign) -> bool:  # values the adjoint reads are at hand: popped or recomputed
+            return RULES[stmt.op.prim].recompute and all(
+                v.name not in self.written and (v.name not in unavailable or v.name in read
+                                                or v.name in defs and ok(defs[v.name]))
+                for v in op_vars(stmt.op))
+
+        wanted = {name for name in read if name in defs and ok(defs[name])}
+        todo = list(wanted)
+        while todo:  # what they are computed from, unless it is popped
+            for v in op_vars(defs[todo.pop()].op):
+                if v.name in defs and v.name not in wanted and v.name not in read:
+                    wanted.add(v.name)
+                    todo.append(v.name)
+        return [s for s in stmts if isinstance(s, Assign) and s.target.name in wanted]
+
+    def _pops(self, stmts: tuple[Stmt, ...], nodes: list[AdjNode], loc, extra: set[str] = frozenset(),
+              same: dict[str, str] | None = None) -> list[AdjNode]:
+        """At the start of a region's reverse, pop the values it defined that the adjoint
+        reads, or recompute them when that is cheap. ``same``: carried arrays that element
+        writes update, which stay the same array through the loop (the value on entry)."""
+        same = same or {}
         values, exits = _direct(stmts)
         read = _refs(nodes)
+        redo = self._recomputed(stmts, read, values | exits | set(extra))
+        values -= {s.target.name for s in redo}
+        read |= set().union(*(names_in([_forward_text(s)]) for s in redo))
+        aliased = sorted(name for name in same if name in read)
+        read |= {same[name] for name in aliased}
+        extra = set(extra) - set(aliased)
         self.values |= values & read
         self.exits |= exits & read
-        self.iteration |= set(extra) & read
-        names = sorted(((values | exits | set(extra)) & read))
-        return [AdjStmt("pop", name, "", loc) for name in names]
+        self.iteration |= extra & read
+        names = sorted(((values | exits | extra) & read))
+        return [AdjStmt("pop", name, "", loc) for name in names] + \
+            [AdjStmt("recompute", name, same[name], loc) for name in aliased] + \
+            [AdjStmt("recompute", s.target.name, _forward_text(s), s.loc) for s in redo]
 
     def _materialize(self, cot: Cotangents, child: Cotangents, known: set[str], loc) -> list[AdjNode]:
         """Create, before a region, the outer cotangents the region adds to (owned ones
@@ -105,11 +141,11 @@ class Reverser:
                     cot.owned.add(bar)
                 continue
             if var not in known:
-                pre.append(AdjStmt("assign", bar, f"zero_like({var})", loc))
+                pre.append(AdjStmt("assign", bar, cot.zero(var), loc))
                 cot.owned.add(bar)
                 known.add(var)
             elif own and bar not in cot.owned:
-                pre.append(AdjStmt("assign", bar, f"{bar} + zero_like({var})", loc))  # a copy we own
+                pre.append(AdjStmt("assign", bar, f"{bar} + {cot.zero(var)}", loc))  # a copy we own
                 cot.owned.add(bar)
         return pre
 
@@ -142,12 +178,23 @@ class Reverser:
         pre: list[AdjNode] = []
         for phi in carried:
             if phi.var.name not in cot.bars:  # nothing after the loop reads it: it starts at zero
-                pre.append(AdjStmt("assign", cot.bar(phi.var.name), f"zero_like({phi.var.name})", stmt.loc))
+                pre.append(AdjStmt("assign", cot.bar(phi.var.name), cot.zero(phi.var.name), stmt.loc))
         index = {stmt.index.name} if isinstance(stmt, For) else set()
         defined = _defined(stmt.body) | index | {p.var.name for p in stmt.carried}
         child = cot.child(defined, True)
         carried_names = {p.var.name for p in stmt.carried}
         swap = any(isinstance(p.second, Var) and p.second.name in carried_names for p in carried)
+        # With one carried array, its cotangent can share memory with nothing else that lives
+        # from one iteration to the next: once it is ours, each iteration may update it in
+        # place. For an array element writes update, an element write's adjoint then zeroes
+        # its element instead of copying the whole cotangent (O(1), not O(n), per write).
+        arrays = [p for p in carried if cot.ranks.get(p.var.name) != 0]
+        owned = arrays[0] if len(arrays) == 1 and not swap and arrays[0].var.name in self.written else None
+        if owned is not None:
+            bar = cot.bar(owned.var.name)
+            fresh = any(isinstance(n, AdjStmt) and n.target == bar for n in pre)
+            if not fresh and bar not in cot.owned:
+                pre.append(AdjStmt("assign", bar, f"copy_of({bar})", stmt.loc))
         incoming = {}
         for phi in carried:
             bar = cot.bar(phi.var.name)
@@ -162,21 +209,73 @@ class Reverser:
         for phi in carried:
             if isinstance(phi.second, Var) and phi.second.name in self.active:
                 child.add(phi.second.name, incoming[phi.var.name], stmt.loc)
+                if phi is owned:
+                    child.owned.add(child.bars[phi.second.name])
         self.block(stmt.body, child)
         for phi in carried:
             if phi.var.name not in child.bars:  # nothing flowed back to the start of this iteration
-                child.out.append(AdjStmt("assign", cot.bar(phi.var.name), f"zero_like({phi.var.name})", stmt.loc))
-        extra = index | carried_names
-        body = self._pops(stmt.body, child.out, stmt.loc, extra) + child.out
+                child.out.append(AdjStmt("assign", cot.bar(phi.var.name), cot.zero(phi.var.name), stmt.loc))
+        same = {p.var.name: p.first.name for p in stmt.carried
+                if p.var.name in self.written and isinstance(p.first, Var) and _same_array(p, stmt.body)}
+        body = self._pops(stmt.body, child.out, stmt.loc, carried_names, same) + child.out
         self.loop_depth -= 1
         pre += self._materialize(cot, child, known, stmt.loc)
         cot.out.extend(pre)
-        trip = f"len({range_text(stmt)})" if isinstance(stmt, For) else stmt.count.name
-        cot.out.append(AdjFor(trip, tuple(body), stmt.loc))
+        if isinstance(stmt, For):  # the index runs backwards: it need not be taped
+            cot.out.append(AdjFor(stmt.index.name, reversed_range_text(stmt), tuple(body), stmt.loc))
+        else:
+            cot.out.append(AdjFor("_", f"range({stmt.count.name})", tuple(body), stmt.loc))
         for phi in carried:
             cot.owned.discard(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:
                 cot.add(phi.first.name, cot.bars[phi.var.name], stmt.loc)
+
+
+def _same_array(phi, body: tuple[Stmt, ...]) -> bool:
+    """The carried value is the array it was on entry, updated in place (element writes and
+    branches that write or not), never a new array."""
+    defs: dict[str, object] = {}
+
+    def collect(stmts: tuple[Stmt, ...]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, Assign):
+                defs[stmt.target.name] = stmt
+            elif isinstance(stmt, If):
+                collect(stmt.then)
+                collect(stmt.orelse)
+                for merge in stmt.phis:
+                    defs[merge.var.name] = merge
+
+    def same(value) -> bool:
+        if not isinstance(value, Var):
+            return False
+        if value.name == phi.var.name:
+            return True
+        d = defs.get(value.name)
+        if isinstance(d, Assign):
+            return d.op.prim == "setitem" and same(d.op.args[0])
+        return d is not None and same(d.first) and same(d.second)
+
+    collect(body)
+    return same(phi.second)
+
+
+def _forward_text(stmt: Assign) -> str:
+    rule = RULES[stmt.op.prim]
+    return rule.render_forward({p: render(a) for p, a in zip(rule.params, stmt.op.args)})
+
+
+def reversed_range_text(stmt: For) -> str:
+    """The loop's range, last index first: ``range(n - 1, -1, -1)`` for ``range(n)``."""
+    start, stop, step = stmt.start, stmt.stop, stmt.step
+    if isinstance(step, Const) and step.value in (1, -1):
+        sign = step.value
+        last, before = (f"{render(b)} - {sign}" if not isinstance(b, Const) else repr(b.value - sign)
+                        for b in (stop, start))
+        # range(a, b) reversed is range(b - 1, a - 1, -1): empty exactly when range(a, b) is
+        return f"range({last}, {before}, {-sign})" if sign == 1 else f"range({last}, {before})"
+    a, c = render(start), render(step)
+    return f"range({a} + (len({range_text(stmt)}) - 1) * {c}, {a} - {c}, -{c})"
 
 
 def range_text(stmt: For) -> str:

@@ -17,19 +17,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
+from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, Function, Loc, Return, Tup, Value, Var
+from ..ir.nodes import Assign, Const, Function, Loc, Return, Tup, Value, Var, written_arrays
 from ..rules import RULES, SCATTER
 from ..rules.registry import VjpContext
 
-Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop"]
+Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop", "recompute"]
 
 
 @dataclass(frozen=True)
 class AdjStmt:
     """``target = expr`` / ``target = target + expr`` / ``target += expr`` /
-    ``target[index] += expr`` / ``target[index] = expr`` / ``target = target_stack.pop()``."""
+    ``target[index] += expr`` / ``target[index] = expr`` / ``target = target_stack.pop()`` /
+    ``target = expr`` recomputing a forward value instead of popping it."""
 
     kind: Kind
     target: str
@@ -48,10 +50,12 @@ class AdjIf:
 
 @dataclass(frozen=True)
 class AdjFor:
-    """The loop run backwards: ``trip`` iterations, each first popping the values the
-    forward iteration taped."""
+    """The loop run backwards, ``for index in iterations:``: a ``for`` loop's index runs
+    through its range reversed; a ``while`` loop repeats its trip count. Each iteration
+    first pops the values the forward iteration taped and recomputes the cheap ones."""
 
-    trip: str
+    index: str
+    iterations: str
     body: tuple["AdjNode", ...]
     loc: Loc
 
@@ -101,10 +105,15 @@ class Cotangents:
     outer: dict[str, bool] = field(default_factory=dict)  # outer name -> must be owned
     outer_owned: bool = False
     registry: dict[str, str] = field(default_factory=dict)
+    ranks: dict[str, int] = field(default_factory=dict)  # analysis/ranks.py
 
     def child(self, defined: frozenset[str], in_loop: bool) -> "Cotangents":
         return Cotangents(self.names, dict(self.bars), set(self.owned), [], defined, {}, in_loop,
-                          self.registry)
+                          self.registry, self.ranks)
+
+    def zero(self, var: str) -> str:
+        """A zero cotangent for ``var``: ``0.0`` for a known scalar (nothing to read)."""
+        return "0.0" if self.ranks.get(var) == 0 else f"zero_like({var})"
 
     def bar(self, var: str) -> str:
         if var not in self.registry:
@@ -125,7 +134,7 @@ class Cotangents:
                 self.owned.add(bar)
         if index is not None:
             if not known:
-                self.out.append(AdjStmt("assign", bar, f"zero_like({var})", loc))
+                self.out.append(AdjStmt("assign", bar, self.zero(var), loc))
             elif bar not in self.owned:
                 self.out.append(AdjStmt("assign", bar, f"{bar}.copy()", loc))
             self.owned.add(bar)
@@ -139,23 +148,24 @@ class Cotangents:
             self.owned.add(bar)
 
 
-def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str]) -> Adjoint:
+def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
+            ranks: dict[str, int] | None = None) -> Adjoint:
     from .control import Reverser
 
     names = Names(set(fn.names), set())
-    cot = Cotangents(names)
+    cot = Cotangents(names, ranks=dict(ranks or {}))
     ret = fn.body[-1]
     assert isinstance(ret, Return)
     if isinstance(ret.value, Var):
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active)
+    reverser = Reverser(active, written_arrays(fn.body))
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
         if p not in cot.bars:
-            cot.out.append(AdjStmt("assign", cot.bar(p), f"zero_like({p})", fn.loc))
+            cot.out.append(AdjStmt("assign", cot.bar(p), cot.zero(p), fn.loc))
         grads.append(cot.bars[p])
     return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape())
 
@@ -168,7 +178,10 @@ def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents) -> No
     idx = render(index)
     g = cot.bars.get(stmt.target.name) if stmt.target.name in active else None
     if g is not None and isinstance(value, Var) and value.name in active:
-        cot.add(value.name, f"unbroadcast(copy_of({g}[{idx}]), {value.name})", stmt.loc)
+        if cot.ranks.get(value.name) == 0 and index_rank(x, index, cot.ranks) == 0:
+            cot.add(value.name, f"{g}[{idx}]", stmt.loc)  # a number: read before it is zeroed
+        else:
+            cot.add(value.name, f"unbroadcast(copy_of({g}[{idx}]), {value.name})", stmt.loc)
     if g is not None and isinstance(x, Var) and x.name in active:
         if x.name not in cot.bars and not cot.is_outer(x.name) and g in cot.owned:
             cot.out.append(AdjStmt("store", g, "0.0", stmt.loc, idx))  # g is ours: reuse it
@@ -178,7 +191,10 @@ def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents) -> No
             kept = cot.names.fresh(f"{g}_kept")
             cot.out.append(AdjStmt("assign", kept, f"{g}.copy()", stmt.loc))
             cot.out.append(AdjStmt("store", kept, "0.0", stmt.loc, idx))
+            fresh = x.name not in cot.bars and not cot.is_outer(x.name)
             cot.add(x.name, kept, stmt.loc)
+            if fresh:  # x_bar is the copy just made: ours
+                cot.owned.add(cot.bars[x.name])
     cot.out.append(AdjStmt("store", render(x), render(old), stmt.loc, idx))  # the write, undone
 
 
@@ -200,7 +216,7 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents) -> Non
         if callable(vjp):
             exprs = vjp(VjpContext(rendered, items, stmt.target.name, g))
         else:
-            template = _drop_unbroadcast(vjp, param, args)
+            template = _drop_unbroadcast(vjp, param, args, stmt.target.name, cot.ranks)
             exprs = template.format(**rendered, out=stmt.target.name, g=g)
         targets = arg.items if isinstance(arg, Tup) else (arg,)
         exprs = exprs if isinstance(exprs, list) else [exprs]
@@ -209,13 +225,16 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents) -> Non
                 cot.add(target.name, expr, stmt.loc)
 
 
-def _drop_unbroadcast(template: str, param: str, args: dict[str, Value]) -> str:
-    """``unbroadcast(e, x)`` is just ``e`` when every other operand is a literal number:
-    then the output already has x's shape."""
+def _drop_unbroadcast(template: str, param: str, args: dict[str, Value], out: str,
+                      ranks: dict[str, int]) -> str:
+    """``unbroadcast(e, x)`` is just ``e`` when every other operand is a literal number
+    (then the output already has x's shape), or when x and the output are both scalars."""
     head, tail = "unbroadcast(", f", {{{param}}})"
     others = [a for p, a in args.items() if p != param]
-    if template.startswith(head) and template.endswith(tail) and others and \
-            all(isinstance(a, Const) for a in others):
+    arg = args[param]
+    scalars = isinstance(arg, Var) and ranks.get(arg.name) == 0 and ranks.get(out) == 0
+    if template.startswith(head) and template.endswith(tail) and (
+            scalars or others and all(isinstance(a, Const) for a in others)):
         return template[len(head):-len(tail)]
     return template
 

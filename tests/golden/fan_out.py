@@ -85,8 +85,8 @@ def fan_out_vjp(x, s, fan_out_bar):
     # line 54: return np.sum(z * z) + np.sum(q * r) + math.exp(s) + np.prod(x[:2]) + np.min(y) * np.max(x)
     t18_bar = unbroadcast(fan_out_bar, t18)
     t21_bar = unbroadcast(fan_out_bar, t21)
-    t19_bar = unbroadcast(t21_bar * t20, t19)
-    t20_bar = unbroadcast(t21_bar * t19, t20)
+    t19_bar = t21_bar * t20
+    t20_bar = t21_bar * t19
     x_bar = extremum_grad(x, t20, t20_bar)
     y_1_bar = extremum_grad(y_1, t19, t19_bar)
     t15_bar = unbroadcast(t18_bar, t15)
@@ -97,8 +97,8 @@ def fan_out_vjp(x, s, fan_out_bar):
     t13_bar = unbroadcast(t15_bar, t13)
     t14_bar = unbroadcast(t15_bar, t14)
     s_1_bar = t14_bar * t14
-    t10_bar = unbroadcast(t13_bar, t10)
-    t12_bar = unbroadcast(t13_bar, t12)
+    t10_bar = t13_bar
+    t12_bar = t13_bar
     t11_bar = fill_like(t12_bar, t11)
     q_bar = unbroadcast(t11_bar * r, q)
     r_bar = unbroadcast(t11_bar * q, r)

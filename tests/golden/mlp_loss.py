@@ -56,7 +56,7 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     mlp_loss = t12 / t13
     # adjoint: cotangents in reverse order
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
-    t12_bar = unbroadcast(mlp_loss_bar / t13, t12)
+    t12_bar = mlp_loss_bar / t13
     t11_bar = -t12_bar
     t10_bar = fill_like(t11_bar, t10)
     t9_bar = unbroadcast(t10_bar * Y, t9)

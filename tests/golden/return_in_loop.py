@@ -2,17 +2,17 @@ from adjoint.runtime.helpers import zero_like
 
 def return_in_loop(x, n):
     """The forward of return_in_loop, as adjoint compiles it."""
-    # line 218: for i in range(n):
+    # line 229: for i in range(n):
     s, result, returned = x, 0.0, False
     for i in range(n):
         t1 = not returned
         if t1:
-            # line 219: s = s * 1.5
+            # line 230: s = s * 1.5
             s_1 = s * 1.5
-            # line 220: if s > 10.0:
+            # line 231: if s > 10.0:
             t2 = s_1 > 10.0
             if t2:
-                # line 221: return s * 2.0
+                # line 232: return s * 2.0
                 result_1 = s_1 * 2.0
                 result_2, returned_1 = result_1, True
             else:
@@ -21,12 +21,12 @@ def return_in_loop(x, n):
         else:
             result_3, returned_2, s_2 = result, returned, s
         s, result, returned = s_2, result_3, returned_2
-    # line 218: for i in range(n):
+    # line 229: for i in range(n):
     if returned:
         result_4 = result
     else:
         result_4 = s
-    # line 222: return s
+    # line 233: return s
     return result_4
 
 
@@ -36,8 +36,7 @@ def return_in_loop_vjp(x, n, result_4_bar):
     result_stack = []
     s_stack = []
     t1_stack = []
-    t2_stack = []
-    # line 218: for i in range(n):
+    # line 229: for i in range(n):
     s, result, returned = x, 0.0, False
     for i in range(n):
         result_stack.append(result)
@@ -45,13 +44,12 @@ def return_in_loop_vjp(x, n, result_4_bar):
         t1 = not returned
         t1_stack.append(t1)
         if t1:
-            # line 219: s = s * 1.5
+            # line 230: s = s * 1.5
             s_1 = s * 1.5
-            # line 220: if s > 10.0:
+            # line 231: if s > 10.0:
             t2 = s_1 > 10.0
-            t2_stack.append(t2)
             if t2:
-                # line 221: return s * 2.0
+                # line 232: return s * 2.0
                 result_1 = s_1 * 2.0
                 result_2, returned_1 = result_1, True
             else:
@@ -60,47 +58,57 @@ def return_in_loop_vjp(x, n, result_4_bar):
         else:
             result_3, returned_2, s_2 = result, returned, s
         s, result, returned = s_2, result_3, returned_2
-    # line 218: for i in range(n):
+    # line 229: for i in range(n):
     if returned:
         result_4 = result
     else:
         result_4 = s
     # adjoint: cotangents in reverse order
-    # line 218: for i in range(n):
+    result_top = len(result_stack)
+    s_top = len(s_stack)
+    t1_top = len(t1_stack)
+    # line 229: for i in range(n):
     result_bar = zero_like(result)
     s_bar = zero_like(s)
     if returned:
         result_bar = result_bar + result_4_bar
     else:
-        # line 218: for i in range(n):
+        # line 229: for i in range(n):
         s_bar = s_bar + result_4_bar
-    # line 218: for i in range(n):
-    for _ in range(len(range(n))):
-        result = result_stack.pop()
-        s = s_stack.pop()
-        t1 = t1_stack.pop()
+    # line 229: for i in range(n):
+    for i in range(n - 1, -1, -1):
+        result_top -= 1
+        result = result_stack[result_top]
+        s_top -= 1
+        s = s_stack[s_top]
+        t1_top -= 1
+        t1 = t1_stack[t1_top]
         s_2_bar = s_bar
         result_3_bar = result_bar
         result_bar = zero_like(result)
         s_bar = zero_like(s)
         if t1:
-            t2 = t2_stack.pop()
+            # line 230: s = s * 1.5
+            s_1 = s * 1.5
+            # line 231: if s > 10.0:
+            t2 = s_1 > 10.0
+            # line 229: for i in range(n):
             result_2_bar = result_3_bar
             s_1_bar = s_2_bar
-            # line 220: if s > 10.0:
+            # line 231: if s > 10.0:
             if t2:
                 result_1_bar = result_2_bar
-                # line 221: return s * 2.0
+                # line 232: return s * 2.0
                 s_1_bar = s_1_bar + result_1_bar * 2.0
             else:
-                # line 220: if s > 10.0:
+                # line 231: if s > 10.0:
                 result_bar = result_bar + result_2_bar
-            # line 219: s = s * 1.5
+            # line 230: s = s * 1.5
             s_bar = s_bar + s_1_bar * 1.5
         else:
-            # line 218: for i in range(n):
+            # line 229: for i in range(n):
             result_bar = result_bar + result_3_bar
             s_bar = s_bar + s_2_bar
-    # line 218: for i in range(n):
+    # line 229: for i in range(n):
     x_bar = s_bar
     return result_4, (x_bar,)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adjoint.rules import RULES
+from adjoint.rules import CALLS, RULES
 from adjoint.rules.registry import Arg
 
 
@@ -44,11 +44,15 @@ def write_into_copy(x, y):
 """
 
 
+# The runtime helpers, which the rules of adjoint/rules/runtime.py spell by name.
+_HELPERS = ", ".join(sorted(k.split(".", 1)[1] for k in CALLS if k.startswith("helpers.")))
+
+
 def _prelude_namespace() -> dict:
     import math
 
     namespace = {"np": np, "math": math}
-    exec(PRELUDE, namespace)
+    exec(f"from adjoint.runtime.helpers import {_HELPERS}\n" + PRELUDE, namespace)
     return namespace
 
 
@@ -117,7 +121,7 @@ def chunks(size: int) -> list[Program]:
 
 
 def source(progs: list[Program]) -> str:
-    parts = ["import math", "import numpy as np", PRELUDE, ""]
+    parts = ["import math", "import numpy as np", f"from adjoint.runtime.helpers import {_HELPERS}", PRELUDE, ""]
     for prog in progs:
         body = [f"    {line}" for line in prog.lines]
         parts += [f"def {prog.name}({', '.join(prog.params)}):", "    total = 0.0", *body,

@@ -29,7 +29,7 @@ def modules(tmp_path_factory):
 
 
 def test_every_rule_has_a_test_domain():
-    missing = [name for name, rule in RULES.items() if not rule.examples]
+    missing = [name for name, rule in RULES.items() if not rule.examples and rule.custom is None]
     assert not missing, f"rules without examples (a test domain): {missing}"
 
 

@@ -1,0 +1,121 @@
+"""Rank analysis: which values are scalars (rank 0) or arrays of a known rank.
+
+Assumes an ``ir.Function`` and the ranks of its parameters (from the arguments of a call:
+0 for a number, ``ndim`` for an array; None where unknown). Promises, for each SSA name
+whose rank follows from those and the rules' ``rank`` (``broadcast``, ``scalar``,
+``index``, ``shape``, ``like``), that rank; names absent from the result may have any rank. Merges keep a
+rank only when both sides agree; loops are iterated to a fixed point.
+
+The reverse sweep uses it to write what a person would: ``s_bar = s_1_bar`` instead of
+``s_bar = unbroadcast(s_1_bar, s)`` when both are scalars, so the adjoint no longer
+reads ``s`` and a loop need not tape it.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..ir.nodes import Assign, Const, For, Function, If, Index, Slice, Stmt, Tup, Value, Var, While
+from ..rules import RULES
+
+Ranks = dict[str, int]
+_MAX_PASSES = 8
+
+
+def _meet(a: int | None, b: int | None) -> int | None:
+    return a if a == b else None
+
+
+class _Ranks:
+    def __init__(self) -> None:
+        self.known: dict[str, int | None] = {}
+
+    def of(self, value) -> int | None:
+        if isinstance(value, Var):
+            return self.known.get(value.name)
+        if isinstance(value, Const):
+            return 0 if isinstance(value.value, (bool, int, float)) else None
+        return None
+
+    def _index(self, x: int | None, index) -> int | None:
+        items = index.items if isinstance(index, (Index, Tup)) else (index,)
+        if x is None:
+            return None
+        rank = x
+        for item in items:
+            if isinstance(item, Slice):
+                continue
+            if isinstance(item, Const) and item.value is None:
+                rank += 1
+            elif self.of(item) == 0:
+                rank -= 1
+            else:
+                return None
+        return rank if rank >= 0 else None
+
+    def assign(self, stmt: Assign) -> None:
+        rule = RULES[stmt.op.prim]
+        args = stmt.op.args
+        rank: int | None = None
+        if rule.rank == "scalar":
+            rank = 0
+        elif rule.rank == "broadcast":
+            ranks = [self.of(a) for a in args]
+            rank = max(ranks) if ranks and all(r is not None for r in ranks) else None
+        elif rule.rank == "index":
+            rank = self._index(self.of(args[0]), args[1])
+        elif rule.rank == "like":
+            rank = self.of(args[0])
+        elif rule.rank == "shape":
+            shape = args[0]
+            rank = len(shape.items) if isinstance(shape, Tup) else (1 if self.of(shape) == 0 else None)
+        elif stmt.op.prim == "setitem":
+            rank = self.of(args[0])
+        self.known[stmt.target.name] = rank
+
+    def block(self, stmts: tuple[Stmt, ...]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, Assign):
+                self.assign(stmt)
+            elif isinstance(stmt, If):
+                self.block(stmt.then)
+                self.block(stmt.orelse)
+                for phi in stmt.phis:
+                    self.known[phi.var.name] = _meet(self.of(phi.first), self.of(phi.second))
+            elif isinstance(stmt, (For, While)):
+                self.loop(stmt)
+
+    def loop(self, stmt: For | While) -> None:
+        if isinstance(stmt, For):
+            self.known[stmt.index.name] = 0
+        for phi in stmt.carried:
+            self.known[phi.var.name] = self.of(phi.first)
+        for _ in range(_MAX_PASSES):
+            self.block(getattr(stmt, "cond", ()))
+            self.block(stmt.body)
+            changed = False
+            for phi in stmt.carried:
+                rank = _meet(self.of(phi.first), self.of(phi.second))
+                if rank != self.known[phi.var.name]:
+                    self.known[phi.var.name] = rank
+                    changed = True
+            if not changed:
+                return
+        for phi in stmt.carried:  # no fixed point found: know nothing of the carried values
+            self.known[phi.var.name] = None
+        self.block(getattr(stmt, "cond", ()))
+        self.block(stmt.body)
+
+
+def ranks(fn: Function, params: Mapping[str, int | None]) -> Ranks:
+    """The known ranks of ``fn``'s values, given its parameters' (by SSA name)."""
+    analysis = _Ranks()
+    analysis.known.update(params)
+    analysis.block(fn.body)
+    return {name: rank for name, rank in analysis.known.items() if rank is not None}
+
+
+def index_rank(x: Value, index, known: Mapping[str, int]) -> int | None:
+    """The rank of ``x[index]``, if the ranks ``known`` tell it."""
+    analysis = _Ranks()
+    analysis.known.update(known)
+    return analysis._index(analysis.of(x), index)

@@ -1,0 +1,94 @@
+"""custom_vjp functions and functions that call them, shared by tests/test_custom_vjp.py."""
+import numpy as np
+
+import adjoint
+
+
+@adjoint.custom_vjp
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+@softplus.defvjp
+def softplus_rule(x, out, g):
+    return g / (1.0 + np.exp(-x))
+
+
+@adjoint.custom_vjp
+def doubled_square(x):
+    return x * x
+
+
+@doubled_square.defvjp
+def doubled_square_rule(x, out, g):
+    return 2.0 * (2.0 * x * g)  # twice the true cotangent, on purpose
+
+
+@adjoint.custom_vjp
+def scaled_product(a, b, c):
+    return a * b * c
+
+
+@scaled_product.defvjp
+def scaled_product_rule(a, b, c, out, g):
+    return g * b * c, g * a * c, g * a * b
+
+
+@adjoint.custom_vjp
+def wrong_shape(x):
+    return np.sum(x)
+
+
+@wrong_shape.defvjp
+def wrong_shape_rule(x, out, g):
+    return g  # a scalar for an array input: wrong
+
+
+@adjoint.custom_vjp
+def wrong_count_at_run_time(a, b):
+    return a * b
+
+
+@wrong_count_at_run_time.defvjp
+def wrong_count_at_run_time_rule(a, b, out, g):
+    cotangents = (g * b, g * a, g)
+    return cotangents
+
+
+@adjoint.custom_vjp
+def no_rule(x):
+    return 2.0 * x
+
+
+def loss_softplus(x):
+    return np.sum(softplus(x) * x)
+
+
+def loss_doubled(x):
+    return doubled_square(x) + 1.0
+
+
+def loss_product(x, y):
+    return scaled_product(x, y, 3.0) + scaled_product(y, y, x)
+
+
+def loss_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        if i % 2 == 0:
+            s = s + np.sum(softplus(x * i))
+        else:
+            s = s + scaled_product(s, 0.5, np.sum(x))
+    return s
+
+
+def loss_wrong_shape(x):
+    return wrong_shape(x * 2.0)
+
+
+def loss_wrong_count(a, b):
+    return wrong_count_at_run_time(a, b)
+
+
+def loss_no_rule(x):
+    return no_rule(x) + 1.0  # <- no rule

@@ -1,0 +1,46 @@
+import math
+import numpy as np
+
+def loop_sin(x, n):
+    """The forward of loop_sin, as adjoint compiles it."""
+    # line 26: for i in range(n):
+    s = 0.0
+    for i in range(n):
+        # line 27: s = s + math.sin(x * i) * x
+        t1 = x * i
+        t2 = math.sin(t1)
+        t3 = t2 * x
+        s_1 = s + t3
+        s = s_1
+    # line 28: return s
+    return s
+
+
+def loop_sin_vjp(x, n, s_bar):
+    """loop_sin's value and the cotangents of x, given the cotangent s_bar of the value."""
+    # line 26: for i in range(n):
+    s = 0.0
+    for i in range(n):
+        # line 27: s = s + math.sin(x * i) * x
+        t1 = x * i
+        t2 = math.sin(t1)
+        t3 = t2 * x
+        s_1 = s + t3
+        s = s_1
+    # adjoint: cotangents in reverse order
+    # line 26: for i in range(n):
+    x_bar = 0.0
+    for i in range(n - 1, -1, -1):
+        # line 27: s = s + math.sin(x * i) * x
+        t1 = x * i
+        t2 = math.sin(t1)
+        # line 26: for i in range(n):
+        s_1_bar = s_bar
+        # line 27: s = s + math.sin(x * i) * x
+        s_bar = s_1_bar
+        t3_bar = s_1_bar
+        t2_bar = t3_bar * x
+        x_bar += t3_bar * t2
+        t1_bar = t2_bar * np.cos(t1)
+        x_bar += t1_bar * i
+    return s, (x_bar,)

@@ -1,0 +1,32 @@
+"""Functions whose Hessians tests/test_hessian.py knows in closed form."""
+import math
+
+import numpy as np
+
+
+def quadratic_form(x, A):
+    return x @ A @ x
+
+
+def rosenbrock(x):
+    a = x[1:] - x[:-1] * x[:-1]
+    b = 1.0 - x[:-1]
+    return np.sum(100.0 * a * a + b * b)
+
+
+def scalar(x, y):
+    return x * x * y + math.sin(x * y)
+
+
+def loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(x * i) * x
+    return s
+
+
+def carried_array(x, n):
+    h = x
+    for i in range(n):
+        h = np.tanh(h) * 0.9
+    return np.sum(h * h)

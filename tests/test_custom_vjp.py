@@ -1,0 +1,83 @@
+"""@adjoint.custom_vjp: the rule is used instead of the body, checked, and errors name it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.check import finite_difference
+
+from . import custom_sample as S
+
+JIT = pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+
+
+@JIT
+@pytest.mark.parametrize("x", [0.7, np.array([-1.0, 0.2, 2.0]), np.array([[0.5, -0.3], [1.5, 0.0]])],
+                         ids=["scalar", "vector", "matrix"])
+def test_custom_rule_gives_the_gradient(x, jit):
+    g = adjoint.grad(S.loss_softplus, jit=jit)(x)
+    np.testing.assert_allclose(g, finite_difference(S.loss_softplus, [x], 0), rtol=1e-6)
+
+
+@JIT
+def test_the_rule_is_used_instead_of_the_body(jit):
+    """The rule returns twice the true cotangent: the gradient doubles, so the rule ran."""
+    assert adjoint.grad(S.loss_doubled, jit=jit)(1.5) == pytest.approx(2.0 * 3.0)
+
+
+@JIT
+def test_rule_with_several_inputs_and_fan_out(jit):
+    x, y = 0.3, -1.2
+    gx, gy = adjoint.grad(S.loss_product, wrt=(0, 1), jit=jit)(x, y)
+    assert gx == pytest.approx(finite_difference(S.loss_product, [x, y], 0), rel=1e-6)
+    assert gy == pytest.approx(finite_difference(S.loss_product, [x, y], 1), rel=1e-6)
+
+
+@JIT
+def test_custom_rules_inside_loops_and_branches(jit):
+    x = np.array([0.1, -0.4])
+    g = adjoint.grad(S.loss_in_loop, jit=jit)(x, 5)
+    np.testing.assert_allclose(g, finite_difference(S.loss_in_loop, [x, 5], 0), rtol=1e-6)
+
+
+def test_the_generated_code_calls_the_rule():
+    source = adjoint.grad(S.loss_softplus).source
+    assert 'softplus = custom_function("tests.custom_sample.softplus", "primal")' in source
+    assert "cotangent(softplus_vjp(x, t1, t1_bar), x, 'softplus')" in source.replace('"', "'")
+
+
+def test_a_decorated_function_still_computes_its_value():
+    assert S.softplus(0.0) == pytest.approx(np.log(2.0))
+
+
+@JIT
+def test_a_cotangent_of_the_wrong_shape_names_the_rule(jit):
+    with pytest.raises(ValueError, match="custom rule of wrong_shape .*shape"):
+        adjoint.grad(S.loss_wrong_shape, jit=jit)(np.ones(3))
+
+
+@JIT
+def test_a_wrong_count_at_run_time_names_the_rule(jit):
+    with pytest.raises(ValueError, match="custom rule of wrong_count_at_run_time returned 3 cotangents"):
+        adjoint.grad(S.loss_wrong_count, jit=jit)(1.0, 2.0)
+
+
+def test_a_wrong_count_in_the_source_is_refused_at_defvjp():
+    f = adjoint.custom_vjp(S.scaled_product.fn)
+    with pytest.raises(TypeError, match="returns 2 cotangents .* has 3 inputs"):
+        @f.defvjp
+        def rule(a, b, c, out, g):
+            return g, g
+
+
+def test_a_rule_with_the_wrong_parameters_is_refused():
+    f = adjoint.custom_vjp(S.softplus.fn)
+    with pytest.raises(TypeError, match=r"must take 3 plain parameters \(x, out, g\); it takes 2"):
+        f.defvjp(lambda x, g: g)
+
+
+def test_a_custom_function_without_a_rule_is_an_error_at_the_call():
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="no_rule is a custom_vjp function without a rule") as info:
+        adjoint.grad(S.loss_no_rule).source
+    assert info.value.text.strip().startswith("return no_rule(x)")

@@ -1,0 +1,99 @@
+"""adjoint.hessian: the generated gradient, differentiated again, against closed forms and
+finite differences of the gradient; and the property it rests on: generated gradients are
+themselves in the supported subset."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+
+from . import hessian_sample as H
+from .test_programs import CASES
+
+JIT = pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+
+
+def _rosenbrock_hessian(x):
+    n = x.size
+    h = np.zeros((n, n))
+    for i in range(n - 1):
+        h[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
+        h[i + 1, i + 1] += 200.0
+        h[i, i + 1] = h[i + 1, i] = -400.0 * x[i]
+    return h
+
+
+def _gradient_differences(fn, args, pos, h=1e-6):
+    """Central differences of adjoint's gradient: the Hessian, column by column."""
+    grad = adjoint.grad(fn, wrt=pos, jit=False)
+    x = np.asarray(args[pos], dtype=float)
+    columns = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = h
+        plus, minus = list(args), list(args)
+        plus[pos] = (x.ravel() + step).reshape(x.shape) if x.ndim else float(x + h)
+        minus[pos] = (x.ravel() - step).reshape(x.shape) if x.ndim else float(x - h)
+        columns.append((np.asarray(grad(*plus)) - np.asarray(grad(*minus))).ravel() / (2 * h))
+    return np.array(columns).T.reshape(x.shape + x.shape)
+
+
+@JIT
+def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose(jit):
+    A = np.arange(16.0).reshape(4, 4) / 7.0
+    x = np.array([0.5, -0.3, 1.2, 0.7])
+    np.testing.assert_allclose(adjoint.hessian(H.quadratic_form, jit=jit)(x, A), A + A.T, rtol=1e-12)
+
+
+@JIT
+def test_hessian_of_rosenbrock_matches_its_closed_form(jit):
+    x = np.array([0.5, -0.3, 1.2, 0.7, 1.1])
+    np.testing.assert_allclose(adjoint.hessian(H.rosenbrock, jit=jit)(x), _rosenbrock_hessian(x), rtol=1e-12)
+
+
+@JIT
+def test_hessian_of_a_scalar_function(jit):
+    x, y = 0.3, 0.7
+    expected = 2.0 * y - np.sin(x * y) * y * y
+    assert adjoint.hessian(H.scalar, jit=jit)(x, y) == pytest.approx(expected, rel=1e-12)
+    expected_y = -np.sin(x * y) * x * x
+    assert adjoint.hessian(H.scalar, wrt="y", jit=jit)(x, y) == pytest.approx(expected_y, rel=1e-12)
+
+
+@JIT
+def test_hessian_through_a_loop(jit):
+    """loop_sin's gradient needs no tape for a float x, so it differentiates again."""
+    x, n = 0.3, 50
+    i = np.arange(n)
+    expected = np.sum(2.0 * i * np.cos(x * i) - x * i * i * np.sin(x * i))
+    assert adjoint.hessian(H.loop, jit=jit)(x, n) == pytest.approx(expected, rel=1e-10)
+
+
+def test_a_gradient_that_tapes_is_refused_with_an_explanation():
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.hessian(H.carried_array, jit=False)(np.array([0.3, -0.2]), 3)
+    assert any("differentiates the generated gradient of carried_array" in n for n in info.value.__notes__)
+
+
+def test_hessian_takes_one_argument():
+    with pytest.raises(TypeError, match="one argument"):
+        adjoint.hessian(H.scalar, wrt=(0, 1))
+
+
+# Every program of test_programs whose gradient uses no helper without a rule (np.prod's).
+SECOND_ORDER = sorted((name, pos) for name, (_, _, wrt) in CASES.items() for pos in wrt[:1]
+                      if name != "fan_out")
+
+
+@pytest.mark.parametrize("name, pos", SECOND_ORDER)
+def test_generated_gradients_differentiate_again(name, pos):
+    fn, args, _ = CASES[name]
+    hess = adjoint.hessian(fn, wrt=pos, jit=False)(*args)
+    np.testing.assert_allclose(hess, _gradient_differences(fn, args, pos), rtol=2e-5, atol=1e-6)
+
+
+def test_a_helper_without_a_rule_is_named():
+    fn, args, _ = CASES["fan_out"]
+    with pytest.raises(adjoint.NonDifferentiableError, match="prod_grad has no derivative rule"):
+        adjoint.hessian(fn, jit=False)(*args)
