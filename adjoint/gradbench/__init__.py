@@ -6,3 +6,5 @@ stdin; :mod:`adjoint.gradbench.protocol` answers them on stdout. Each eval lives
 its gradient from ``adjoint.grad``, and the conversion from and to GradBench's JSON.
 """
 from .evals import EVALS, load_eval  # noqa: F401
+
+__all__ = ["EVALS", "load_eval"]
