@@ -2,6 +2,7 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -24,3 +25,10 @@ def test_quickstart_runs(capsys):
     _load("quickstart").main()
     out = capsys.readouterr().out
     assert "de/da = 2.0" in out and "de/db = 5.0" in out and "def loss_vjp" in out
+
+
+def test_ode_fit_recovers_the_parameters():
+    module = _load("ode_fit")
+    result, _ = module.fit(steps=1_000)
+    assert result.success
+    assert np.allclose(result.x, module.TRUE, rtol=0.03)
