@@ -40,26 +40,31 @@ class Benchmark:
     notes: list = field(default_factory=list)
 
 
-def median_time(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1,
-                budget: float = 20.0) -> tuple[float, int]:
-    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` calls, and the
-    number of timed calls. Slow functions get fewer repeats (at least one) so that one
-    measurement takes about ``budget`` seconds at most."""
-    times = []
-    for _ in range(max(warmup, 0)):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-        if times[-1] > budget / 4:  # slow: one warm-up is enough
-            break
-    if times and times[-1] * repeats > budget:
-        repeats = max(1, int(budget / times[-1]))
-    measured = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        measured.append(time.perf_counter() - start)
-    return statistics.median(measured), len(measured)
+def median_times(fns: dict, repeats: int = 7, warmup: int = 2,
+                 budget: float = 20.0) -> dict:
+    """Median wall time of each ``fn()`` in ``fns`` (label -> function) over ``repeats``
+    calls after ``warmup`` calls, as ``label -> (seconds, timed calls)``. The timed calls
+    are interleaved (one call of each function per round), so that a change in the load of
+    a shared machine hits all of them alike. A slow function gets fewer calls (at least one),
+    about ``budget`` seconds' worth."""
+    counts = {}
+    for label, fn in fns.items():
+        last = 0.0
+        for _ in range(max(warmup, 1)):
+            start = time.perf_counter()
+            fn()
+            last = time.perf_counter() - start
+            if last > budget / 4:  # slow: one warm-up is enough
+                break
+        counts[label] = max(1, min(repeats, int(budget / max(last, 1e-9))))
+    measured = {label: [] for label in fns}
+    for round_ in range(max(counts.values())):
+        for label, fn in fns.items():
+            if round_ < counts[label]:
+                start = time.perf_counter()
+                fn()
+                measured[label].append(time.perf_counter() - start)
+    return {label: (statistics.median(times), len(times)) for label, times in measured.items()}
 
 
 def as_tuple(grads: Any) -> tuple:
@@ -101,9 +106,10 @@ def njit_problem(fn: Callable[..., Any]) -> Callable[..., Any]:
     return numba.njit(copy)
 
 
-def _framework(factory, label, reference, repeats, warmup, budget) -> dict:
+def _framework(factory, label, reference) -> tuple[dict, Optional[Callable[[], Any]]]:
+    """Build, run once and check a JAX or PyTorch version: its entry, and the function to time."""
     if factory is None:
-        return {"status": "n/a", "note": f"no {label} version"}
+        return {"status": "n/a", "note": f"no {label} version"}, None
     try:
         start = time.perf_counter()
         run = factory()
@@ -111,9 +117,9 @@ def _framework(factory, label, reference, repeats, warmup, budget) -> dict:
         _block(grads)
         first = time.perf_counter() - start
     except ImportError as exc:
-        return {"status": "missing", "note": f"{label} not installed ({exc.name})"}
+        return {"status": "missing", "note": f"{label} not installed ({exc.name})"}, None
     except Unsupported as exc:
-        return {"status": "unsupported", "note": str(exc)}
+        return {"status": "unsupported", "note": str(exc)}, None
     err = max_rel_error(as_tuple(grads), reference)
     if not err <= RTOL:
         raise AssertionError(f"{label} gradient disagrees with the hand-written one: "
@@ -121,8 +127,7 @@ def _framework(factory, label, reference, repeats, warmup, budget) -> dict:
 
     def timed():
         _block(run())
-    seconds, n = median_time(timed, repeats, warmup, budget)
-    return {"status": "ok", "seconds": seconds, "repeats": n, "first_call": first, "rel_error": err}
+    return {"status": "ok", "first_call": first, "rel_error": err}, timed
 
 
 def _block(grads: Any) -> None:
@@ -165,18 +170,18 @@ def run(bench: Benchmark, repeats: int = 7, warmup: int = 2, budget: float = 20.
               "adjoint_first_call": first_call,
               "adjoint_stages": {k: float(v) for k, v in stages.items()},
               "adjoint_rel_error": err, "notes": list(bench.notes)}
-    for label, fn in (("adjoint", lambda: grad(*args)), ("hand", bench.hand),
-                      ("forward", lambda: forward(*args))):
-        seconds, n = median_time(fn, repeats, warmup, budget)
-        result[label] = {"status": "ok", "seconds": seconds, "repeats": n}
+    timed = {"adjoint": lambda: grad(*args), "hand": bench.hand, "forward": lambda: forward(*args)}
+    for label in ("adjoint", "hand", "forward"):
+        result[label] = {"status": "ok"}
     result["forward"]["form"] = forward_form
-    if "jax" in frameworks:
-        result["jax"] = _framework(bench.jax, "JAX", reference, repeats, warmup, budget)
-        result["jax"]["form"] = bench.jax_form
-    if "torch" in frameworks:
-        result["torch"] = _framework(bench.torch, "PyTorch", reference, repeats,
-                                     min(warmup, 1), budget)
-        result["torch"]["form"] = bench.torch_form
+    for label, name in (("jax", "JAX"), ("torch", "PyTorch")):
+        if label in frameworks:
+            result[label], fn = _framework(getattr(bench, label), name, reference)
+            result[label]["form"] = getattr(bench, f"{label}_form")
+            if fn is not None:
+                timed[label] = fn
+    for label, (seconds, n) in median_times(timed, repeats, warmup, budget).items():
+        result[label].update(seconds=seconds, repeats=n)
     return result
 
 
