@@ -40,13 +40,13 @@ class Benchmark:
     notes: list = field(default_factory=list)
 
 
-def median_times(fns: dict, repeats: int = 7, warmup: int = 2,
+def median_times(fns: dict, repeats: int = 21, warmup: int = 2,
                  budget: float = 20.0) -> dict:
     """Median wall time of each ``fn()`` in ``fns`` (label -> function) over ``repeats``
-    calls after ``warmup`` calls, as ``label -> (seconds, timed calls)``. The timed calls
-    are interleaved (one call of each function per round), so that a change in the load of
-    a shared machine hits all of them alike. A slow function gets fewer calls (at least one),
-    about ``budget`` seconds' worth."""
+    calls after ``warmup`` calls, as ``label -> (median seconds, timed calls, fastest
+    seconds)``. The timed calls are interleaved (one call of each function per round), so
+    that a change in the load of a shared machine hits all of them alike. A slow function
+    gets fewer calls (at least one), about ``budget`` seconds' worth."""
     counts = {}
     for label, fn in fns.items():
         last = 0.0
@@ -64,7 +64,8 @@ def median_times(fns: dict, repeats: int = 7, warmup: int = 2,
                 start = time.perf_counter()
                 fn()
                 measured[label].append(time.perf_counter() - start)
-    return {label: (statistics.median(times), len(times)) for label, times in measured.items()}
+    return {label: (statistics.median(times), len(times), min(times))
+            for label, times in measured.items()}
 
 
 def as_tuple(grads: Any) -> tuple:
@@ -136,7 +137,7 @@ def _block(grads: Any) -> None:
             g.block_until_ready()
 
 
-def run(bench: Benchmark, repeats: int = 7, warmup: int = 2, budget: float = 20.0,
+def run(bench: Benchmark, repeats: int = 21, warmup: int = 2, budget: float = 20.0,
         frameworks: tuple = ("jax", "torch")) -> dict:
     """Check that every implementation agrees, then time each; returns a JSON-able dict."""
     args = bench.args
@@ -180,8 +181,8 @@ def run(bench: Benchmark, repeats: int = 7, warmup: int = 2, budget: float = 20.
             result[label]["form"] = getattr(bench, f"{label}_form")
             if fn is not None:
                 timed[label] = fn
-    for label, (seconds, n) in median_times(timed, repeats, warmup, budget).items():
-        result[label].update(seconds=seconds, repeats=n)
+    for label, (seconds, n, fastest) in median_times(timed, repeats, warmup, budget).items():
+        result[label].update(seconds=seconds, repeats=n, fastest=fastest)
     return result
 
 

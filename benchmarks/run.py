@@ -158,7 +158,7 @@ def main(argv=None):
     unknown = [n for n in names if n not in PROBLEMS]
     if unknown:
         sys.exit(f"unknown problem(s) {', '.join(unknown)}; choose from {', '.join(PROBLEMS)}")
-    repeats = args.repeats or (3 if args.quick else 7)
+    repeats = args.repeats or (5 if args.quick else 21)
     warmup = 1 if args.quick else 2
     budget = 5.0 if args.quick else 20.0
     frameworks = []
