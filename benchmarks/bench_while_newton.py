@@ -53,8 +53,8 @@ def make(quick: bool = False) -> Benchmark:
         try:
             g(jb)
         except ValueError as exc:  # JAX refuses: while_loop has no reverse-mode derivative
-            raise Unsupported("JAX cannot reverse-differentiate lax.while_loop: "
-                              + str(exc).splitlines()[0][:90]) from None
+            raise Unsupported("JAX cannot reverse-differentiate lax.while_loop (jax.grad "
+                              "raises ValueError: " + str(exc).split(". ")[0] + ")") from None
         return lambda: g(jb)
 
     def torch_version():

@@ -186,16 +186,18 @@ def run(bench: Benchmark, repeats: int = 21, warmup: int = 2, budget: float = 20
     return result
 
 
-def seconds_of(result: dict, label: str) -> Optional[float]:
+def seconds_of(result: dict, label: str, key: str = "seconds") -> Optional[float]:
+    """The median (``key="seconds"``) or fastest (``key="fastest"``) time of an entry."""
     entry = result.get(label) or {}
-    return entry.get("seconds") if entry.get("status") == "ok" else None
+    return entry.get(key) if entry.get("status") == "ok" else None
 
 
-def ratios(result: dict) -> dict:
-    """adjoint/hand, adjoint/forward, JAX/adjoint, PyTorch/adjoint (None where missing)."""
-    a = seconds_of(result, "adjoint")
-    h, f = seconds_of(result, "hand"), seconds_of(result, "forward")
-    j, t = seconds_of(result, "jax"), seconds_of(result, "torch")
+def ratios(result: dict, key: str = "seconds") -> dict:
+    """adjoint/hand, adjoint/forward, JAX/adjoint, PyTorch/adjoint (None where missing),
+    of the median times, or of the fastest calls with ``key="fastest"``."""
+    a = seconds_of(result, "adjoint", key)
+    h, f = seconds_of(result, "hand", key), seconds_of(result, "forward", key)
+    j, t = seconds_of(result, "jax", key), seconds_of(result, "torch", key)
     return {"adjoint/hand": a / h if h else None,
             "adjoint/forward": a / f if f else None,
             "JAX/adjoint": j / a if j else None,
