@@ -7,6 +7,7 @@ eager, after checking that all of them agree.
     python benchmarks/run.py --only ode,writes    # some problems
     python benchmarks/run.py --json PATH --png PATH   (defaults: benchmarks/results.json,
                                                        docs/benchmarks.png; '' to skip)
+    python benchmarks/run.py --from-json benchmarks/results.json   # tables and chart again
 
 Times are medians over repeats after warm-up, in one process. adjoint's first call
 (building the gradient, generating and compiling its code, and the first run) is measured
@@ -42,6 +43,8 @@ def parse(argv):
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for BLAS, XLA and PyTorch (default 1, like adjoint's "
                              "generated code; 0 leaves each library's default)")
+    parser.add_argument("--from-json", default="", metavar="PATH",
+                        help="print the table and draw the chart of earlier results, run nothing")
     parser.add_argument("--warm-cache", action="store_true",
                         help="keep adjoint's usual cache of generated code (first calls are then warm)")
     return parser.parse_args(argv)
@@ -60,6 +63,8 @@ def fmt_time(seconds):
 def fmt_ratio(r):
     if r is None:
         return "-"
+    if r < 0.1:
+        return f"{r:.2g}"
     return f"{r:.2f}" if r < 100 else f"{r:.0f}"
 
 
@@ -162,6 +167,11 @@ def main(argv=None):
     sys.path.insert(0, str(HERE))
     import harness  # noqa: E402  (imports adjoint, after the cache directory is chosen)
 
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())["results"]
+        report(results, args.png)
+        return results
+
     names = [n.strip() for n in args.only.split(",") if n.strip()] or PROBLEMS
     unknown = [n for n in names if n not in PROBLEMS]
     if unknown:
@@ -186,17 +196,7 @@ def main(argv=None):
         results.append(harness.run(bench, repeats=repeats, warmup=warmup, budget=budget,
                                    frameworks=tuple(frameworks)))
 
-    text, notes = table(results)
-    print()
-    print(text)
-    print()
-    print("Ratios of median times: adjoint/hand and adjoint/forward > 1 mean adjoint is slower;")
-    print("JAX/adjoint and PyTorch/adjoint > 1 mean adjoint is faster. First call: building the")
-    print("gradient, generating and compiling its code, and the first run. The second table")
-    print("divides the fastest calls instead of the medians.")
-    for note in notes:
-        print("  " + note)
-
+    report(results, None)
     if args.json:
         import numba
         import numpy
@@ -218,6 +218,22 @@ def main(argv=None):
     if args.png and plot(results, args.png):
         print(f"wrote {args.png}")
     return results
+
+
+def report(results, png):
+    """Print the tables and notes; draw the chart when ``png`` is given."""
+    text, notes = table(results)
+    print()
+    print(text)
+    print()
+    print("Ratios of median times: adjoint/hand and adjoint/forward > 1 mean adjoint is slower;")
+    print("JAX/adjoint and PyTorch/adjoint > 1 mean adjoint is faster. First call: building the")
+    print("gradient, generating and compiling its code, and the first run. The second table")
+    print("divides the fastest calls instead of the medians.")
+    for note in notes:
+        print("  " + note)
+    if png and plot(results, png):
+        print(f"wrote {png}")
 
 
 if __name__ == "__main__":
