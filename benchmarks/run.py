@@ -19,11 +19,13 @@ JAX, PyTorch and matplotlib are optional: a missing one is a note, not a failure
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import importlib
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -163,7 +165,9 @@ def main(argv=None):
             os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                        + " --xla_cpu_multi_thread_eigen=false").strip()
     if not args.warm_cache:
-        os.environ["ADJOINT_CACHE_DIR"] = tempfile.mkdtemp(prefix="adjoint-bench-")
+        cache = tempfile.mkdtemp(prefix="adjoint-bench-")
+        os.environ["ADJOINT_CACHE_DIR"] = cache
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
     sys.path.insert(0, str(HERE))
     import harness  # noqa: E402  (imports adjoint, after the cache directory is chosen)
 
