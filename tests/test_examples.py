@@ -2,6 +2,7 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -35,3 +36,10 @@ def test_losses_match_finite_differences(capsys):
     for name in ("huber", "log_cosh", "focal", "contrastive", "softplus_loss"):
         assert f"== {name}: value" in out and f"def {name}_vjp" in out
     assert "softplus_vjp(" in out and "nan" not in out and "inf" not in out
+
+
+def test_ode_fit_recovers_the_parameters():
+    module = _load("ode_fit")
+    result, _ = module.fit(steps=1_000)
+    assert result.success
+    assert np.allclose(result.x, module.TRUE, rtol=0.03)
