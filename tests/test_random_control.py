@@ -545,9 +545,9 @@ def test_random_control_flow_gradient_jit(case: tuple[Program, list[Any]], progr
 
 # -- found by the generator above (and by reading the refusals it ran into) ------------------
 #
-# Each test is the smallest program that shows one defect; they are strict xfails, so fixing
-# the compiler turns them into failures that ask for the mark (and, for the refusals, the
-# matching restriction in the generator) to be removed.
+# Each test is the smallest program that showed one defect, kept as a regression test: two
+# wrong gradients (now refused: an alias the lowering cannot follow is an error, never a
+# wrong answer), three refusals of valid code and a Numba compile failure (now accepted).
 
 def _grad_matches_python(body: str, args: list[Any], directory: Path, jit: bool = False) -> None:
     """adjoint's value and gradient wrt the first argument are those of Python running the
@@ -562,14 +562,11 @@ def _grad_matches_python(body: str, args: list[Any], directory: Path, jit: bool 
     np.testing.assert_allclose(got, finite_difference(python, list(args), 0), rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong value and gradient: to_ir.Lowering.bind gives the targets of `a, c = e, a` their "
-    "array identity one after the other, so c gets a's new identity instead of the old one "
-    "it shares with d; `c += 1.0` then passes the in-place check and is lowered as a "
-    "rebinding, while NumPy updates d's array in place"))
-@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
-def test_tuple_assignment_hides_an_alias(program_dir: Path, jit: bool) -> None:
-    _grad_matches_python("""
+def test_tuple_assignment_keeps_the_alias(program_dir: Path) -> None:
+    """`a, c = e, a` gives c the array a named before the statement, which d shares: `c += 1.0`
+    would update d in place, so it is refused (it was lowered as c = c + 1.0: a wrong value
+    and gradient)."""
+    f = load_source("""
 def f(x):
     a = x * 1.0
     d = a
@@ -577,16 +574,14 @@ def f(x):
     a = x * 3.0
     c += 1.0
     return np.sum(d * x)
-""", [np.array([0.3, 0.7, 1.1])], program_dir, jit)
+""", program_dir)
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="c is the same array as d"):
+        adjoint.grad(f, jit=False)(np.array([0.3, 0.7, 1.1]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong gradient: a view taken of a loop-carried array in one iteration (r = z[0]) sees "
-    "the element write of the next iteration; the write is checked against the loop's "
-    "carried value, which is never in Lowering.viewed, and the adjoint treats r as a copy"))
-@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
-def test_view_of_a_carried_array_sees_the_next_iterations_write(program_dir: Path, jit: bool) -> None:
-    _grad_matches_python("""
+def test_a_view_carried_into_the_next_iteration_is_refused(program_dir: Path) -> None:
+    """r = z[0] would see the next iteration's write into z (it was a wrong gradient)."""
+    f = load_source("""
 def f(x, n):
     z = np.zeros((1, 2))
     r = x * 0.0
@@ -596,12 +591,11 @@ def f(x, n):
         acc = acc + np.sum(r * x)
         r = z[0]
     return acc
-""", [np.array([0.3, 0.7]), 2], program_dir, jit)
+""", program_dir)
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="view of an array this loop writes into"):
+        adjoint.grad(f, jit=False)(np.array([0.3, 0.7]), 2)
 
 
-@pytest.mark.xfail(strict=True, raises=adjoint.UnsupportedSyntaxError, reason=(
-    "refused: the tuple assignment s, t = t, s leaves s and t with one array identity "
-    "(to_ir.Lowering.bind, as above), so `s += 1.0` is said to update an array t shares"))
 def test_swap_then_augmented_assignment(program_dir: Path) -> None:
     _grad_matches_python("""
 def f(x, y):
@@ -613,10 +607,6 @@ def f(x, y):
 """, [0.3, 0.7], program_dir)
 
 
-@pytest.mark.xfail(strict=True, raises=adjoint.UnsupportedSyntaxError, reason=(
-    "refused with a wrong message: a .copy() (writable) replaced in a loop by another array "
-    "is 'written into inside this loop' (control.ControlLowering._check_carried) although "
-    "nothing writes into it; the generator starts h as w * 1.0 instead"))
 def test_carried_copy_replaced_in_a_loop(program_dir: Path) -> None:
     _grad_matches_python("""
 def f(w, n):
@@ -627,10 +617,6 @@ def f(w, n):
 """, [np.array([0.3, 0.7, 1.1]), 2], program_dir)
 
 
-@pytest.mark.xfail(strict=True, raises=adjoint.UnsupportedSyntaxError, reason=(
-    "refused: z[0] of a 1-D array is a scalar, but the lowering does not know ranks and "
-    "counts every subscript as a view, so a later write into z is refused; the generator "
-    "tracks such reads (Generator.viewed) and rejects the rest"))
 def test_element_read_then_write(program_dir: Path) -> None:
     _grad_matches_python("""
 def f(x):
@@ -641,13 +627,10 @@ def f(x):
 """, [0.3], program_dir)
 
 
-@pytest.mark.xfail(strict=True, raises=adjoint.CompileError, reason=(
-    "Numba cannot compile: a test that is constant when Numba compiles (two literals, or a "
-    "module-level number, as in `if DEBUG > 0.5:`) lets Numba prune the branch that never "
-    "runs, and with it the tape pushes and merge values the adjoint still names "
-    "(list(undefined) / undefined variable); plain Python runs the same code fine"))
 @pytest.mark.parametrize("test", ["0.5 > 1.0", "FLAG > 0.5"])
 def test_constant_condition_under_numba(program_dir: Path, test: str) -> None:
+    """A test decided before run time keeps only its branch (Numba would drop the other,
+    and with it tape pushes the adjoint names)."""
     _grad_matches_python(f"""
 FLAG = 0.0
 

@@ -34,6 +34,51 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
     return out
 
 
+_VIEWS = {"getitem", "reshape", "transpose", "ravel"}
+
+
+def _assigns(stmts: tuple[Stmt, ...]):
+    """Every ``Assign`` of a region, inside its branches and loops too."""
+    for stmt in stmts:
+        if isinstance(stmt, Assign):
+            yield stmt
+        elif isinstance(stmt, If):
+            yield from _assigns(stmt.then)
+            yield from _assigns(stmt.orelse)
+        elif isinstance(stmt, (For, While)):
+            yield from _assigns(getattr(stmt, "cond", ()))
+            yield from _assigns(stmt.body)
+
+
+def _merges(stmts: tuple[Stmt, ...]) -> dict[str, Phi]:
+    """The ``if`` merges of a region (not of nested loops), by the name they define."""
+    out: dict[str, Phi] = {}
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            out.update({p.var.name: p for p in stmt.phis})
+            out.update(_merges(stmt.then))
+            out.update(_merges(stmt.orelse))
+    return out
+
+
+def _versions(phi: Phi, defs: dict, merges: dict[str, Phi]) -> set[str]:
+    """The SSA names of a carried array inside the loop body: the carried value and the
+    results of the element writes (through branches) that lead to its update."""
+    out = {phi.var.name}
+    todo = [phi.second]
+    while todo:
+        value = todo.pop()
+        if not isinstance(value, Var) or value.name in out:
+            continue
+        if value.name in defs and defs[value.name].op.prim == "setitem":
+            out.add(value.name)
+            todo.append(defs[value.name].op.args[0])
+        elif value.name in merges:
+            out.add(value.name)
+            todo += [merges[value.name].first, merges[value.name].second]
+    return out
+
+
 class ControlLowering:
     """Mixed into ``Lowering``; uses its ``env``, ``body``, ``names`` and ``expr``."""
 
@@ -74,6 +119,11 @@ class ControlLowering:
     # -- if / elif / else -------------------------------------------------
     def lower_if(self, stmt: ast.If) -> None:
         cond = self.expr(stmt.test)
+        if isinstance(cond, Const) and isinstance(cond.value, (bool, int, float)):
+            # decided before run time (a literal, a module-level flag): only that branch exists
+            for inner in (stmt.body if cond.value else stmt.orelse):
+                self.statement(inner)
+            return
         env, identity = dict(self.env), dict(self.identity)
         then = self.region(stmt.body)
         then_env, then_identity = self.env, self.identity
@@ -95,6 +145,8 @@ class ControlLowering:
             phis.append(Phi(var, a, b))
             self._phi_int(var, a, b)
             self._phi_rank(var, a, b)
+            if a in self.viewed or b in self.viewed:  # a view of either side may still be in use
+                self.viewed.add(var)
             if all(isinstance(v, Var) and v.name in self.writable for v in (a, b)):
                 self.writable.add(var.name)
             self.env[name] = var
@@ -106,6 +158,9 @@ class ControlLowering:
                node: ast.expr, hint: str | None) -> Value:
         """``then if cond else orelse`` as an ``If`` with one merge; each side is
         evaluated only when chosen."""
+        if isinstance(cond, Const) and isinstance(cond.value, (bool, int, float)):
+            side = then if cond.value else orelse
+            return self.expr(side, hint) if isinstance(side, ast.expr) else side
         then_body, a = self.region_value(then) if isinstance(then, ast.expr) else ((), then)
         else_body, b = self.region_value(orelse) if isinstance(orelse, ast.expr) else ((), orelse)
         var = Var(self.names.user(hint) if hint else self.names.temp())
@@ -126,7 +181,30 @@ class ControlLowering:
                 value = self.select(value, value, operand, node, hint if last else None)
         return value
 
+    def _check_views(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...]) -> None:
+        """A view of an array that the loop writes into must not outlive its iteration
+        (carried, it would see the next iteration's writes); a view taken in the loop
+        makes the array viewed after it."""
+        defs = {s.target.name: s for s in _assigns(body)}
+        ifs = _merges(body)
+        for phi in merges:
+            versions = _versions(phi, defs, ifs)
+            if phi.var.name in written_arrays(body) and any(Var(v) in self.viewed for v in versions):
+                self.viewed.add(phi.var)
+        for phi in merges:
+            value = phi.second
+            while isinstance(value, Var) and value.name in defs and defs[value.name].op.prim in _VIEWS \
+                    and not self._element(defs[value.name].op.prim, defs[value.name].op.args):
+                value = defs[value.name].op.args[0]
+                for other in merges:
+                    if isinstance(value, Var) and value.name in _versions(other, defs, ifs) \
+                            and other.var.name in written_arrays(body):
+                        raise self.parsed.error(stmt, f"{phi.var.name} holds a view of an array this loop "
+                                                      "writes into, and keeps it into the next iteration, "
+                                                      "which would see the writes; take a .copy() of the view")
+
     def _check_carried(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...]) -> None:
+        self._check_views(merges, stmt, body)
         written = written_arrays(body)
         for phi in merges:
             if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
@@ -198,6 +276,9 @@ class ControlLowering:
         count = Var(self.names.fresh("n_iterations"))
         self.int_sources[count.name] = frozenset()
         cond, test = self.region_value(stmt.test)
+        if isinstance(test, Const) and isinstance(test.value, (bool, int, float)) and not test.value:
+            self.env, self.identity = env, identity  # decided before run time: it never runs
+            return
         body = self.region(stmt.body)
         loc = self.parsed.loc(stmt)
         step = Var(self.names.fresh("n_iterations"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import operator
 
 from ..codegen.naming import Names
 from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var, value_key
@@ -22,6 +23,8 @@ from .source import parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array).
 _INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "getitem"}
@@ -38,6 +41,10 @@ _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_li
 
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
+
+
+def _number(value: Value) -> bool:
+    return isinstance(value, Const) and isinstance(value.value, (bool, int, float))
 
 
 class Lowering(ControlLowering):
@@ -157,8 +164,12 @@ class Lowering(ControlLowering):
                 raise self.parsed.error(first, f"cannot unpack {len(value.elts)} values "
                                                f"into {len(first.elts)} names")
             values = [self.expr(v, self._hint(t)) for t, v in zip(first.elts, value.elts)]
-            for target, v, node in zip(first.elts, values, value.elts):
+            # a, c = e, a: the right side is evaluated first, so c gets the array a named before
+            before = [self.identity.get(v.id) if isinstance(v, ast.Name) else None for v in value.elts]
+            for target, v, node, identity in zip(first.elts, values, value.elts, before):
                 self.bind(target, v, node)
+                if isinstance(target, ast.Name) and identity is not None:
+                    self.identity[target.id] = identity
             return
         result = self.expr(value, self._hint(first))
         for target in targets:
@@ -172,8 +183,17 @@ class Lowering(ControlLowering):
             if len(target.elts) != len(value.items):
                 raise self.parsed.error(target, f"cannot unpack {len(value.items)} values "
                                                 f"into {len(target.elts)} names")
+            # A helper may return an array it was given, or one array twice: such names
+            # share the array of whoever holds that value now.
+            holders = {v.name: self.identity.get(n) for n, v in self.env.items() if isinstance(v, Var)}
+            shared: dict[str, object] = {}
             for elt, item in zip(target.elts, value.items):
                 self.bind(elt, item, node)
+                if isinstance(elt, ast.Name) and isinstance(item, Var):
+                    identity = holders.get(item.name) or shared.get(item.name)
+                    if identity is not None:
+                        self.identity[elt.id] = identity
+                    shared.setdefault(item.name, self.identity[elt.id])
             return
         if isinstance(target, ast.Name):
             self.env[target.id] = value
@@ -274,6 +294,8 @@ class Lowering(ControlLowering):
         if isinstance(node.op, ast.USub) and isinstance(operand, Const) and \
                 isinstance(operand.value, (int, float)) and not isinstance(operand.value, bool):
             return Const(-operand.value)
+        if isinstance(node.op, ast.Not) and _number(operand):
+            return Const(not operand.value)
         prim = "neg" if isinstance(node.op, ast.USub) else "not"
         return self.apply(f"op:{prim}", [operand], {}, node, hint, "-" if prim == "neg" else "not")
 
@@ -284,6 +306,8 @@ class Lowering(ControlLowering):
 
     def _Compare(self, node: ast.Compare, hint: str | None) -> Value:
         args = [self.expr(node.left), self.expr(node.comparators[0])]
+        if all(_number(a) for a in args):  # decided now: Numba would drop the branch not taken
+            return Const(bool(_COMPARE[type(node.ops[0])](args[0].value, args[1].value)))
         return self.apply(f"op:{_CMPOPS[type(node.ops[0])]}", args, {}, node, hint, "comparison")
 
     def _Attribute(self, node: ast.Attribute, hint: str | None) -> Value:

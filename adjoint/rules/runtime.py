@@ -52,20 +52,20 @@ _MATMUL = cases.arrays({"g": (2, 4), "a": (2, 3), "b": (3, 4)}, {"g": (2,), "a":
                        {"g": (4,), "a": (3,), "b": (3, 4)}, {"g": (), "a": (3,), "b": (3,)})
 # matmul_grad_a(g, a, b) = g @ bᵀ in a's shape (a only gives the shape): bilinear in (g, b).
 register(Rule("helper.matmul_grad_a", ("grad", "a", "b"), "matmul_grad_a({grad}, {a}, {b})",
-              {"grad": "{g} @ {b}", "b": "matmul_grad_b({grad}, {g}, {b})"},
+              {"grad": "dot_promoted({g}, {b})", "b": "matmul_grad_b({grad}, {g}, {b})"},
               (Example("matmul_grad_a(g, a, b)", _MATMUL),)), "helpers.matmul_grad_a")
 # matmul_grad_b(g, a, b) = aᵀ @ g in b's shape: bilinear in (g, a).
 register(Rule("helper.matmul_grad_b", ("grad", "a", "b"), "matmul_grad_b({grad}, {a}, {b})",
-              {"grad": "{a} @ {g}", "a": "matmul_grad_a({grad}, {a}, {g})"},
+              {"grad": "dot_promoted({a}, {g})", "a": "matmul_grad_a({grad}, {a}, {g})"},
               (Example("matmul_grad_b(g, a, b)", _MATMUL),)), "helpers.matmul_grad_b")
 
 _OUTER = cases.arrays({"g": (3, 2), "a": (3,), "b": (2,)})
 # outer_grad_a(g, a, b) = g @ b and outer_grad_b(g, a, b) = a @ g: bilinear.
 register(Rule("helper.outer_grad_a", ("grad", "a", "b"), "outer_grad_a({grad}, {a}, {b})",
-              {"grad": "np.outer({g}, {b})", "b": "outer_grad_b({grad}, {g}, {b})"},
+              {"grad": "matmul_grad_a({g}, {grad}, {b})", "b": "outer_grad_b({grad}, {g}, {b})"},
               (Example("outer_grad_a(g, a, b)", _OUTER),)), "helpers.outer_grad_a")
 register(Rule("helper.outer_grad_b", ("grad", "a", "b"), "outer_grad_b({grad}, {a}, {b})",
-              {"grad": "np.outer({a}, {g})", "a": "outer_grad_a({grad}, {a}, {g})"},
+              {"grad": "matmul_grad_b({g}, {a}, {grad})", "a": "outer_grad_a({grad}, {a}, {g})"},
               (Example("outer_grad_b(g, a, b)", _OUTER),)), "helpers.outer_grad_b")
 
 # The cotangent of max/min: linear in g, with weights (1/count where x is the extremum)

@@ -154,6 +154,8 @@ def _ov_broadcast_like(g, like):
         return lambda g, like: g
     if not _arr(g):
         return lambda g, like: np.full(like.shape, g)
+    if g.ndim != like.ndim:
+        return lambda g, like: np.broadcast_to(g, like.shape).copy()
 
     def impl(g, like):
         if g.shape == like.shape:
@@ -537,6 +539,13 @@ def _ov_matmul_grad_a(g, a, b):
     if ranks == (1, 2):
         return lambda g, a, b: np.dot(_astype(b, dt), _astype(g, dt))
     return lambda g, a, b: np.dot(_astype(g, dt), _astype(b, dt).T)
+
+
+@overload(h.dot_promoted)
+def _ov_dot_promoted(a, b):
+    _need(_rank(a) in (1, 2) and _rank(b) in (1, 2), "dot_promoted: expected 1-D or 2-D operands")
+    dt = _grad_dt(a, b)
+    return lambda a, b: np.dot(_astype(a, dt), _astype(b, dt))
 
 
 @overload(h.matmul_grad_b)

@@ -40,7 +40,7 @@ __all__ = [
     "extremum_grad", "extremum_axis_grad", "prod_grad", "prod_axis_grad",
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
-    "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like",
+    "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
 ]
 
 
@@ -232,6 +232,13 @@ def _common(*vals: Any) -> tuple:
     if dt.kind not in "fc":
         dt = np.dtype(np.float64)
     return tuple(np.asarray(v, dt) for v in vals)
+
+
+def dot_promoted(a: np.ndarray, b: np.ndarray) -> ArrayOrScalar:
+    """``a @ b`` for 1-D and 2-D operands in their common float dtype (Numba's matmul
+    wants one dtype): used where a second derivative multiplies two cotangents."""
+    a, b = _common(a, b)
+    return a @ b
 
 
 def _matmul_ranks(a: Any, b: Any) -> tuple:
