@@ -44,11 +44,13 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable
     """A function giving the Jacobian of ``fn`` with respect to ``wrt``, of shape
     ``out.shape + arg.shape`` (a tuple of them for a tuple ``wrt``), one pullback per
     output entry."""
-    grad = GradFunction(fn, wrt, jit)
+    grad = fn if isinstance(fn, GradFunction) else GradFunction(fn, wrt, jit)
 
     def jac(*args: Any) -> Any:
         values = grad._arguments(args, {})
         out = grad.forward(*args)
+        if jit and grad._single and np.ndim(out) > 0 and isinstance(values[grad.wrt[0]], np.ndarray):
+            return _compiled_rows(grad, values, out)
         basis = np.zeros(np.shape(out))
         rows: list[tuple[Any, ...]] = []
         for i in range(basis.size):
@@ -63,6 +65,41 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable
         return jacs[0] if grad._single else tuple(jacs)
 
     return jac
+
+
+_ROWS = None
+
+
+def _rows_kernel():
+    """One pullback per output entry, all in compiled code: ``vjp`` is the generated
+    ``<name>_vjp`` (a Numba dispatcher), ``full`` its arguments ending with ``seed``."""
+    global _ROWS
+    if _ROWS is None:
+        import numba
+
+        @numba.njit
+        def rows(vjp, full, seed, n_in):
+            flat = seed.reshape(-1)
+            jac = np.empty((flat.size, n_in))
+            for k in range(flat.size):
+                flat[k] = 1.0
+                _, grads = vjp(*full)
+                jac[k, :] = np.ravel(grads[0])
+                flat[k] = 0.0
+            return jac
+
+        _ROWS = rows
+    return _ROWS
+
+
+def _compiled_rows(grad: GradFunction, values: list[Any], out: Any) -> np.ndarray:
+    """The Jacobian of an array-valued function of one array, by compiled pullbacks;
+    ``out``: the output, or an array of its shape and dtype."""
+    arg = values[grad.wrt[0]]
+    vjp = grad._compiled(grad._build(_ranks(values), current=False).generated.vjp_name, values)
+    seed = np.zeros(np.shape(out), dtype=np.result_type(out.dtype, np.float32))
+    jac = _rows_kernel()(vjp, tuple(values) + (seed,), seed, arg.size)
+    return jac.reshape(np.shape(out) + arg.shape).astype(arg.dtype, copy=False)
 
 
 def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[..., Any]:
@@ -80,9 +117,12 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
         values = grad._arguments(args, {})
         key = _ranks(values)
         if key not in jacobians:
-            jacobians[key] = jacobian(_gradient_function(grad, key), wrt=grad.wrt[0], jit=jit)
+            jacobians[key] = GradFunction(_gradient_function(grad, key), grad.wrt[0], jit)
+        inner = jacobians[key]
         try:
-            return jacobians[key](*values)
+            if jit and isinstance(values[grad.wrt[0]], np.ndarray):  # the gradient has x's shape
+                return _compiled_rows(inner, inner._arguments(values, {}), values[grad.wrt[0]])
+            return jacobian(inner, wrt=grad.wrt[0], jit=jit)(*values)
         except (UnsupportedSyntaxError, NonDifferentiableError) as exc:
             exc.add_note(f"adjoint.hessian differentiates the generated gradient of {fn.__qualname__} "
                          "again, and the code above is part of it. Not supported there yet: loops "
