@@ -94,9 +94,12 @@ def _rows_kernel():
 
 def _compiled_rows(grad: GradFunction, values: list[Any], out: Any) -> np.ndarray:
     """The Jacobian of an array-valued function of one array, by compiled pullbacks;
-    ``out``: the output, or an array of its shape and dtype."""
+    ``values``: checked arguments; ``out``: the output, or an array of its shape and dtype."""
     arg = values[grad.wrt[0]]
-    vjp = grad._compiled(grad._build(_ranks(values), current=False).generated.vjp_name, values)
+    key = _ranks(values)
+    vjp = grad._functions.get((key, "vjp"))
+    if vjp is None:
+        vjp = grad._functions[key, "vjp"] = grad._compiled(grad._build(key, current=False).generated.vjp_name, values)
     seed = np.zeros(np.shape(out), dtype=np.result_type(out.dtype, np.float32))
     jac = _rows_kernel()(vjp, tuple(values) + (seed,), seed, arg.size)
     return jac.reshape(np.shape(out) + arg.shape).astype(arg.dtype, copy=False)
@@ -116,12 +119,12 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
     def hess(*args: Any) -> Any:
         values = grad._arguments(args, {})
         key = _ranks(values)
-        if key not in jacobians:
-            jacobians[key] = GradFunction(_gradient_function(grad, key), grad.wrt[0], jit)
-        inner = jacobians[key]
         try:
+            if key not in jacobians:
+                jacobians[key] = GradFunction(_gradient_function(grad, key), grad.wrt[0], jit)
+            inner = jacobians[key]
             if jit and isinstance(values[grad.wrt[0]], np.ndarray):  # the gradient has x's shape
-                return _compiled_rows(inner, inner._arguments(values, {}), values[grad.wrt[0]])
+                return _compiled_rows(inner, values, values[grad.wrt[0]])
             return jacobian(inner, wrt=grad.wrt[0], jit=jit)(*values)
         except (UnsupportedSyntaxError, NonDifferentiableError) as exc:
             exc.add_note(f"adjoint.hessian differentiates the generated gradient of {fn.__qualname__} "

@@ -23,9 +23,7 @@ def rhs(x, y):
 def solve(x, s):
     """y(2) by s steps of classic RK4 from y(0) = 0."""
     h = 2.0 / s
-    # y(0) = 0. (Written 0.0 * x rather than np.zeros_like(x): adjoint refuses an array
-    # from np.zeros_like that a loop then rebinds, see docs/gradbench.md.)
-    y = 0.0 * x
+    y = np.zeros_like(x)  # y(0) = 0
     for _ in range(s):
         k1 = rhs(x, y)
         k2 = rhs(x, y + h / 2.0 * k1)

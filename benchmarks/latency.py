@@ -1,0 +1,92 @@
+"""First-call latency of a 20-line function, in fresh processes (issue 6):
+
+1. an empty cache: decoration + first call (parse ... codegen, write, import, Numba compile);
+2. a second process with the cache warm (generated module and Numba's compiled code found);
+3. the time per pipeline stage, from ``GradFunction.timings``.
+
+    python benchmarks/latency.py
+
+Each process imports numpy, numba and adjoint first; those imports are reported apart,
+since every Numba user pays them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+CHILD = textwrap.dedent('''
+    import json, sys, time
+    start = time.perf_counter()
+    import numpy as np
+    import numba
+    import adjoint
+    imports = time.perf_counter() - start
+    sys.path.insert(0, sys.argv[1])
+    from latency_sample import loss
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(8, 16)), rng.normal(size=16), rng.normal(size=(16, 4)), rng.normal(size=4),
+            rng.normal(size=(32, 8)), np.eye(4)[rng.integers(0, 4, 32)])
+    start = time.perf_counter()
+    grad = adjoint.grad(loss, wrt=(0, 1, 2, 3))
+    grad(*args)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    grad(*args)
+    second = time.perf_counter() - start
+    print(json.dumps({"imports": imports, "first": first, "second": second, "timings": grad.timings}))
+''')
+
+SAMPLE = textwrap.dedent('''
+    import numpy as np
+
+
+    def loss(W1, b1, W2, b2, X, Y):
+        """A 20-line function: a 2-layer MLP with a numerically stable softmax cross-entropy
+        and an L2 penalty, written step by step."""
+        h = X @ W1 + b1
+        h = np.tanh(h)
+        z = h @ W2 + b2
+        m = np.max(z, axis=1)
+        z = z - m.reshape(-1, 1)
+        e = np.exp(z)
+        s = np.sum(e, axis=1)
+        logp = z - np.log(s).reshape(-1, 1)
+        nll = -np.sum(Y * logp) / X.shape[0]
+        penalty = np.sum(W1 * W1) + np.sum(W2 * W2)
+        scale = 1e-3
+        if penalty > 100.0:
+            scale = 1e-4
+        total = nll + scale * penalty
+        return total
+''')
+
+
+def run(directory: str, env: dict) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, directory], env=env, capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        with open(os.path.join(directory, "latency_sample.py"), "w") as f:
+            f.write(SAMPLE)
+        env = dict(os.environ, ADJOINT_CACHE_DIR=os.path.join(directory, "cache"))
+        cold = run(directory, env)
+        warm = run(directory, env)
+    print("a 20-line function (2-layer MLP, softmax cross-entropy, a branch), 4 gradients")
+    print(f"  imports (numpy, numba, adjoint)       {cold['imports']:.2f} s")
+    print(f"  empty cache: decoration + first call  {cold['first']:.2f} s   (second call {cold['second'] * 1e3:.2f} ms)")
+    print(f"  warm cache, new process: first call   {warm['first']:.3f} s")
+    stages = {k: v for k, v in cold["timings"].items() if not k.startswith("first call")}
+    print("  pipeline stages, empty cache (s):     " +
+          ", ".join(f"{k} {v:.4f}" for k, v in stages.items()))
+    print(f"  parse .. codegen (ms):                {sum(v for k, v in stages.items() if k not in ('write', 'import')) * 1e3:.1f}")
+
+
+if __name__ == "__main__":
+    main()
