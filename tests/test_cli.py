@@ -43,6 +43,14 @@ def test_show_options(capsys):
     assert "\x1b[" in run(capsys, "show", f"{SAMPLE}:loss", "--color", "always")[1]
 
 
+def test_show_specialized_to_sample_arguments(capsys):
+    """With --args, the code those arguments run: for numbers, no unbroadcast."""
+    generic = run(capsys, "show", f"{SAMPLE}:loss", "--adjoint-only")[1]
+    numbers = run(capsys, "show", f"{SAMPLE}:loss", "--adjoint-only", "--args", "0.5, 2.0")[1]
+    assert "unbroadcast(" in generic and "unbroadcast(" not in numbers
+    assert "y_bar = " in numbers
+
+
 def test_jit_report(capsys):
     code, out, _ = run(capsys, "show", f"{SAMPLE}:loss", "--jit-report", "--args", "np.ones(3), np.ones(3)")
     assert code == 0
