@@ -207,23 +207,30 @@ class GradFunction:
             raise TypeError(f"{self.fn.__qualname__} must return a scalar to be differentiated, but it "
                             f"returned {type(value).__name__}{shape}; reduce it (e.g. np.sum) first")
 
-    def pull(self, values: list[Any], seed: Any, scalar: bool = False) -> tuple[Any, tuple[Any, ...]]:
+    def pull(self, values: list[Any], seed: Any, scalar: bool = False,
+             value: bool = True) -> tuple[Any, tuple[Any, ...]]:
         """The value and the cotangents of the ``wrt`` arguments for the output cotangent
-        ``seed``; ``values`` come from ``_arguments``; ``scalar``: the value must be one."""
+        ``seed``; ``values`` come from ``_arguments``; ``scalar``: the value must be one.
+        ``value=False``: the caller does not need it, so ``<name>_grad`` may run instead of
+        ``<name>_vjp`` where the module has one (then the value, a known scalar, is None)."""
         key = _ranks(values)
-        name = self._build(key, current=False).generated.vjp_name
+        generated = self._build(key, current=False).generated
+        name = generated.grad_name if not value and generated.grad_name else generated.vjp_name
         first = (key, name) not in self._functions
-        vjp = self._compiled(name, values)
+        fn = self._compiled(name, values)
         start = time.perf_counter()
-        value, grads = self._run(vjp, values + [seed])
+        if name == generated.vjp_name:
+            result, grads = self._run(fn, values + [seed])
+        else:
+            result, grads = None, self._run(fn, values + [seed])
         if first:
             self._build().timings["first call (compile)" if self.jit else "first call"] = time.perf_counter() - start
-        if scalar:
-            self._check_value(value)
-        return value, _gradients([values[i] for i in self.wrt], grads, values)
+        if scalar and result is not None:
+            self._check_value(result)
+        return result, _gradients([values[i] for i in self.wrt], grads, values)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        value, out = self.pull(self._arguments(args, kwargs), 1.0, scalar=True)
+        value, out = self.pull(self._arguments(args, kwargs), 1.0, scalar=True, value=self.with_value)
         result = out[0] if self._single else out
         return (float(value), result) if self.with_value else result
 

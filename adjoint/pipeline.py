@@ -36,11 +36,11 @@ from .frontend.fence import check_function
 from .frontend.jumps import eliminate_jumps
 from .frontend.source import parse_function
 from .frontend.to_ir import RESERVED, lower
-from .ir.nodes import Function
+from .ir.nodes import Const, Function, Var
 from .ir.printer import format_function
 from .ir.verify import verify
 from .runtime import helpers
-from .transform.cleanup import live_forward
+from .transform.cleanup import live_forward, loop_work
 from .transform.control import adjoint_reads
 from .transform.reverse import reverse
 
@@ -107,10 +107,16 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         adjoint = reverse(ir, wrt_names, active, known)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
-        vjp_forward = live_forward(ir.body, adjoint_reads(adjoint.statements))
+        reads = adjoint_reads(adjoint.statements)
+        vjp_forward = live_forward(ir.body, reads)
+        grad_forward = live_forward(ir.body[:-1], reads)  # without what only the value needs
+        ret = ir.body[-1].value
+        scalar = isinstance(ret, Const) or isinstance(ret, Var) and known.get(ret.name) == 0
+        if not scalar or loop_work(grad_forward) == loop_work(vjp_forward):
+            grad_forward = None  # adjoint.grad checks the value (unknown rank), or it is cheap
     with _stage(timings, "codegen"):
         versions = _versions()
-        generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions))
+        generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions), grad_forward)
     _dump("codegen", lambda: generated.source)
     return Generated(ir, active, generated)
 

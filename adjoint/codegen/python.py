@@ -30,6 +30,7 @@ class GeneratedModule:
     params: tuple[str, ...]
     wrt: tuple[str, ...]
     index_params: frozenset[str]
+    grad_name: str = ""  # "<name>_grad" when the module has one (see generate)
 
 
 def tidy(expr: str) -> str:
@@ -202,7 +203,10 @@ def _stack_names(fn: Function, tape: Tape) -> tuple[dict[str, str], dict[str, st
 
 
 def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, ...],
-             adjoint: Adjoint, helpers: frozenset[str], header: str) -> GeneratedModule:
+             adjoint: Adjoint, helpers: frozenset[str], header: str,
+             grad_forward: tuple[Stmt, ...] | None = None) -> GeneratedModule:
+    """``grad_forward``: the forward sweep of ``<name>_grad``, when the value costs loop work
+    the cotangents do not need (``loop_sin``: the whole forward loop); None: no ``<name>_grad``."""
     params = list(fn.param_names)
     ret = forward[-1]
     assert isinstance(ret, Return)
@@ -216,14 +220,39 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
                           f"The forward of {fn.name}, as adjoint compiles it.", w.lines)
 
     stacks, tops = _stack_names(fn, adjoint.tape)
+    vjp_name = f"{fn.name}_vjp"
+    vjp_lines = _function(
+        f"def {vjp_name}({', '.join(params + [adjoint.seed])}):",
+        f"{fn.name}'s value and the cotangents of {', '.join(adjoint.wrt)}, "
+        f"given the cotangent {adjoint.seed} of the value.",
+        _sweeps(fn, vjp_forward[:-1], adjoint, stacks, tops, result))
+    grad_name = ""
+    if grad_forward is not None:  # the value costs work the cotangents do not need
+        grad_name = f"{fn.name}_grad"
+        vjp_lines += [""] + _function(
+            f"def {grad_name}({', '.join(params + [adjoint.seed])}):",
+            f"The cotangents of {', '.join(adjoint.wrt)} alone, given {adjoint.seed}: {vjp_name} "
+            f"without the work that only its value needs (what adjoint.grad calls).",
+            _sweeps(fn, grad_forward, adjoint, stacks, tops, None))
+
+    body = "\n".join(fwd_lines + [""] + vjp_lines)
+    source = "\n".join([f'"""{header}"""', *_imports(body, helpers), *_custom_bindings(fn), "", ""]) + body
+    return GeneratedModule(source, forward_name, vjp_name, tuple(params), adjoint.wrt, fn.index_params,
+                           grad_name)
+
+
+def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: dict[str, str],
+            tops: dict[str, str], result: str | None) -> list[str]:
+    """The body of a vjp: the forward sweep (pushing the tape), then the adjoint; it returns
+    the value and the cotangents, or the cotangents alone when ``result`` is None."""
     w = _Writer(stacks, tops)
     if stacks:
         w.line("# tape: values the loops overwrite and the adjoint reads")
         for name in sorted(stacks):
             w.line(f"{stacks[name]} = []")
-    _forward_block(w, vjp_forward[:-1], adjoint.tape, False)
+    _forward_block(w, forward, adjoint.tape, False)
     w.reset()
-    if result in adjoint.tape.names:  # the reverse loops pop earlier values into that name
+    if result is not None and result in adjoint.tape.names:  # the reverse loops pop earlier values into it
         kept = _fresh(f"{result}_value", set(fn.names) | set(stacks.values()) | set(tops.values()))
         w.line(f"{kept} = {result}")
         result = kept
@@ -233,16 +262,8 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
         w.line(f"{tops[name]} = len({stacks[name]})")
     _adjoint_block(w, adjoint.statements)
     grads = ", ".join(adjoint.grads) + ("," if len(adjoint.grads) == 1 else "")
-    w.line(f"return {result}, ({grads})")
-    vjp_name = f"{fn.name}_vjp"
-    vjp_lines = _function(
-        f"def {vjp_name}({', '.join(params + [adjoint.seed])}):",
-        f"{fn.name}'s value and the cotangents of {', '.join(adjoint.wrt)}, "
-        f"given the cotangent {adjoint.seed} of the value.", w.lines)
-
-    body = "\n".join(fwd_lines + [""] + vjp_lines)
-    source = "\n".join([f'"""{header}"""', *_imports(body, helpers), *_custom_bindings(fn), "", ""]) + body
-    return GeneratedModule(source, forward_name, vjp_name, tuple(params), adjoint.wrt, fn.index_params)
+    w.line(f"return ({grads})" if result is None else f"return {result}, ({grads})")
+    return w.lines
 
 
 def _imports(body: str, helpers: frozenset[str]) -> list[str]:

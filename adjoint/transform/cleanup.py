@@ -78,3 +78,16 @@ def _live_for(stmt: For | While, needed: set[str]) -> For | While | None:
 def live_forward(body: tuple[Stmt, ...], extra_uses: set[str]) -> tuple[Stmt, ...]:
     """The statements of ``body`` needed for its return value and for ``extra_uses``."""
     return _live(body, set(extra_uses))
+
+
+def loop_work(body: tuple[Stmt, ...], in_loop: bool = False) -> int:
+    """How many statements run inside loops: what a sweep repeats."""
+    total = 0
+    for stmt in body:
+        if isinstance(stmt, Assign):
+            total += in_loop
+        elif isinstance(stmt, If):
+            total += loop_work(stmt.then, in_loop) + loop_work(stmt.orelse, in_loop)
+        elif isinstance(stmt, (For, While)):
+            total += loop_work(getattr(stmt, "cond", ()), True) + loop_work(stmt.body, True)
+    return total

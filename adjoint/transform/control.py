@@ -21,8 +21,10 @@ from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_
 
 
 def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
-    """Primal and cotangent names the adjoint nodes read."""
+    """Primal and cotangent names the adjoint nodes read from before them (a value a
+    region recomputes for itself is not read from the forward sweep)."""
     out: set[str] = set()
+    local = {n.target for n in nodes if isinstance(n, AdjStmt) and n.kind == "recompute"}
     for node in nodes:
         if isinstance(node, AdjStmt):
             if node.kind != "pop":
@@ -35,7 +37,7 @@ def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
             out |= names_in([node.cond]) | _refs(node.then) | _refs(node.orelse)
         elif isinstance(node, AdjFor):
             out |= names_in([node.iterations]) | _refs(node.body)
-    return out
+    return out - local
 
 
 def adjoint_reads(nodes: tuple[AdjNode, ...]) -> set[str]:

@@ -44,3 +44,24 @@ def loop_sin_vjp(x, n, s_bar):
         t1_bar = t2_bar * np.cos(t1)
         x_bar += t1_bar * i
     return s, (x_bar,)
+
+
+def loop_sin_grad(x, n, s_bar):
+    """The cotangents of x alone, given s_bar: loop_sin_vjp without the work that only its value needs (what adjoint.grad calls)."""
+    # adjoint: cotangents in reverse order
+    # line 26: for i in range(n):
+    x_bar = 0.0
+    for i in range(n - 1, -1, -1):
+        # line 27: s = s + math.sin(x * i) * x
+        t1 = x * i
+        t2 = math.sin(t1)
+        # line 26: for i in range(n):
+        s_1_bar = s_bar
+        # line 27: s = s + math.sin(x * i) * x
+        s_bar = s_1_bar
+        t3_bar = s_1_bar
+        t2_bar = t3_bar * x
+        x_bar += t3_bar * t2
+        t1_bar = t2_bar * np.cos(t1)
+        x_bar += t1_bar * i
+    return (x_bar,)

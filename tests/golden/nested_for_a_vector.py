@@ -101,3 +101,63 @@ def nested_vjp(w, n, s_bar):
             w_bar[i] += t2_bar
             w_bar[j] += t1_bar
     return s, (w_bar,)
+
+
+def nested_grad(w, n, s_bar):
+    """The cotangents of w alone, given s_bar: nested_vjp without the work that only its value needs (what adjoint.grad calls)."""
+    # tape: values the loops overwrite and the adjoint reads
+    t_stack = []
+    # line 51: for i in range(n):
+    for i in range(n):
+        # line 53: for j in range(i, n):
+        t = 0.0
+        for j in range(i, n):
+            # line 54: t = t + w[j] * w[i]
+            t1 = w[j]
+            t2 = w[i]
+            t3 = t1 * t2
+            t_1 = t + t3
+            t = t_1
+        t_stack.append(t)
+    # adjoint: cotangents in reverse order
+    t_top = len(t_stack)
+    # line 51: for i in range(n):
+    w_bar = zero_like(w)
+    for i in range(n - 1, -1, -1):
+        t_top -= 1
+        t = t_stack[t_top]
+        # line 55: if t > 0.5:
+        t4 = t > 0.5
+        # line 51: for i in range(n):
+        s_3_bar = s_bar
+        # line 55: if t > 0.5:
+        s_bar = 0.0
+        t_bar = 0.0
+        if t4:
+            s_1_bar = s_3_bar
+            # line 56: s = s + t * t
+            s_bar = s_bar + s_1_bar
+            t5_bar = s_1_bar
+            t_bar = t_bar + t5_bar * t
+            t_bar += t5_bar * t
+        else:
+            # line 55: if t > 0.5:
+            s_2_bar = s_3_bar
+            # line 58: s = s - t
+            s_bar = s_bar + s_2_bar
+            t_bar = t_bar + -s_2_bar
+        # line 53: for j in range(i, n):
+        for j in range(n - 1, i - 1, -1):
+            # line 54: t = t + w[j] * w[i]
+            t1 = w[j]
+            t2 = w[i]
+            # line 53: for j in range(i, n):
+            t_1_bar = t_bar
+            # line 54: t = t + w[j] * w[i]
+            t_bar = t_1_bar
+            t3_bar = t_1_bar
+            t1_bar = t3_bar * t2
+            t2_bar = t3_bar * t1
+            w_bar[i] += t2_bar
+            w_bar[j] += t1_bar
+    return (w_bar,)

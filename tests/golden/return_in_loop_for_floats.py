@@ -105,3 +105,75 @@ def return_in_loop_vjp(x, n, result_4_bar):
     # line 229: for i in range(n):
     x_bar = s_bar
     return result_4, (x_bar,)
+
+
+def return_in_loop_grad(x, n, result_4_bar):
+    """The cotangents of x alone, given result_4_bar: return_in_loop_vjp without the work that only its value needs (what adjoint.grad calls)."""
+    # tape: values the loops overwrite and the adjoint reads
+    s_stack = []
+    t1_stack = []
+    # line 229: for i in range(n):
+    s, returned = x, False
+    for i in range(n):
+        s_stack.append(s)
+        t1 = not returned
+        t1_stack.append(t1)
+        if t1:
+            # line 230: s = s * 1.5
+            s_1 = s * 1.5
+            # line 231: if s > 10.0:
+            t2 = s_1 > 10.0
+            if t2:
+                returned_1 = True
+            else:
+                returned_1 = returned
+            returned_2, s_2 = returned_1, s_1
+        else:
+            returned_2, s_2 = returned, s
+        s, returned = s_2, returned_2
+    # adjoint: cotangents in reverse order
+    s_top = len(s_stack)
+    t1_top = len(t1_stack)
+    # line 229: for i in range(n):
+    result_bar = 0.0
+    s_bar = 0.0
+    if returned:
+        result_bar = result_bar + result_4_bar
+    else:
+        # line 229: for i in range(n):
+        s_bar = s_bar + result_4_bar
+    # line 229: for i in range(n):
+    for i in range(n - 1, -1, -1):
+        s_top -= 1
+        s = s_stack[s_top]
+        t1_top -= 1
+        t1 = t1_stack[t1_top]
+        s_2_bar = s_bar
+        result_3_bar = result_bar
+        result_bar = 0.0
+        s_bar = 0.0
+        if t1:
+            # line 230: s = s * 1.5
+            s_1 = s * 1.5
+            # line 231: if s > 10.0:
+            t2 = s_1 > 10.0
+            # line 229: for i in range(n):
+            result_2_bar = result_3_bar
+            s_1_bar = s_2_bar
+            # line 231: if s > 10.0:
+            if t2:
+                result_1_bar = result_2_bar
+                # line 232: return s * 2.0
+                s_1_bar = s_1_bar + result_1_bar * 2.0
+            else:
+                # line 231: if s > 10.0:
+                result_bar = result_bar + result_2_bar
+            # line 230: s = s * 1.5
+            s_bar = s_bar + s_1_bar * 1.5
+        else:
+            # line 229: for i in range(n):
+            result_bar = result_bar + result_3_bar
+            s_bar = s_bar + s_2_bar
+    # line 229: for i in range(n):
+    x_bar = s_bar
+    return (x_bar,)
