@@ -25,32 +25,38 @@ def _meet(a: int | None, b: int | None) -> int | None:
     return a if a == b else None
 
 
+def _rank_of(value, known: Mapping[str, int | None]) -> int | None:
+    if isinstance(value, Var):
+        return known.get(value.name)
+    if isinstance(value, Const):
+        return 0 if isinstance(value.value, (bool, int, float)) else None
+    return None
+
+
+def index_rank(x: Value, index, known: Mapping[str, int | None]) -> int | None:
+    """The rank of ``x[index]``, if the ranks ``known`` tell it: an int index takes an axis
+    away, a slice keeps it, ``None`` adds one."""
+    rank = _rank_of(x, known)
+    if rank is None:
+        return None
+    for item in index.items if isinstance(index, (Index, Tup)) else (index,):
+        if isinstance(item, Slice):
+            continue
+        if isinstance(item, Const) and item.value is None:
+            rank += 1
+        elif _rank_of(item, known) == 0:
+            rank -= 1
+        else:
+            return None
+    return rank if rank >= 0 else None
+
+
 class _Ranks:
     def __init__(self) -> None:
         self.known: dict[str, int | None] = {}
 
     def of(self, value) -> int | None:
-        if isinstance(value, Var):
-            return self.known.get(value.name)
-        if isinstance(value, Const):
-            return 0 if isinstance(value.value, (bool, int, float)) else None
-        return None
-
-    def _index(self, x: int | None, index) -> int | None:
-        items = index.items if isinstance(index, (Index, Tup)) else (index,)
-        if x is None:
-            return None
-        rank = x
-        for item in items:
-            if isinstance(item, Slice):
-                continue
-            if isinstance(item, Const) and item.value is None:
-                rank += 1
-            elif self.of(item) == 0:
-                rank -= 1
-            else:
-                return None
-        return rank if rank >= 0 else None
+        return _rank_of(value, self.known)
 
     def assign(self, stmt: Assign) -> None:
         rule = RULES[stmt.op.prim]
@@ -62,14 +68,12 @@ class _Ranks:
             ranks = [self.of(a) for a in args]
             rank = max(ranks) if ranks and all(r is not None for r in ranks) else None
         elif rule.rank == "index":
-            rank = self._index(self.of(args[0]), args[1])
+            rank = index_rank(args[0], args[1], self.known)
         elif rule.rank == "like":
             rank = self.of(args[0])
         elif rule.rank == "shape":
             shape = args[0]
             rank = len(shape.items) if isinstance(shape, Tup) else (1 if self.of(shape) == 0 else None)
-        elif stmt.op.prim == "setitem":
-            rank = self.of(args[0])
         self.known[stmt.target.name] = rank
 
     def block(self, stmts: tuple[Stmt, ...]) -> None:
@@ -113,9 +117,3 @@ def ranks(fn: Function, params: Mapping[str, int | None]) -> Ranks:
     analysis.block(fn.body)
     return {name: rank for name, rank in analysis.known.items() if rank is not None}
 
-
-def index_rank(x: Value, index, known: Mapping[str, int]) -> int | None:
-    """The rank of ``x[index]``, if the ranks ``known`` tell it."""
-    analysis = _Ranks()
-    analysis.known.update(known)
-    return analysis._index(analysis.of(x), index)

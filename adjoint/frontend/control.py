@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 import builtins
 
-from ..ir.nodes import Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, value_key, written_arrays
+from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, array_versions, value_key,
+                        walk, written_arrays)
 
 
 def _stored_names(body: list[ast.stmt]) -> list[str]:
@@ -34,49 +35,8 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
     return out
 
 
-_VIEWS = {"getitem", "reshape", "transpose", "ravel"}
-
-
-def _assigns(stmts: tuple[Stmt, ...]):
-    """Every ``Assign`` of a region, inside its branches and loops too."""
-    for stmt in stmts:
-        if isinstance(stmt, Assign):
-            yield stmt
-        elif isinstance(stmt, If):
-            yield from _assigns(stmt.then)
-            yield from _assigns(stmt.orelse)
-        elif isinstance(stmt, (For, While)):
-            yield from _assigns(getattr(stmt, "cond", ()))
-            yield from _assigns(stmt.body)
-
-
-def _merges(stmts: tuple[Stmt, ...]) -> dict[str, Phi]:
-    """The ``if`` merges of a region (not of nested loops), by the name they define."""
-    out: dict[str, Phi] = {}
-    for stmt in stmts:
-        if isinstance(stmt, If):
-            out.update({p.var.name: p for p in stmt.phis})
-            out.update(_merges(stmt.then))
-            out.update(_merges(stmt.orelse))
-    return out
-
-
-def _versions(phi: Phi, defs: dict, merges: dict[str, Phi]) -> set[str]:
-    """The SSA names of a carried array inside the loop body: the carried value and the
-    results of the element writes (through branches) that lead to its update."""
-    out = {phi.var.name}
-    todo = [phi.second]
-    while todo:
-        value = todo.pop()
-        if not isinstance(value, Var) or value.name in out:
-            continue
-        if value.name in defs and defs[value.name].op.prim == "setitem":
-            out.add(value.name)
-            todo.append(defs[value.name].op.args[0])
-        elif value.name in merges:
-            out.add(value.name)
-            todo += [merges[value.name].first, merges[value.name].second]
-    return out
+# Rules whose result may share memory with their input (NumPy views).
+VIEWS = frozenset({"getitem", "reshape", "transpose", "ravel"})
 
 
 class ControlLowering:
@@ -181,31 +141,28 @@ class ControlLowering:
                 value = self.select(value, value, operand, node, hint if last else None)
         return value
 
-    def _check_views(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...]) -> None:
+    def _check_views(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...], written: frozenset[str]) -> None:
         """A view of an array that the loop writes into must not outlive its iteration
         (carried, it would see the next iteration's writes); a view taken in the loop
         makes the array viewed after it."""
-        defs = {s.target.name: s for s in _assigns(body)}
-        ifs = _merges(body)
+        defs = {s.target.name: s for s in walk(body) if isinstance(s, Assign)}
+        versions = {phi.var.name: array_versions(phi, body)[0] for phi in merges if phi.var.name in written}
         for phi in merges:
-            versions = _versions(phi, defs, ifs)
-            if phi.var.name in written_arrays(body) and any(Var(v) in self.viewed for v in versions):
+            if any(Var(v) in self.viewed for v in versions.get(phi.var.name, ())):
                 self.viewed.add(phi.var)
         for phi in merges:
             value = phi.second
-            while isinstance(value, Var) and value.name in defs and defs[value.name].op.prim in _VIEWS \
+            while isinstance(value, Var) and value.name in defs and defs[value.name].op.prim in VIEWS \
                     and not self._element(defs[value.name].op.prim, defs[value.name].op.args):
                 value = defs[value.name].op.args[0]
-                for other in merges:
-                    if isinstance(value, Var) and value.name in _versions(other, defs, ifs) \
-                            and other.var.name in written_arrays(body):
-                        raise self.parsed.error(stmt, f"{phi.var.name} holds a view of an array this loop "
-                                                      "writes into, and keeps it into the next iteration, "
-                                                      "which would see the writes; take a .copy() of the view")
+                if isinstance(value, Var) and any(value.name in v for v in versions.values()):
+                    raise self.parsed.error(stmt, f"{phi.var.name} holds a view of an array this loop "
+                                                  "writes into, and keeps it into the next iteration, "
+                                                  "which would see the writes; take a .copy() of the view")
 
     def _check_carried(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...]) -> None:
-        self._check_views(merges, stmt, body)
         written = written_arrays(body)
+        self._check_views(merges, stmt, body, written)
         for phi in merges:
             if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
                 del self.int_sources[phi.var.name]

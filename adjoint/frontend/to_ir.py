@@ -15,7 +15,7 @@ from ..codegen.naming import Names
 from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var, value_key
 from ..custom import CustomVjp
 from ..rules import CALLS, RULES, BindError
-from .control import ControlLowering
+from .control import VIEWS, ControlLowering
 from .fence import check_function
 from .jumps import eliminate_jumps
 from .resolve import NOT_STATIC, Resolver, constant_value
@@ -30,8 +30,6 @@ _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq
 _INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "getitem"}
 _INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
 
-# Rules whose result may share memory with their input (NumPy views).
-_VIEWS = {"getitem", "reshape", "transpose", "ravel"}
 _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
               ast.Mod: "%", ast.MatMult: "@"}
 
@@ -149,10 +147,10 @@ class Lowering(ControlLowering):
         shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
         defined_by = self.defined_by.get(value.name)
         viewed = value in self.viewed
-        if value.name in self.param_source or shared or defined_by in _VIEWS or viewed:
+        if value.name in self.param_source or shared or defined_by in VIEWS or viewed:
             why = (f"{name} is the argument {self.param_source[value.name]}" if value.name in self.param_source else
                    f"{name} is the same array as {shared[0]}" if shared else
-                   f"{name} is a view of another array" if defined_by in _VIEWS else
+                   f"{name} is a view of another array" if defined_by in VIEWS else
                    f"a view of {name} (a slice, reshape or transpose) is still in use")
             raise self.parsed.error(stmt, f"this augmented assignment would update an array in place, and {why}: "
                                           f"write {name} = {name} {_OP_SYMBOL[type(stmt.op)]} ... instead")
@@ -220,7 +218,7 @@ class Lowering(ControlLowering):
         self.defined_by[var.name] = prim
         if prim in _FRESH:
             self.writable.add(var.name)
-        if prim in _VIEWS and isinstance(args[0], Var) and not self._element(prim, args):
+        if prim in VIEWS and isinstance(args[0], Var) and not self._element(prim, args):
             self.viewed.add(args[0])
         self._track_rank(prim, args, var)
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
@@ -241,15 +239,16 @@ class Lowering(ControlLowering):
             and self._int_sources(item) is not None for item in items)
 
     def _track_rank(self, prim: str, args: tuple[Value, ...], var: Var) -> None:
-        """The rank of arrays made here (np.zeros(n), np.zeros((n, m)), copies and writes)."""
-        if prim in ("zeros", "ones", "empty", "full"):
+        """The rank of arrays made here (np.zeros(n), np.zeros((n, m)), copies and writes),
+        from the rules' ``rank`` as analysis/ranks.py reads it."""
+        rank = RULES[prim].rank
+        if rank == "shape":
             shape = args[0]
             if isinstance(shape, Tup):
                 self.array_rank[var.name] = len(shape.items)
             elif self._int_sources(shape) is not None:
                 self.array_rank[var.name] = 1
-        elif prim in ("zeros_like", "ones_like", "empty_like", "full_like", "copy", "setitem") \
-                and isinstance(args[0], Var) and args[0].name in self.array_rank:
+        elif rank == "like" and isinstance(args[0], Var) and args[0].name in self.array_rank:
             self.array_rank[var.name] = self.array_rank[args[0].name]
 
     def _int_sources(self, value: Value) -> frozenset[str] | None:
@@ -370,11 +369,7 @@ class Lowering(ControlLowering):
         if fn.__code__ in self.inlining:
             raise self.parsed.error(node, f"the recursive call to {name} is not supported: adjoint "
                                           "inlines the functions it calls; write the recursion as a loop")
-        try:
-            bound = inspect.signature(fn).bind(*args, **kwargs)
-        except TypeError as exc:
-            raise self.parsed.error(node, f"{name}(): {exc}") from None
-        bound.apply_defaults()
+        arguments = self._bind_call(fn, name, args, kwargs, node)
         parsed = parse_function(fn, helper=fn.__name__)
         check_function(parsed)
         parsed = eliminate_jumps(parsed)
@@ -384,12 +379,7 @@ class Lowering(ControlLowering):
         self.inlining.append(fn.__code__)
         self.helpers[fn.__name__] = parsed.filename
         try:
-            for param, value in bound.arguments.items():
-                if not isinstance(value, (Var, Const, Tup)):
-                    value = constant_value(value, repr(value))
-                    if value is None:
-                        raise saved[0].error(node, f"the default of {name}'s parameter {param!r} "
-                                                   "is not a number; pass it explicitly")
+            for param, value in arguments.items():
                 self.env[param] = value
                 self.identity[param] = object()
                 if isinstance(value, Var):  # the caller's array: never updated in place here
@@ -402,6 +392,24 @@ class Lowering(ControlLowering):
             self.parsed, self.resolver, self.env, self.identity, self.param_source = saved
             self.inlining.pop()
 
+    def _bind_call(self, fn, name: str, args: list[Value], kwargs: dict[str, Value],
+                   node: ast.Call) -> dict[str, Value]:
+        """The call's arguments by parameter, defaults included (as literals)."""
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.parsed.error(node, f"{name}(): {exc}") from None
+        bound.apply_defaults()
+        arguments = {}
+        for param, value in bound.arguments.items():
+            if not isinstance(value, (Var, Const, Tup)):
+                value = constant_value(value, repr(value))
+                if value is None:
+                    raise self.parsed.error(node, f"the default of {name}'s parameter {param!r} "
+                                                  "is not a number; pass it explicitly")
+            arguments[param] = value
+        return arguments
+
     def custom(self, fn: CustomVjp, args: list[Value], kwargs: dict[str, Value], node: ast.Call,
                hint: str | None) -> Value:
         """A call to a ``custom_vjp`` function: one application of its rule."""
@@ -409,19 +417,7 @@ class Lowering(ControlLowering):
         if fn.rule_fn is None:
             raise self.parsed.error(node, f"{name} is a custom_vjp function without a rule: "
                                           f"give it one with @{name}.defvjp")
-        try:
-            bound = inspect.signature(fn.fn).bind(*args, **kwargs)
-        except TypeError as exc:
-            raise self.parsed.error(node, f"{name}(): {exc}") from None
-        bound.apply_defaults()
-        values = []
-        for param, value in bound.arguments.items():
-            if not isinstance(value, (Var, Const, Tup)):
-                value = constant_value(value, repr(value))
-                if value is None:
-                    raise self.parsed.error(node, f"the default of {name}'s parameter {param!r} "
-                                                  "is not a number; pass it explicitly")
-            values.append(value)
+        values = list(self._bind_call(fn.fn, name, args, kwargs, node).values())
         tree = self.parsed.tree
         variables = {a.arg for a in tree.args.args} | {
             n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -10,7 +10,7 @@ Every statement carries a ``Loc`` pointing at the user's source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Iterator, Union
 
 
 @dataclass(frozen=True)
@@ -210,27 +210,31 @@ def defined_names(stmts: "tuple[Stmt, ...]") -> set[str]:
     return out
 
 
+def walk(stmts: "tuple[Stmt, ...]") -> "Iterator[Stmt]":
+    """Every statement of a body, inside its branches and loops too (loop tests included)."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from walk(stmt.then)
+            yield from walk(stmt.orelse)
+        elif isinstance(stmt, (For, While)):
+            yield from walk(getattr(stmt, "cond", ()))
+            yield from walk(stmt.body)
+
+
 def written_arrays(stmts: "tuple[Stmt, ...]") -> frozenset[str]:
     """Every SSA name of an array that element writes update in place (all its versions:
     the write's input and output, and the merges that carry them)."""
     names: set[str] = set()
     merges: list[Phi] = []
-
-    def walk(body: "tuple[Stmt, ...]") -> None:
-        for stmt in body:
-            if isinstance(stmt, Assign) and stmt.op.prim == "setitem":
-                names.add(stmt.target.name)
-                names.update(v.name for v in value_vars(stmt.op.args[0]))
-            elif isinstance(stmt, If):
-                merges.extend(stmt.phis)
-                walk(stmt.then)
-                walk(stmt.orelse)
-            elif isinstance(stmt, (For, While)):
-                merges.extend(stmt.carried)
-                walk(getattr(stmt, "cond", ()))
-                walk(stmt.body)
-
-    walk(stmts)
+    for stmt in walk(stmts):
+        if isinstance(stmt, Assign) and stmt.op.prim == "setitem":
+            names.add(stmt.target.name)
+            names.update(v.name for v in value_vars(stmt.op.args[0]))
+        elif isinstance(stmt, If):
+            merges.extend(stmt.phis)
+        elif isinstance(stmt, (For, While)):
+            merges.extend(stmt.carried)
     while True:
         size = len(names)
         for phi in merges:
@@ -239,6 +243,34 @@ def written_arrays(stmts: "tuple[Stmt, ...]") -> frozenset[str]:
                 names |= group
         if len(names) == size:
             return frozenset(names)
+
+
+def array_versions(phi: Phi, body: "tuple[Stmt, ...]") -> "tuple[frozenset[str], bool]":
+    """Trace a loop-carried array's update back through the body's element writes and
+    ``if`` merges: the names met on the way (the carried value included), and whether
+    every path ends at the carried value itself (the same array, updated in place)."""
+    defs: dict[str, object] = {}
+    for stmt in walk(body):
+        if isinstance(stmt, Assign):
+            defs[stmt.target.name] = stmt
+        elif isinstance(stmt, If):
+            defs.update({p.var.name: p for p in stmt.phis})
+    versions, same = {phi.var.name}, True
+    todo = [phi.second]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, Var) and value.name in versions:
+            continue  # the carried value, or a version already traced
+        d = defs.get(value.name) if isinstance(value, Var) else None
+        if isinstance(d, Assign) and d.op.prim == "setitem":
+            versions.add(value.name)
+            todo.append(d.op.args[0])
+        elif isinstance(d, Phi):
+            versions.add(value.name)
+            todo += [d.first, d.second]
+        else:  # a new array, or anything else
+            same = False
+    return frozenset(versions), same
 
 
 def value_key(value: object) -> object:

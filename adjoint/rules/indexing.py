@@ -16,6 +16,6 @@ register(Rule.cheap("getitem", ("x", "index"), "{x}[{index}]", {"x": SCATTER}, r
 # was overwritten, which the adjoint writes back, so that every adjoint statement reads
 # the array as its forward statement did.
 register(Rule("setitem", ("x", "index", "value", "old"), "{x}", {"x": OVERWRITE, "value": OVERWRITE},
-              (Example("write_into_copy(x, y)", cases.arrays({"x": (4,), "y": ()})),)))
+              (Example("write_into_copy(x, y)", cases.arrays({"x": (4,), "y": ()})),), rank="like"))
 register(Rule("save", ("x", "index"), "copy_of({x}[{index}])",
               examples=(Example("write_into_copy(x, y)", cases.arrays({"x": (4,), "y": ()})),), rank="index"))

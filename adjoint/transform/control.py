@@ -14,7 +14,7 @@ the adjoint owns, created before the loop.
 from __future__ import annotations
 
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, For, If, Stmt, Var, While, defined_names, op_vars
+from ..ir.nodes import Assign, Const, For, If, Stmt, Var, While, array_versions, defined_names, op_vars
 from ..rules import RULES
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_assign
@@ -218,7 +218,7 @@ class Reverser:
             if phi.var.name not in child.bars:  # nothing flowed back to the start of this iteration
                 child.out.append(AdjStmt("assign", cot.bar(phi.var.name), cot.zero(phi.var.name), stmt.loc))
         same = {p.var.name: p.first.name for p in stmt.carried
-                if p.var.name in self.written and isinstance(p.first, Var) and _same_array(p, stmt.body)}
+                if p.var.name in self.written and isinstance(p.first, Var) and array_versions(p, stmt.body)[1]}
         body = self._pops(stmt.body, child.out, stmt.loc, carried_names, same) + child.out
         self.loop_depth -= 1
         pre += self._materialize(cot, child, known, stmt.loc)
@@ -231,35 +231,6 @@ class Reverser:
             cot.owned.discard(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:
                 cot.add(phi.first.name, cot.bars[phi.var.name], stmt.loc)
-
-
-def _same_array(phi, body: tuple[Stmt, ...]) -> bool:
-    """The carried value is the array it was on entry, updated in place (element writes and
-    branches that write or not), never a new array."""
-    defs: dict[str, object] = {}
-
-    def collect(stmts: tuple[Stmt, ...]) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, Assign):
-                defs[stmt.target.name] = stmt
-            elif isinstance(stmt, If):
-                collect(stmt.then)
-                collect(stmt.orelse)
-                for merge in stmt.phis:
-                    defs[merge.var.name] = merge
-
-    def same(value) -> bool:
-        if not isinstance(value, Var):
-            return False
-        if value.name == phi.var.name:
-            return True
-        d = defs.get(value.name)
-        if isinstance(d, Assign):
-            return d.op.prim == "setitem" and same(d.op.args[0])
-        return d is not None and same(d.first) and same(d.second)
-
-    collect(body)
-    return same(phi.second)
 
 
 def _forward_text(stmt: Assign) -> str:
