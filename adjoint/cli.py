@@ -94,10 +94,10 @@ def _split(source: str, vjp_name: str) -> tuple[str, str]:
 
 def _show(args: argparse.Namespace) -> int:
     grad = _grad(args)
-    if args.args:  # the code those arguments run (specialized to their ranks)
-        grad._current = _ranks(grad._arguments(_sample_args(grad, args.args), {}))
-    source = grad.source
-    built = grad._build()
+    # with --args, the code those arguments run (specialized to their ranks)
+    ranks = _ranks(grad._arguments(_sample_args(grad, args.args), {})) if args.args else None
+    built = grad._build(ranks, current=False)
+    source = built.generated.source
     if args.ir:
         text = format_function(built.ir) + "\n"
     elif args.forward_only or args.adjoint_only:

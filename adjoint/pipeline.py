@@ -102,6 +102,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
     wrt_names = tuple(ir.param_names[i] for i in wrt)
     with _stage(timings, "activity"):
         active = active_values(ir, wrt_names)
+    with _stage(timings, "ranks"):
         known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
     with _stage(timings, "reverse"):
         adjoint = reverse(ir, wrt_names, active, known)

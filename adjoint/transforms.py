@@ -4,12 +4,14 @@ argument, so an array-valued function is pulled back by passing an array cotange
 ``hessian`` differentiates the generated gradient again (reverse over reverse)."""
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import numpy as np
 
 from .api import GradFunction, Wrt, _ranks
 from .backend.module import import_module, write_module
+from .codegen.python import fresh_name
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 
 
@@ -67,39 +69,31 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable
     return jac
 
 
-_ROWS = None
-
-
+@functools.cache
 def _rows_kernel():
     """One pullback per output entry, all in compiled code: ``vjp`` is the generated
     ``<name>_vjp`` (a Numba dispatcher), ``full`` its arguments ending with ``seed``."""
-    global _ROWS
-    if _ROWS is None:
-        import numba
+    import numba
 
-        @numba.njit
-        def rows(vjp, full, seed, n_in):
-            flat = seed.reshape(-1)
-            jac = np.empty((flat.size, n_in))
-            for k in range(flat.size):
-                flat[k] = 1.0
-                _, grads = vjp(*full)
-                jac[k, :] = np.ravel(grads[0])
-                flat[k] = 0.0
-            return jac
+    @numba.njit
+    def rows(vjp, full, seed, n_in):
+        flat = seed.reshape(-1)
+        jac = np.empty((flat.size, n_in))
+        for k in range(flat.size):
+            flat[k] = 1.0
+            _, grads = vjp(*full)
+            jac[k, :] = np.ravel(grads[0])
+            flat[k] = 0.0
+        return jac
 
-        _ROWS = rows
-    return _ROWS
+    return rows
 
 
 def _compiled_rows(grad: GradFunction, values: list[Any], out: Any) -> np.ndarray:
     """The Jacobian of an array-valued function of one array, by compiled pullbacks;
     ``values``: checked arguments; ``out``: the output, or an array of its shape and dtype."""
     arg = values[grad.wrt[0]]
-    key = _ranks(values)
-    vjp = grad._functions.get((key, "vjp"))
-    if vjp is None:
-        vjp = grad._functions[key, "vjp"] = grad._compiled(grad._build(key, current=False).generated.vjp_name, values)
+    vjp = grad._compiled(grad._build(_ranks(values), current=False).generated.vjp_name, values)
     seed = np.zeros(np.shape(out), dtype=np.result_type(out.dtype, np.float32))
     jac = _rows_kernel()(vjp, tuple(values) + (seed,), seed, arg.size)
     return jac.reshape(np.shape(out) + arg.shape).astype(arg.dtype, copy=False)
@@ -142,7 +136,7 @@ def _gradient_function(grad: GradFunction, ranks: tuple) -> Callable[..., Any]:
     written into a copy of the generated module (so its source file is real)."""
     generated = grad._build(ranks, current=False).generated
     params = list(generated.params)
-    value, gradient = (_fresh(base, set(params)) for base in ("value", "gradient"))
+    value, gradient = (fresh_name(base, set(params)) for base in ("value", "gradient"))
     name = f"{generated.forward_name}_gradient"
     wrt = params[grad.wrt[0]]
     source = generated.source + f"""
@@ -155,8 +149,3 @@ def {name}({', '.join(params)}):
     module = import_module(write_module(source, name))
     return getattr(module, name)
 
-
-def _fresh(base: str, taken: set[str]) -> str:
-    while base in taken:
-        base += "_"
-    return base

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While
+from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
 from ..transform.control import range_text
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
@@ -184,7 +184,8 @@ def _function(head: str, doc: str, body: list[str]) -> list[str]:
     return [head, f'{INDENT}"""{doc}"""', *body, ""]
 
 
-def _fresh(name: str, taken: set[str]) -> str:
+def fresh_name(name: str, taken: set[str]) -> str:
+    """``name``, with ``_`` appended until no name in ``taken`` is the same."""
     while name in taken:
         name = f"{name}_"
     return name
@@ -195,9 +196,9 @@ def _stack_names(fn: Function, tape: Tape) -> tuple[dict[str, str], dict[str, st
     taken = set(fn.names)
     stacks, tops = {}, {}
     for name in sorted(tape.names):
-        stacks[name] = _fresh(f"{name}_stack", taken)
+        stacks[name] = fresh_name(f"{name}_stack", taken)
         taken.add(stacks[name])
-        tops[name] = _fresh(f"{name}_top", taken)
+        tops[name] = fresh_name(f"{name}_top", taken)
         taken.add(tops[name])
     return stacks, tops
 
@@ -253,7 +254,7 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
     _forward_block(w, forward, adjoint.tape, False)
     w.reset()
     if result is not None and result in adjoint.tape.names:  # the reverse loops pop earlier values into it
-        kept = _fresh(f"{result}_value", set(fn.names) | set(stacks.values()) | set(tops.values()))
+        kept = fresh_name(f"{result}_value", set(fn.names) | set(stacks.values()) | set(tops.values()))
         w.line(f"{kept} = {result}")
         result = kept
     if adjoint.statements:
@@ -280,20 +281,8 @@ def _imports(body: str, helpers: frozenset[str]) -> list[str]:
 
 def _custom_bindings(fn: Function) -> list[str]:
     """The custom_vjp functions the code calls, bound by name (see adjoint/custom.py)."""
-    found: dict[str, tuple[str, str, str, str]] = {}
-
-    def walk(stmts) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, Assign) and RULES[stmt.op.prim].custom:
-                found[stmt.op.prim] = RULES[stmt.op.prim].custom
-            if isinstance(stmt, If):
-                walk(stmt.then)
-                walk(stmt.orelse)
-            elif isinstance(stmt, (For, While)):
-                walk(getattr(stmt, "cond", ()))
-                walk(stmt.body)
-
-    walk(fn.body)
+    found = {stmt.op.prim: RULES[stmt.op.prim].custom for stmt in walk(fn.body)
+             if isinstance(stmt, Assign) and RULES[stmt.op.prim].custom}
     if not found:
         return []
     lines = ["from adjoint.custom import custom_function", ""]
