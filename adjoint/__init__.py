@@ -8,8 +8,9 @@ from .api import GradFunction, grad, value_and_grad  # noqa: E402
 from .backend.cache import clear_cache  # noqa: E402
 from .check import check_grad  # noqa: E402
 from .custom import custom_vjp  # noqa: E402
-from .errors import CompileError, NonDifferentiableError, UnsupportedSyntaxError  # noqa: E402
+from .errors import CompileError, CompileWarning, NonDifferentiableError, UnsupportedSyntaxError  # noqa: E402
 from .transforms import hessian, jacobian, vjp  # noqa: E402
 
 __all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian", "check_grad", "custom_vjp", "clear_cache", "GradFunction",
-           "UnsupportedSyntaxError", "NonDifferentiableError", "CompileError", "__version__"]
+           "UnsupportedSyntaxError", "NonDifferentiableError", "CompileError",
+           "CompileWarning", "__version__"]

@@ -7,6 +7,14 @@ the rank of each array): knowing that ``s`` is a number, the adjoint says
 not tape ``s``. Numba compiles each module at its first call. ``.source`` is
 the module of the latest call (a generic one, valid for any arguments, before
 the first call).
+
+Compiling a function without loops can take Numba seconds (each NumPy routine it
+calls is compiled anew in every process), while NumPy runs that same code at close
+to compiled speed. So by default (``background=True``) the first calls of such a
+function run the generated module as plain Python, as ``jit=False`` does, while
+Numba compiles it in a background thread; once compiled (and cached on disk for
+the next process), calls run the compiled code. A function with loops compiles at
+its first call: interpreted, its loops would be far slower than compiling them.
 """
 from __future__ import annotations
 
@@ -15,7 +23,9 @@ import html
 import inspect
 import linecache
 import numbers
+import os
 import time
+import warnings
 from typing import Any, Callable, Sequence, Union
 
 import numpy as np
@@ -23,8 +33,8 @@ import numpy as np
 from .backend import numba_jit
 from .codegen.highlight import to_html
 from .codegen.linemap import line_map
-from .errors import CompileError
-from .ir.nodes import Function
+from .errors import CompileError, CompileWarning
+from .ir.nodes import For, Function, While, walk
 from .pipeline import Built, build, lower_function
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -87,7 +97,7 @@ class GradFunction:
     """``fn`` made to return its gradient (and its value, for ``value_and_grad``)."""
 
     def __init__(self, fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True,
-                 with_value: bool = False) -> None:
+                 with_value: bool = False, background: bool | None = None) -> None:
         if isinstance(fn, GradFunction):
             raise TypeError("grad of a grad (higher derivatives) is not supported yet")
         if not callable(fn):
@@ -95,6 +105,7 @@ class GradFunction:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.jit = jit
+        self.background = _background_default() if background is None else bool(background)
         self.with_value = with_value
         self.wrt, self._single = _normalize_wrt(fn, wrt)
         self._signature = inspect.signature(fn)
@@ -104,6 +115,8 @@ class GradFunction:
         self._builds: dict[tuple | None, Built] = {}
         self._current: tuple | None = None  # the ranks of the latest call
         self._functions: dict[tuple, Callable[..., Any]] = {}
+        # compiles under way in the background: (future, the plain-Python function meanwhile)
+        self._pending: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
 
     # -- building -----------------------------------------------------------
     def _lowered(self) -> Function:
@@ -133,18 +146,66 @@ class GradFunction:
         """Seconds spent in each pipeline stage so far (compile included after the first call)."""
         return dict(self._build().timings)
 
-    def _compiled(self, name: str, values: Sequence[Any]) -> Callable[..., Any]:
-        """The generated function ``name`` for arguments like ``values`` (compiled, unless jit=False)."""
+    def _compiled(self, name: str, values: Sequence[Any], extra: tuple = (),
+                  ready: bool = False) -> Callable[..., Any]:
+        """The generated function ``name`` for arguments like ``values`` (+ ``extra``, the
+        seed of a pullback): compiled, unless jit=False, or unless it is compiling in the
+        background (then its plain-Python version). ``ready=True``: the compiled one, waiting
+        for it if need be."""
         key = _ranks(values)
         self._current = key
-        if (key, name) not in self._functions:
-            built = self._build(key)
-            fn = getattr(built.module, name)
-            if self.jit:
-                numba_jit.discard_broken_cache(built.path)
-                fn = numba_jit.jit(fn)
-            self._functions[key, name] = fn
-        return self._functions[key, name]
+        slot = (key, name)
+        if slot in self._functions:
+            return self._functions[slot]
+        if slot in self._pending:
+            future, plain = self._pending[slot]
+            if not (ready or future.done()):
+                return plain
+            return self._finish(slot, ready)
+        built = self._build(key)
+        fn = getattr(built.module, name)
+        if self.jit:
+            numba_jit.discard_broken_cache(built.path)
+            plain, fn = fn, numba_jit.jit(fn)
+            if self.background and not ready and not _has_loops(built.ir):
+                # A worker process compiles into the cache, unless the cache has the function
+                # already (then this process loads it) or it calls custom_vjp functions (they
+                # live in this process only).
+                here = "custom_function(" in built.generated.source or numba_jit.has_cache_index(built.path, name)
+                path = None if here else built.path
+                self._pending[slot] = (numba_jit.BackgroundCompile(fn, list(values) + list(extra), path, name), plain)
+                return plain
+        self._functions[slot] = fn
+        return fn
+
+    def _finish(self, slot: tuple, raise_error: bool = False) -> Callable[..., Any]:
+        """Take the result of the background compile of ``slot``: the compiled function, or
+        (with a ``CompileWarning``) the plain-Python one if Numba failed."""
+        future, plain = self._pending.pop(slot)
+        try:
+            fn, seconds = future.result()
+            self._build(slot[0], current=False).timings["compile (background)"] = seconds
+        except Exception as exc:
+            if raise_error and not numba_jit.is_numba_error(exc):
+                raise
+            if raise_error:
+                raise CompileError(f"Numba could not compile the generated code of {self.fn.__qualname__}: "
+                                   f"{numba_jit.first_line(exc)}. Run with jit=False to execute it as plain "
+                                   f"Python, and print .source to read it.") from None
+            warnings.warn(CompileWarning(
+                f"Numba could not compile the generated code of {self.fn.__qualname__} "
+                f"({numba_jit.first_line(exc)}); it goes on running as plain Python, as with "
+                f"jit=False. Print .source to read it."), stacklevel=4)
+            fn = plain
+        self._functions[slot] = fn
+        return fn
+
+    def wait(self) -> "GradFunction":
+        """Block until the code compiling in the background is compiled; later calls run it.
+        Returns the function itself, so ``adjoint.grad(f).wait()`` reads naturally."""
+        for slot in list(self._pending):
+            self._finish(slot)
+        return self
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The original function's value, computed by the compiled forward."""
@@ -216,15 +277,16 @@ class GradFunction:
         key = _ranks(values)
         generated = self._build(key, current=False).generated
         name = generated.grad_name if not value and generated.grad_name else generated.vjp_name
-        first = (key, name) not in self._functions
-        fn = self._compiled(name, values)
+        first = (key, name) not in self._functions and (key, name) not in self._pending
+        fn = self._compiled(name, values, (seed,))
+        compiling = self.jit and (key, name) in self._functions
         start = time.perf_counter()
         if name == generated.vjp_name:
             result, grads = self._run(fn, values + [seed])
         else:
             result, grads = None, self._run(fn, values + [seed])
         if first:
-            self._build().timings["first call (compile)" if self.jit else "first call"] = time.perf_counter() - start
+            self._build().timings["first call (compile)" if compiling else "first call"] = time.perf_counter() - start
         if scalar and result is not None:
             self._check_value(result)
         return result, _gradients([values[i] for i in self.wrt], grads, values)
@@ -242,6 +304,15 @@ class GradFunction:
         kind = "value_and_grad" if self.with_value else "grad"
         wrt = ", ".join(self._params[i] for i in self.wrt)
         return f"<adjoint.{kind} of {self.fn.__qualname__} with respect to ({wrt}), jit={self.jit}>"
+
+
+def _background_default() -> bool:
+    """``ADJOINT_BACKGROUND=0`` makes every function compile at its first call."""
+    return os.environ.get("ADJOINT_BACKGROUND", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _has_loops(ir: Function) -> bool:
+    return any(isinstance(stmt, (For, While)) for stmt in walk(ir.body))
 
 
 def _ranks(values: Sequence[Any]) -> tuple[int | None, ...]:
@@ -277,15 +348,19 @@ def _shape_bug(arg: Any, g: Any) -> Any:
                          f"{np.shape(arg)}; please report it with the function's source")
 
 
-def grad(fn: Callable[..., Any] | None = None, *, wrt: Wrt = 0, jit: bool = True) -> Any:
-    """The gradient of a scalar function with respect to ``wrt`` (API.md)."""
+def grad(fn: Callable[..., Any] | None = None, *, wrt: Wrt = 0, jit: bool = True,
+         background: bool | None = None) -> Any:
+    """The gradient of a scalar function with respect to ``wrt`` (API.md). ``background``:
+    a function without loops runs as plain Python while Numba compiles it in a background
+    thread (default: on, unless the environment sets ``ADJOINT_BACKGROUND=0``)."""
     if fn is None:
-        return lambda f: GradFunction(f, wrt, jit)
-    return GradFunction(fn, wrt, jit)
+        return lambda f: GradFunction(f, wrt, jit, background=background)
+    return GradFunction(fn, wrt, jit, background=background)
 
 
-def value_and_grad(fn: Callable[..., Any] | None = None, *, wrt: Wrt = 0, jit: bool = True) -> Any:
+def value_and_grad(fn: Callable[..., Any] | None = None, *, wrt: Wrt = 0, jit: bool = True,
+                   background: bool | None = None) -> Any:
     """Like ``grad``, returning ``(value, gradient)``; plugs into ``scipy.optimize.minimize(jac=True)``."""
     if fn is None:
-        return lambda f: GradFunction(f, wrt, jit, with_value=True)
-    return GradFunction(fn, wrt, jit, with_value=True)
+        return lambda f: GradFunction(f, wrt, jit, with_value=True, background=background)
+    return GradFunction(fn, wrt, jit, with_value=True, background=background)

@@ -16,3 +16,7 @@ class NonDifferentiableError(TypeError):
 
 class CompileError(TypeError):
     """Numba could not compile the generated code for the given argument types."""
+
+
+class CompileWarning(RuntimeWarning):
+    """Numba could not compile, in the background, code that runs on as plain Python."""

@@ -93,7 +93,7 @@ def _compiled_rows(grad: GradFunction, values: list[Any], out: Any) -> np.ndarra
     """The Jacobian of an array-valued function of one array, by compiled pullbacks;
     ``values``: checked arguments; ``out``: the output, or an array of its shape and dtype."""
     arg = values[grad.wrt[0]]
-    vjp = grad._compiled(grad._build(_ranks(values), current=False).generated.vjp_name, values)
+    vjp = grad._compiled(grad._build(_ranks(values), current=False).generated.vjp_name, values, ready=True)
     seed = np.zeros(np.shape(out), dtype=np.result_type(out.dtype, np.float32))
     jac = _rows_kernel()(vjp, tuple(values) + (seed,), seed, arg.size)
     return jac.reshape(np.shape(out) + arg.shape).astype(arg.dtype, copy=False)

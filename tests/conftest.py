@@ -12,6 +12,12 @@ os.environ.setdefault("ADJOINT_CACHE_DIR", str(Path(__file__).resolve().parent.p
                                                / ".pytest_cache" / "adjoint-cache"))
 
 
+# Functions without loops compile at their first call, as they did before background
+# compiles: each test then checks the compiled code. tests/test_background.py checks the
+# background compiles themselves (background=True).
+os.environ.setdefault("ADJOINT_BACKGROUND", "0")
+
+
 # LLVM's -O3 dominates compile time on the large generated test programs; the
 # generated code's meaning does not depend on it. Benchmarks run at Numba's default.
 os.environ.setdefault("NUMBA_OPT", "0")

@@ -2,13 +2,22 @@
 
 Numba compiles lazily, at the first call with new argument types; ``call``
 turns a Numba failure into a ``CompileError`` naming the user's function,
-never a Numba traceback.
+never a Numba traceback. ``BackgroundCompile`` compiles in a separate process
+instead, for the types of given arguments, while the caller runs the same
+generated code as plain Python.
 """
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import pickle
 import pickletools
 import re
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,6 +28,88 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     # error_model="numpy": float division by zero gives inf/nan as in NumPy (and
     # as under jit=False), not ZeroDivisionError; it also lets LLVM vectorise.
     return numba.njit(cache=True, error_model="numpy")(fn)
+
+
+class BackgroundCompile:
+    """Numba compiling one generated function for the types of one call, off the caller's
+    thread. A separate process (``compile_worker``) compiles it into Numba's on-disk cache,
+    on another core and without holding this process's GIL; a thread of this process waits
+    for it, then loads the compiled code from the cache. ``done()`` says whether it is
+    over; ``result()`` waits, and gives the dispatcher ready to run and the seconds it
+    took, or raises what failed."""
+
+    def __init__(self, dispatcher: Any, values: Any, path: Path | None, name: str) -> None:
+        import numba
+
+        self._dispatcher = dispatcher
+        self._signature = tuple(numba.typeof(v) for v in values)
+        self._path, self._name = path, name
+        self._done = threading.Event()
+        self._outcome: tuple[Any, float] | None = None
+        self._error: BaseException | None = None
+        # a daemon: a process may end while its compile goes on; the worker process then
+        # still finishes and caches it for the next run
+        threading.Thread(target=self._work, name=f"adjoint-compile-{name}", daemon=True).start()
+
+    def _work(self) -> None:
+        start = time.perf_counter()
+        try:
+            if self._path is not None:
+                _compile_in_process(self._path, self._name, self._signature)
+            with _LOADING:  # a process never exits in the middle of this (see _at_exit)
+                if _EXITING.is_set():
+                    return
+                self._dispatcher.compile(self._signature)  # loads what the worker cached
+            self._outcome = (self._dispatcher, time.perf_counter() - start)
+        except BaseException as exc:  # reported by result(), in the caller's thread
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def result(self) -> tuple[Any, float]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
+
+
+class WorkerError(Exception):
+    """The compile worker failed; ``numba`` says whether Numba refused the code."""
+
+    def __init__(self, message: str, numba: bool) -> None:
+        super().__init__(message)
+        self.numba = numba
+
+
+def _compile_in_process(path: Path, name: str, signature: tuple) -> None:
+    root = str(Path(__file__).resolve().parents[2])  # where the adjoint package lives
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-m", "adjoint.backend.compile_worker", str(path), name],
+                          input=pickle.dumps(signature), capture_output=True, env=env)
+    if done.returncode != 0:
+        report = (done.stdout.decode(errors="replace").strip().splitlines() or [""])[-1]
+        try:
+            failure = json.loads(report)
+        except ValueError:
+            stderr = done.stderr.decode(errors="replace").strip().splitlines()
+            failure = {"message": stderr[-1] if stderr else f"exit status {done.returncode}", "numba": False}
+        raise WorkerError(failure["message"], failure["numba"])
+
+
+_LOADING = threading.Lock()
+_EXITING = threading.Event()
+
+
+@atexit.register
+def _at_exit() -> None:
+    """Let a load from the cache under way finish (it is short), and start no other:
+    a thread cut off inside LLVM while the process ends can crash it."""
+    with _LOADING:
+        _EXITING.set()
 
 
 def _pickles_intact(path: Path, count: int) -> bool:
@@ -35,15 +126,26 @@ def _pickles_intact(path: Path, count: int) -> bool:
         return False
 
 
+def _cache_roots(module_path: Path) -> list[Path]:
+    roots = [module_path.parent / "__pycache__"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        roots.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    return roots
+
+
+def has_cache_index(module_path: Path, name: str) -> bool:
+    """Whether Numba's cache holds compiled code of function ``name`` of a generated module
+    (for some signature): then loading it here is quicker than starting a worker process."""
+    return any(root.is_dir() and any(root.rglob(f"{module_path.stem}.{name}-*.nbi"))
+               for root in _cache_roots(module_path))
+
+
 def discard_broken_cache(module_path: Path) -> int:
     """Delete Numba's cache files of a generated module that are truncated or garbled
     (Numba itself would crash unpickling them); Numba then compiles afresh.
     Returns how many files were removed."""
-    roots = [module_path.parent / "__pycache__"]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        roots.append(Path(os.environ["NUMBA_CACHE_DIR"]))
     removed = 0
-    for root in roots:
+    for root in _cache_roots(module_path):
         if not root.is_dir():
             continue
         for file in root.rglob(f"{module_path.stem}.*"):
@@ -58,7 +160,7 @@ def discard_broken_cache(module_path: Path) -> int:
 def is_numba_error(exc: BaseException) -> bool:
     from numba.core import errors
 
-    return isinstance(exc, errors.NumbaError)
+    return isinstance(exc, errors.NumbaError) or isinstance(exc, WorkerError) and exc.numba
 
 
 def first_line(exc: BaseException) -> str:
