@@ -34,7 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PROBLEMS = ["loop_sin", "mlp_ce", "ode", "writes", "while_newton", "gmm"]
+PROBLEMS = ["loop_sin", "mlp_ce", "gmm", "lstm", "ba", "ode", "writes", "while_newton"]
 
 
 def parse(argv):
