@@ -32,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PROBLEMS = ["loop_sin", "mlp_ce", "ode", "writes", "while_newton"]
+PROBLEMS = ["loop_sin", "mlp_ce", "ode", "writes", "while_newton", "ba"]
 
 
 def parse(argv):
