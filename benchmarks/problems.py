@@ -75,3 +75,54 @@ def while_newton(b, c):
             f = z * z * z + c * z - b[k]
         s = s + z
     return s
+
+
+def ba_rotate(r0, r1, r2, x0, x1, x2):
+    """Rotate the point (x0, x1, x2) by the angle-axis vector (r0, r1, r2) (Rodrigues'
+    formula; the first-order formula X + r x X where there is no rotation, as ADBench)."""
+    sqtheta = r0 * r0 + r1 * r1 + r2 * r2
+    if sqtheta != 0.0:
+        theta = math.sqrt(sqtheta)
+        costheta = math.cos(theta)
+        sintheta = math.sin(theta)
+        a0 = r0 / theta
+        a1 = r1 / theta
+        a2 = r2 / theta
+        t = (a0 * x0 + a1 * x1 + a2 * x2) * (1.0 - costheta)
+        y0 = x0 * costheta + (a1 * x2 - a2 * x1) * sintheta + a0 * t
+        y1 = x1 * costheta + (a2 * x0 - a0 * x2) * sintheta + a1 * t
+        y2 = x2 * costheta + (a0 * x1 - a1 * x0) * sintheta + a2 * t
+    else:
+        y0 = x0 + (r1 * x2 - r2 * x1)
+        y1 = x1 + (r2 * x0 - r0 * x2)
+        y2 = x2 + (r0 * x1 - r1 * x0)
+    return y0, y1, y2
+
+
+def ba_project(cams, c, X, k):
+    """Project point X[k] through camera cams[c]: rotation 0:3, centre 3:6, focal 6,
+    principal point 7:9, radial distortion 9:11."""
+    z0, z1, z2 = ba_rotate(cams[c, 0], cams[c, 1], cams[c, 2],
+                           X[k, 0] - cams[c, 3], X[k, 1] - cams[c, 4], X[k, 2] - cams[c, 5])
+    u = z0 / z2
+    v = z1 / z2
+    rsq = u * u + v * v
+    distortion = 1.0 + cams[c, 9] * rsq + cams[c, 10] * rsq * rsq
+    return (u * distortion * cams[c, 6] + cams[c, 7],
+            v * distortion * cams[c, 6] + cams[c, 8])
+
+
+def ba(cams, X, w, obs, feats):
+    """ADBench bundle adjustment as one scalar: over the observations j (camera obs[j, 0]
+    sees point obs[j, 1] at feats[j] with weight w[j]), the sum of the squared weighted
+    reprojection errors w[j] * (project - feats[j]) and of the squared weight errors
+    1 - w[j]**2."""
+    loss = 0.0
+    for j in range(obs.shape[0]):
+        # int(...): adjoint takes obs[j, 0] itself for an int only if obs were an int
+        px, py = ba_project(cams, int(obs[j, 0]), X, int(obs[j, 1]))
+        ex = w[j] * (px - feats[j, 0])
+        ey = w[j] * (py - feats[j, 1])
+        we = 1.0 - w[j] * w[j]
+        loss = loss + ex * ex + ey * ey + we * we
+    return loss
