@@ -17,6 +17,7 @@ from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
 from ..transform.control import range_text
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
+from .fold import fold
 from .render import render
 
 INDENT = "    "
@@ -181,7 +182,7 @@ def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
 
 
 def _function(head: str, doc: str, body: list[str]) -> list[str]:
-    return [head, f'{INDENT}"""{doc}"""', *body, ""]
+    return [head, f'{INDENT}"""{doc}"""', *fold(body), ""]
 
 
 def fresh_name(name: str, taken: set[str]) -> str:

@@ -10,7 +10,7 @@ import ast
 from dataclasses import replace
 from typing import Iterable
 
-from ..ir.nodes import Assign, For, If, Return, Stmt, While, op_vars, value_vars
+from ..ir.nodes import Assign, For, If, Return, Stmt, While, value_vars
 
 
 def names_in(expressions: Iterable[str]) -> set[str]:
@@ -24,6 +24,13 @@ def _names(value) -> set[str]:
     return {v.name for v in value_vars(value)}
 
 
+def _forward_reads(stmt: Assign) -> set[str]:
+    """What a statement reads in the forward sweep: an element write ``x[index] = value``
+    does not read the value it overwrites (the last argument; only undoing it does)."""
+    args = stmt.op.args[:3] if stmt.op.prim == "setitem" else stmt.op.args
+    return {v.name for arg in args for v in value_vars(arg)}
+
+
 def _live(stmts: tuple[Stmt, ...], needed: set[str]) -> tuple[Stmt, ...]:
     kept: list[Stmt] = []
     for stmt in reversed(stmts):
@@ -32,7 +39,7 @@ def _live(stmts: tuple[Stmt, ...], needed: set[str]) -> tuple[Stmt, ...]:
             kept.append(stmt)
         elif isinstance(stmt, Assign):
             if stmt.target.name in needed:
-                needed |= {v.name for v in op_vars(stmt.op)}
+                needed |= _forward_reads(stmt)
                 kept.append(stmt)
         elif isinstance(stmt, If):
             phis = tuple(p for p in stmt.phis if p.var.name in needed)

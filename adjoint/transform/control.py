@@ -64,9 +64,11 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 
 
 class Reverser:
-    def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset()) -> None:
+    def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset(),
+                 restore: bool = True) -> None:
         self.active = active
         self.written = written  # arrays element writes update: never recomputed from
+        self.restore = restore  # undo element writes (reverse.reverse decides)
         self.loop_depth = 0
         self.values: set[str] = set()
         self.iteration: set[str] = set()
@@ -80,7 +82,7 @@ class Reverser:
             if isinstance(stmt, Assign):
                 if stmt.target.name in self.active and stmt.target.name in cot.bars \
                         or stmt.op.prim == "setitem":  # a write is always undone
-                    reverse_assign(stmt, self.active, cot)
+                    reverse_assign(stmt, self.active, cot, self.restore)
             elif isinstance(stmt, If):
                 self.reverse_if(stmt, cot)
             elif isinstance(stmt, (For, While)):

@@ -20,7 +20,8 @@ from typing import Literal, Union
 from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, Function, Loc, Return, Tup, Value, Var, written_arrays
+from ..ir.nodes import (Assign, Const, For, Function, If, Loc, Phi, Return, Tup, Value, Var, While,
+                        value_vars, walk, written_arrays)
 from ..rules import RULES, SCATTER
 from ..rules.registry import VjpContext
 
@@ -150,6 +151,17 @@ class Cotangents:
 
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
             ranks: dict[str, int] | None = None) -> Adjoint:
+    written = written_arrays(fn.body)
+    adjoint = _sweep(fn, wrt, active, ranks, written, restore=True)
+    if written and not _reads_undone(adjoint.statements, _aliases(fn, written, ranks or {})):
+        # Nothing reads the written arrays once their writes are undone: the overwritten
+        # values need not be saved (nor taped in loops), and the writes need not be undone.
+        adjoint = _sweep(fn, wrt, active, ranks, written, restore=False)
+    return adjoint
+
+
+def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: dict[str, int] | None,
+           written: frozenset[str], restore: bool) -> Adjoint:
     from .control import Reverser
 
     names = Names(set(fn.names), set())
@@ -160,7 +172,7 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active, written_arrays(fn.body))
+    reverser = Reverser(active, written, restore)
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
@@ -170,7 +182,68 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
     return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape())
 
 
-def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents) -> None:
+def _aliases(fn: Function, written: frozenset[str], ranks: dict[str, int]) -> frozenset[str]:
+    """The written arrays and every name that may share their memory: views of them
+    (an element read known to be a number is a copy) and merges of those."""
+    from ..frontend.control import VIEWS
+
+    family = set(written)
+    stmts = list(walk(fn.body))
+    grew = True
+    while grew:
+        grew = False
+        for stmt in stmts:
+            if isinstance(stmt, Assign):
+                new = [stmt.target.name] if stmt.op.prim in VIEWS and ranks.get(stmt.target.name) != 0 \
+                    and any(v.name in family for v in value_vars(stmt.op.args[0])) else []
+            elif isinstance(stmt, If):
+                new = [p.var.name for p in stmt.phis if _merges(p, family)]
+            elif isinstance(stmt, (For, While)):
+                new = [p.var.name for p in stmt.carried if _merges(p, family)]
+            else:
+                new = []
+            for name in new:
+                if name not in family:
+                    family.add(name)
+                    grew = True
+    return frozenset(family)
+
+
+def _merges(phi: Phi, family: set[str]) -> bool:
+    return any(isinstance(v, Var) and v.name in family for v in (phi.first, phi.second))
+
+
+def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
+    """Whether an adjoint statement reads one of ``family`` (the written arrays and their
+    aliases) after a write into them has been undone (a loop's body runs again after
+    itself). Passing an array on under another name (``y_2 = y_1``) reads nothing."""
+    from .cleanup import names_in
+
+    undone = False
+
+    def visit(nodes: tuple[AdjNode, ...]) -> bool:
+        nonlocal undone
+        for node in nodes:
+            if isinstance(node, AdjStmt):
+                if node.kind == "pop" or node.kind in ("assign", "recompute") and node.expr in family:
+                    continue
+                if node.kind == "store" and node.target in family:  # a write undone
+                    undone = True
+                    continue
+                reads = names_in([node.expr]) | (names_in([f"_[{node.index}]"]) if node.index else set())
+                if undone and reads & family:
+                    return True
+            elif isinstance(node, AdjIf):
+                if undone and names_in([node.cond]) & family or visit(node.then) or visit(node.orelse):
+                    return True
+            elif isinstance(node, AdjFor):
+                if visit(node.body) or visit(node.body):
+                    return True
+        return False
+    return visit(nodes)
+
+
+def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents, restore: bool = True) -> None:
     """``out = x`` after ``x[index] = value``: value gets ``out_bar[index]``, x gets out_bar
     with that part zeroed (it was overwritten), and the overwritten ``old`` is written back,
     so that the adjoint of every earlier statement reads x as that statement did."""
@@ -195,12 +268,13 @@ def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents) -> No
             cot.add(x.name, kept, stmt.loc)
             if fresh:  # x_bar is the copy just made: ours
                 cot.owned.add(cot.bars[x.name])
-    cot.out.append(AdjStmt("store", render(x), render(old), stmt.loc, idx))  # the write, undone
+    if restore:
+        cot.out.append(AdjStmt("store", render(x), render(old), stmt.loc, idx))  # the write, undone
 
 
-def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents) -> None:
+def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restore: bool = True) -> None:
     if stmt.op.prim == "setitem":
-        reverse_setitem(stmt, active, cot)
+        reverse_setitem(stmt, active, cot, restore)
         return
     rule = RULES[stmt.op.prim]
     args = dict(zip(rule.params, stmt.op.args))

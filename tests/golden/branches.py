@@ -24,17 +24,14 @@ def branches(x, y):
     # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
     t3 = z_4 > 1.0
     if t3:
-        t4 = z_4 * 2.0
-        w = t4
+        w = z_4 * 2.0
     else:
         # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
-        t5 = z_4 * 3.0
-        w = t5
+        w = z_4 * 3.0
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
     t6 = x > 0.0
     if t6:
-        t7 = y > 0.0
-        t8 = t7
+        t8 = y > 0.0
     else:
         t8 = t6
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
@@ -42,19 +39,16 @@ def branches(x, y):
         t10 = t8
     else:
         # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
-        t9 = x < -1.0
-        t10 = t9
+        t10 = x < -1.0
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
     if t10:
         # line 18: w = w + np.sin(x)
-        t11 = np.sin(x)
-        w_1 = w + t11
+        w_1 = w + np.sin(x)
         w_2 = w_1
     else:
         w_2 = w
     # line 19: if not x > 0.5:
-    t12 = x > 0.5
-    t13 = not t12
+    t13 = not x > 0.5
     if t13:
         # line 20: w = w * y
         w_3 = w_2 * y
@@ -89,17 +83,14 @@ def branches_vjp(x, y, branches_bar):
     # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
     t3 = z_4 > 1.0
     if t3:
-        t4 = z_4 * 2.0
-        w = t4
+        w = z_4 * 2.0
     else:
         # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
-        t5 = z_4 * 3.0
-        w = t5
+        w = z_4 * 3.0
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
     t6 = x > 0.0
     if t6:
-        t7 = y > 0.0
-        t8 = t7
+        t8 = y > 0.0
     else:
         t8 = t6
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
@@ -107,8 +98,7 @@ def branches_vjp(x, y, branches_bar):
         t10 = t8
     else:
         # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
-        t9 = x < -1.0
-        t10 = t9
+        t10 = x < -1.0
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
     if t10:
         # line 18: w = w + np.sin(x)
@@ -118,8 +108,7 @@ def branches_vjp(x, y, branches_bar):
     else:
         w_2 = w
     # line 19: if not x > 0.5:
-    t12 = x > 0.5
-    t13 = not t12
+    t13 = not x > 0.5
     if t13:
         # line 20: w = w * y
         w_3 = w_2 * y
@@ -157,12 +146,10 @@ def branches_vjp(x, y, branches_bar):
     # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
     z_4_bar = zero_like(z_4)
     if t3:
-        t4_bar = w_bar
-        z_4_bar = z_4_bar + t4_bar * 2.0
+        z_4_bar = z_4_bar + w_bar * 2.0
     else:
         # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
-        t5_bar = w_bar
-        z_4_bar = z_4_bar + t5_bar * 3.0
+        z_4_bar = z_4_bar + w_bar * 3.0
     # line 10: if x > y:
     if t1:
         z_bar = z_4_bar

@@ -7,39 +7,18 @@ def fan_out(x, s):
     # line 48: s = s * 2.0
     s_1 = s * 2.0
     # line 49: y = np.sin(x) * x + s
-    t1 = np.sin(x)
-    t2 = t1 * x
-    y = t2 + s_1
+    y = np.sin(x) * x + s_1
     # line 50: y = y * y + np.cos(x) * s
-    t3 = y * y
-    t4 = np.cos(x)
-    t5 = t4 * s_1
-    y_1 = t3 + t5
+    y_1 = y * y + np.cos(x) * s_1
     # line 51: z = np.concatenate((y, x[1:], x[:1] * s))
-    t6 = x[1:]
-    t7 = x[:1]
-    t8 = t7 * s_1
-    z = np.concatenate((y_1, t6, t8), axis=0)
+    z = np.concatenate((y_1, x[1:], x[:1] * s_1), axis=0)
     # line 52: w = np.stack((x, y))
     w = np.stack((x, y_1), axis=0)
     # line 53: q, r = w[0], w[1]
     q = w[0]
     r = w[1]
     # line 54: return np.sum(z * z) + np.sum(q * r) + math.exp(s) + np.prod(x[:2]) + np.min(y) * np.max(x)
-    t9 = z * z
-    t10 = np.sum(t9)
-    t11 = q * r
-    t12 = np.sum(t11)
-    t13 = t10 + t12
-    t14 = math.exp(s_1)
-    t15 = t13 + t14
-    t16 = x[:2]
-    t17 = np.prod(t16)
-    t18 = t15 + t17
-    t19 = np.min(y_1)
-    t20 = np.max(x)
-    t21 = t19 * t20
-    fan_out = t18 + t21
+    fan_out = np.sum(z * z) + np.sum(q * r) + math.exp(s_1) + np.prod(x[:2]) + np.min(y_1) * np.max(x)
     return fan_out
 
 
@@ -68,10 +47,8 @@ def fan_out_vjp(x, s, fan_out_bar):
     r = w[1]
     # line 54: return np.sum(z * z) + np.sum(q * r) + math.exp(s) + np.prod(x[:2]) + np.min(y) * np.max(x)
     t9 = z * z
-    t10 = np.sum(t9)
     t11 = q * r
-    t12 = np.sum(t11)
-    t13 = t10 + t12
+    t13 = np.sum(t9) + np.sum(t11)
     t14 = math.exp(s_1)
     t15 = t13 + t14
     t16 = x[:2]
@@ -85,10 +62,8 @@ def fan_out_vjp(x, s, fan_out_bar):
     # line 54: return np.sum(z * z) + np.sum(q * r) + math.exp(s) + np.prod(x[:2]) + np.min(y) * np.max(x)
     t18_bar = unbroadcast(fan_out_bar, t18)
     t21_bar = unbroadcast(fan_out_bar, t21)
-    t19_bar = t21_bar * t20
-    t20_bar = t21_bar * t19
-    x_bar = extremum_grad(x, t20, t20_bar)
-    y_1_bar = extremum_grad(y_1, t19, t19_bar)
+    x_bar = extremum_grad(x, t20, t21_bar * t19)
+    y_1_bar = extremum_grad(y_1, t19, t21_bar * t20)
     t15_bar = unbroadcast(t18_bar, t15)
     t17_bar = unbroadcast(t18_bar, t17)
     t16_bar = prod_grad(t16, t17_bar)
@@ -97,12 +72,10 @@ def fan_out_vjp(x, s, fan_out_bar):
     t13_bar = unbroadcast(t15_bar, t13)
     t14_bar = unbroadcast(t15_bar, t14)
     s_1_bar = t14_bar * t14
-    t10_bar = t13_bar
-    t12_bar = t13_bar
-    t11_bar = fill_like(t12_bar, t11)
+    t11_bar = fill_like(t13_bar, t11)
     q_bar = unbroadcast(t11_bar * r, q)
     r_bar = unbroadcast(t11_bar * q, r)
-    t9_bar = fill_like(t10_bar, t9)
+    t9_bar = fill_like(t13_bar, t9)
     z_bar = unbroadcast(t9_bar * z, z)
     z_bar = z_bar + unbroadcast(t9_bar * z, z)
     # line 53: q, r = w[0], w[1]

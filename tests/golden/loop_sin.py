@@ -8,10 +8,7 @@ def loop_sin(x, n):
     s = 0.0
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
-        t1 = x * i
-        t2 = math.sin(t1)
-        t3 = t2 * x
-        s_1 = s + t3
+        s_1 = s + math.sin(x * i) * x
         s = s_1
     # line 28: return s
     return s
@@ -50,6 +47,5 @@ def loop_sin_vjp(x, n, s_bar):
         t3_bar = unbroadcast(s_1_bar, t3)
         t2_bar = unbroadcast(t3_bar * x, t2)
         x_bar += unbroadcast(t3_bar * t2, x)
-        t1_bar = t2_bar * np.cos(t1)
-        x_bar += unbroadcast(t1_bar * i, x)
+        x_bar += unbroadcast(t2_bar * np.cos(t1) * i, x)
     return s_value, (x_bar,)

@@ -7,10 +7,7 @@ def loop_sin(x, n):
     s = 0.0
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
-        t1 = x * i
-        t2 = math.sin(t1)
-        t3 = t2 * x
-        s_1 = s + t3
+        s_1 = s + math.sin(x * i) * x
         s = s_1
     # line 28: return s
     return s
@@ -24,8 +21,7 @@ def loop_sin_vjp(x, n, s_bar):
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
         t2 = math.sin(t1)
-        t3 = t2 * x
-        s_1 = s + t3
+        s_1 = s + t2 * x
         s = s_1
     # adjoint: cotangents in reverse order
     # line 26: for i in range(n):
@@ -41,8 +37,7 @@ def loop_sin_vjp(x, n, s_bar):
         t3_bar = s_1_bar
         t2_bar = t3_bar * x
         x_bar += t3_bar * t2
-        t1_bar = t2_bar * np.cos(t1)
-        x_bar += t1_bar * i
+        x_bar += t2_bar * np.cos(t1) * i
     return s, (x_bar,)
 
 
@@ -54,14 +49,12 @@ def loop_sin_grad(x, n, s_bar):
     for i in range(n - 1, -1, -1):
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
-        t2 = math.sin(t1)
         # line 26: for i in range(n):
         s_1_bar = s_bar
         # line 27: s = s + math.sin(x * i) * x
         s_bar = s_1_bar
         t3_bar = s_1_bar
         t2_bar = t3_bar * x
-        x_bar += t3_bar * t2
-        t1_bar = t2_bar * np.cos(t1)
-        x_bar += t1_bar * i
+        x_bar += t3_bar * math.sin(t1)
+        x_bar += t2_bar * np.cos(t1) * i
     return (x_bar,)

@@ -4,28 +4,18 @@ from adjoint.runtime.helpers import expand_axis, extremum_axis_grad, fill_like, 
 def mlp_loss(W1, b1, W2, b2, X, Y):
     """The forward of mlp_loss, as adjoint compiles it."""
     # line 27: h = np.tanh(X @ W1 + b1)
-    t1 = X @ W1
-    t2 = t1 + b1
-    h = np.tanh(t2)
+    h = np.tanh(X @ W1 + b1)
     # line 28: z = h @ W2 + b2
-    t3 = h @ W2
-    z = t3 + b2
+    z = h @ W2 + b2
     # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
     t4 = reduce_max(z, 1)
-    t5 = t4.reshape((-1, 1))
-    z_1 = z - t5
+    z_1 = z - t4.reshape((-1, 1))
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
     t6 = np.exp(z_1)
     t7 = reduce_sum(t6, 1)
-    t8 = t7.reshape((-1, 1))
-    p = t6 / t8
+    p = t6 / t7.reshape((-1, 1))
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
-    t9 = np.log(p)
-    t10 = Y * t9
-    t11 = np.sum(t10)
-    t12 = -t11
-    t13 = X.shape[0]
-    mlp_loss = t12 / t13
+    mlp_loss = -np.sum(Y * np.log(p)) / X.shape[0]
     return mlp_loss
 
 
@@ -33,8 +23,7 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     """mlp_loss's value and the cotangents of W1, b1, W2, b2, given the cotangent mlp_loss_bar of the value."""
     # line 27: h = np.tanh(X @ W1 + b1)
     t1 = X @ W1
-    t2 = t1 + b1
-    h = np.tanh(t2)
+    h = np.tanh(t1 + b1)
     # line 28: z = h @ W2 + b2
     t3 = h @ W2
     z = t3 + b2
@@ -50,15 +39,11 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
     t9 = np.log(p)
     t10 = Y * t9
-    t11 = np.sum(t10)
-    t12 = -t11
     t13 = X.shape[0]
-    mlp_loss = t12 / t13
+    mlp_loss = -np.sum(t10) / t13
     # adjoint: cotangents in reverse order
     # line 31: return -np.sum(Y * np.log(p)) / X.shape[0]
-    t12_bar = mlp_loss_bar / t13
-    t11_bar = -t12_bar
-    t10_bar = fill_like(t11_bar, t10)
+    t10_bar = fill_like(-(mlp_loss_bar / t13), t10)
     t9_bar = unbroadcast(t10_bar * Y, t9)
     p_bar = t9_bar / p
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)

@@ -9,17 +9,13 @@ def nested(w, n):
         t = 0.0
         for j in range(i, n):
             # line 54: t = t + w[j] * w[i]
-            t1 = w[j]
-            t2 = w[i]
-            t3 = t1 * t2
-            t_1 = t + t3
+            t_1 = t + w[j] * w[i]
             t = t_1
         # line 55: if t > 0.5:
         t4 = t > 0.5
         if t4:
             # line 56: s = s + t * t
-            t5 = t * t
-            s_1 = s + t5
+            s_1 = s + t * t
             s_3 = s_1
         else:
             # line 58: s = s - t
@@ -43,16 +39,14 @@ def nested_vjp(w, n, s_bar):
             # line 54: t = t + w[j] * w[i]
             t1 = w[j]
             t2 = w[i]
-            t3 = t1 * t2
-            t_1 = t + t3
+            t_1 = t + t1 * t2
             t = t_1
         t_stack.append(t)
         # line 55: if t > 0.5:
         t4 = t > 0.5
         if t4:
             # line 56: s = s + t * t
-            t5 = t * t
-            s_1 = s + t5
+            s_1 = s + t * t
             s_3 = s_1
         else:
             # line 58: s = s - t
@@ -97,8 +91,7 @@ def nested_vjp(w, n, s_bar):
             t_bar = t_1_bar
             t3_bar = t_1_bar
             t1_bar = t3_bar * t2
-            t2_bar = t3_bar * t1
-            w_bar[i] += t2_bar
+            w_bar[i] += t3_bar * t1
             w_bar[j] += t1_bar
     return s, (w_bar,)
 
@@ -115,8 +108,7 @@ def nested_grad(w, n, s_bar):
             # line 54: t = t + w[j] * w[i]
             t1 = w[j]
             t2 = w[i]
-            t3 = t1 * t2
-            t_1 = t + t3
+            t_1 = t + t1 * t2
             t = t_1
         t_stack.append(t)
     # adjoint: cotangents in reverse order
@@ -157,7 +149,6 @@ def nested_grad(w, n, s_bar):
             t_bar = t_1_bar
             t3_bar = t_1_bar
             t1_bar = t3_bar * t2
-            t2_bar = t3_bar * t1
-            w_bar[i] += t2_bar
+            w_bar[i] += t3_bar * t1
             w_bar[j] += t1_bar
     return (w_bar,)

@@ -4,15 +4,9 @@ from adjoint.runtime.helpers import fill_like, matmul_grad_a, matmul_grad_b, unb
 def ridge(w, X, y, lam):
     """The forward of ridge, as adjoint compiles it."""
     # line 42: r = X @ w - y
-    t1 = X @ w
-    r = t1 - y
+    r = X @ w - y
     # line 43: return 0.5 * np.dot(r, r) + lam * np.sum(w ** 2)
-    t2 = np.dot(r, r)
-    t3 = 0.5 * t2
-    t4 = w ** 2
-    t5 = np.sum(t4)
-    t6 = lam * t5
-    ridge = t3 + t6
+    ridge = 0.5 * np.dot(r, r) + lam * np.sum(w ** 2)
     return ridge
 
 
@@ -22,8 +16,7 @@ def ridge_vjp(w, X, y, lam, ridge_bar):
     t1 = X @ w
     r = t1 - y
     # line 43: return 0.5 * np.dot(r, r) + lam * np.sum(w ** 2)
-    t2 = np.dot(r, r)
-    t3 = 0.5 * t2
+    t3 = 0.5 * np.dot(r, r)
     t4 = w ** 2
     t5 = np.sum(t4)
     t6 = lam * t5

@@ -1,0 +1,129 @@
+"""Fold single-use compiler temporaries back into the one expression that reads them.
+
+The IR names every intermediate value (``t1 = X @ W1; t2 = t1 + b1; h = np.tanh(t2)``).
+Written out one per line, that is hard to read, and Numba gives each line an array of its
+own: it fuses elementwise operations into one loop only within a statement. So a
+temporary that is read exactly once, by a later statement of the same block, goes back
+into that statement (``h = np.tanh(X @ W1 + b1)``, as the user wrote it), when nothing
+between them can change what it reads.
+
+What is folded: a line ``tN = expr`` (``tN``, ``tN_bar``: names the compiler made up, never
+the user's) whose ``expr`` is arithmetic, NumPy/math calls, reads of names, attributes,
+subscripts and constants. The one line that reads it must be in the same block (same
+indentation, no block boundary between), every line between must be a plain ``name = ...``
+assignment of a name the expression does not read (no element writes, no ``+=``, no
+tape pushes), and the folded statement must stay short enough to read.
+"""
+from __future__ import annotations
+
+import ast
+import re
+
+TEMPORARY = re.compile(r"t\d+(?:_\d+)?(?:_bar)?")
+_ASSIGN = re.compile(r"^(\s*)([A-Za-z_]\w*) = (.+)$")
+_HEADS = ("for ", "while ", "if ", "elif ", "else:")  # a loop test is computed again and again
+MAX_LENGTH = 100  # characters of a folded statement, indentation excluded
+
+_PURE_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load,
+               ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.Call, ast.operator,
+               ast.unaryop, ast.Compare, ast.cmpop, ast.keyword)
+
+
+def _pure(expr: str) -> ast.Expression | None:
+    """The parsed expression if it only computes (NumPy/math calls and operators)."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, _PURE_NODES):
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                    and func.value.id in ("np", "math")
+                    or isinstance(func, ast.Attribute) and func.attr == "reshape"):
+                return None
+    return tree
+
+
+def _word(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def fold(lines: list[str]) -> list[str]:
+    """The body ``lines`` of one function with its single-use temporaries folded."""
+    lines = list(lines)
+    changed = True
+    while changed:
+        changed = False
+        code = [i for i, line in enumerate(lines) if not line.lstrip().startswith("#")]
+        counts: dict[str, int] = {}
+        for i in code:
+            for name in re.findall(r"(?<![\w.])(t\d+(?:_\d+)?(?:_bar)?)(?!\w)", lines[i]):
+                counts[name] = counts.get(name, 0) + 1
+        for i in code:
+            match = _ASSIGN.match(lines[i])
+            if not match or not TEMPORARY.fullmatch(match[2]) or counts.get(match[2]) != 2:
+                continue
+            indent, name, expr = match.groups()
+            tree = _pure(expr)
+            if tree is None:
+                continue
+            reads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            use = _use(lines, i, name, reads, len(indent))
+            if use is None:
+                continue
+            folded = _substitute(lines[use], name, expr)
+            if folded is None or len(folded.strip()) > MAX_LENGTH:
+                continue
+            lines[use] = folded
+            del lines[i]
+            changed = True
+            break
+    return _drop_empty_comments(lines)
+
+
+def _use(lines: list[str], i: int, name: str, reads: set[str], depth: int) -> int | None:
+    """The line after ``i`` that reads ``name``, if folding into it is safe."""
+    pattern = _word(name)
+    for j in range(i + 1, len(lines)):
+        line = lines[j]
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        if _indent(line) != depth:
+            return None  # a block boundary: a loop would repeat the work, a branch skip it
+        if pattern.search(line):
+            return None if stripped.startswith(_HEADS) else j
+        match = _ASSIGN.match(line)
+        if not match or "[" in match[2] or match[2] in reads:
+            return None  # an element write, a += on an array, a push, or a name it reads
+    return None
+
+
+def _substitute(line: str, name: str, expr: str) -> str | None:
+    """``line`` with ``name`` replaced by ``(expr)``, respelled without needless brackets."""
+    indent = line[:_indent(line)]
+    text = _word(name).sub(lambda _: f"({expr})", line.strip())
+    try:
+        return indent + ast.unparse(ast.parse(text))
+    except SyntaxError:
+        return None
+
+
+def _drop_empty_comments(lines: list[str]) -> list[str]:
+    """A ``# line N:`` comment whose statements all folded away into later lines goes too."""
+    kept: list[str] = []
+    for k, line in enumerate(lines):
+        if line.lstrip().startswith("# line "):
+            following = lines[k + 1] if k + 1 < len(lines) else ""
+            if not following.strip() or following.lstrip().startswith("#") \
+                    and _indent(following) == _indent(line) or _indent(following) < _indent(line):
+                continue
+        kept.append(line)
+    return kept
