@@ -1,6 +1,7 @@
 """An element of an integer array argument used as an index: ``x[idx[j]]``, ``x[obs[j, 0]]``.
 
-The gradient scatters into x, adding at repeated indices.
+The gradient scatters into x, adding at repeated indices; int() of such an element is
+recomputed in the reverse sweep, never taped.
 """
 from __future__ import annotations
 
@@ -129,6 +130,22 @@ def test_repeated_indices_add_up(jit):
     for i in IDX:
         expected[i] += x[i, ::-1]
     np.testing.assert_array_equal(g, expected)
+
+
+@JIT
+def test_int_of_an_element_is_recomputed_not_taped(jit):
+    """c = int(obs[j, 0]) is recomputed by the reverse sweep: no tape at all, and grad
+    (observed_grad) runs no forward loop."""
+    obs = np.array([[0.0, 2.0], [3.0, 1.0], [3.0, -1.5]])
+    g = adjoint.grad(observed, jit=jit)
+    np.testing.assert_allclose(g(np.arange(5.0), obs), [2.0, 0.0, 0.0, -0.5, 0.0])
+    source = g.source_for(np.arange(5.0), obs)
+    assert "_stack" not in source
+    vjp = source.split("def observed_vjp(")[1].split("# adjoint")[1]
+    assert "c = int(t2)" in vjp
+    grad_alone = source.split("def observed_grad(")[1]
+    loops = [line.strip() for line in grad_alone.splitlines() if line.strip().startswith("for ")]
+    assert loops == ["for j in range(t1 - 1, -1, -1):"]
 
 
 @JIT
