@@ -65,10 +65,15 @@ def _normalize_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[int, ...], b
     return tuple(positions), single
 
 
-def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_index: bool) -> Any:
+def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_index: bool,
+               index_array: bool = False) -> Any:
     if as_index and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)):
         raise TypeError(f"argument {name!r} of {fn_name} is used in an index and must be an int, "
                         f"not {type(value).__name__}")
+    if index_array and not (isinstance(value, np.ndarray) and value.dtype.kind in "iu"):
+        got = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"argument {name!r} of {fn_name} has its elements used in an index and must be "
+                        f"an integer array, not {got} (e.g. pass idx.astype(np.int64))")
     if isinstance(value, np.ndarray):
         kind = value.dtype.kind
         if kind not in "fiub" or value.dtype == np.float16:
@@ -217,9 +222,9 @@ class GradFunction:
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        index_params = self._lowered().index_params
+        lowered = self._lowered()
         name = self.fn.__qualname__
-        return [_check_arg(name, p, v, i in self.wrt, p in index_params)
+        return [_check_arg(name, p, v, i in self.wrt, p in lowered.index_params, p in lowered.index_arrays)
                 for i, (p, v) in enumerate(bound.arguments.items())]
 
     def _run(self, fn: Callable[..., Any], values: Sequence[Any]) -> Any:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 from . import __version__
 from .analysis.activity import active_values
-from .analysis.ranks import ranks
+from .analysis.ranks import check_indices, ranks
 from .backend.module import import_module, write_module
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
@@ -104,6 +104,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         active = active_values(ir, wrt_names)
     with _stage(timings, "ranks"):
         known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
+        check_indices(ir, known)
     with _stage(timings, "reverse"):
         adjoint = reverse(ir, wrt_names, active, known)
     with _stage(timings, "cleanup"):

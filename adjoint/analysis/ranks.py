@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ..ir.nodes import Assign, Const, For, Function, If, Index, Slice, Stmt, Tup, Value, Var, While
+from ..ir.nodes import Assign, Const, For, Function, If, Index, Slice, Stmt, Tup, Value, Var, While, walk
 from ..rules import RULES
 
 Ranks = dict[str, int]
@@ -117,3 +117,18 @@ def ranks(fn: Function, params: Mapping[str, int | None]) -> Ranks:
     analysis.block(fn.body)
     return {name: rank for name, rank in analysis.known.items() if rank is not None}
 
+
+def check_indices(fn: Function, known: Mapping[str, int]) -> None:
+    """Every index item is an int (an element of an integer array included), not an array:
+    with these arguments' ranks, ``x[idx[j]]`` on a 2-D ``idx`` would index with a row."""
+    for stmt in walk(fn.body):
+        if not (isinstance(stmt, Assign) and stmt.op.prim in ("getitem", "setitem", "save")):
+            continue
+        for item in stmt.op.args[1].items if isinstance(stmt.op.args[1], Index) else ():
+            rank = known.get(item.name, 0) if isinstance(item, Var) else 0
+            if rank:
+                loc = stmt.loc
+                raise TypeError(
+                    f"{loc.filename}:{loc.line}: {loc.text.strip()}: an index is an array of "
+                    f"rank {rank} with these arguments, not an int: read one element of an integer "
+                    f"array per index (one int per axis, e.g. idx[j, 0] for a 2-D idx)")

@@ -27,7 +27,8 @@ _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.
             ast.Eq: operator.eq, ast.NotEq: operator.ne}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array).
-_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg", "getitem"}
+# An element read (getitem) is an int when what it reads from holds ints: see emit.
+_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg"}
 _INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
 
 _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
@@ -54,9 +55,11 @@ class Lowering(ControlLowering):
         self.names = Names(user, set(reserved))
         self.env: dict[str, Value] = {}
         self.body: list[Stmt] = []
-        # Values that are ints if the parameters named in their set are ints.
-        self.int_sources: dict[str, frozenset[str]] = {}
-        self.index_params: set[str] = set()
+        # Values that are ints if the parameters in their set are: (p, False) where p itself
+        # must be an int, (p, True) where p must be an integer array (an element of it is read).
+        self.int_sources: dict[str, frozenset[tuple[str, bool]]] = {}
+        self.index_params: set[str] = set()  # parameters used in an index: ints
+        self.index_arrays: set[str] = set()  # parameters whose elements are: integer arrays
         self.param_source: dict[str, str] = {}
         self.computed: dict[tuple, Var] = {}
         self.identity: dict[str, object] = {}  # user name -> the array object it names
@@ -77,13 +80,14 @@ class Lowering(ControlLowering):
             self.env[arg.arg] = var
             self.identity[arg.arg] = object()
             self.param_source[var.name] = arg.arg
-            self.int_sources[var.name] = frozenset({arg.arg})  # an int if used as an index
+            self.int_sources[var.name] = frozenset({(arg.arg, False)})  # an int if used as an index
             params.append(Param(var, arg.arg))
         for stmt in tree.body:
             self.statement(stmt)
         taken = frozenset(self.names._taken | self.names._user)
         return Function(tree.name, tuple(params), tuple(self.body), self.parsed.loc(tree),
-                        taken, frozenset(self.index_params), tuple(sorted(self.helpers.items())))
+                        taken, frozenset(self.index_params), tuple(sorted(self.helpers.items())),
+                        frozenset(self.index_arrays))
 
     def statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign) and not isinstance(stmt.targets[0], ast.Subscript):
@@ -227,6 +231,11 @@ class Lowering(ControlLowering):
             self.int_sources[var.name] = frozenset()
         elif prim in _INT_PRESERVING and all(self._int_sources(a) is not None for a in plain):
             self.int_sources[var.name] = frozenset().union(*(self._int_sources(a) for a in plain))
+        elif prim == "getitem" and self._int_sources(args[0]) is not None:
+            # an element of an int parameter's value holds ints if that is an integer array
+            # (of a shape, ints); the index items are ints already (_index_item). That it is
+            # one element, not a row, is up to the arguments' ranks (analysis.ranks.check_indices).
+            self.int_sources[var.name] = frozenset((p, True) for p, _ in self._int_sources(args[0]))
         return var
 
     def _element(self, prim: str, args: tuple[Value, ...]) -> bool:
@@ -251,8 +260,9 @@ class Lowering(ControlLowering):
         elif rank == "like" and isinstance(args[0], Var) and args[0].name in self.array_rank:
             self.array_rank[var.name] = self.array_rank[args[0].name]
 
-    def _int_sources(self, value: Value) -> frozenset[str] | None:
-        """None if ``value`` is not an int; else the parameters that must be ints for it to be."""
+    def _int_sources(self, value: Value) -> frozenset[tuple[str, bool]] | None:
+        """None if ``value`` is not an int; else the parameters that must be ints (or integer
+        arrays, marked True) for it to be."""
         if isinstance(value, Const):
             ok = isinstance(value.value, int) and not isinstance(value.value, bool)
             return frozenset() if ok else None
@@ -345,7 +355,8 @@ class Lowering(ControlLowering):
         value = self.expr(node) if value is None else value
         sources = self._int_sources(value)
         if sources is not None:
-            self.index_params |= sources
+            self.index_params |= {p for p, element in sources if not element}
+            self.index_arrays |= {p for p, element in sources if element}
             return value
         raise self.parsed.error(node, "indexing with an array or a float is not supported (no fancy or "
                                       "boolean indexing); index with ints and slices, or use np.where")

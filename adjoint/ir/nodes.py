@@ -158,7 +158,8 @@ class Function:
 
     ``names`` holds every name the user wrote and every SSA name, so later
     stages can make new names that collide with none. ``index_params`` are
-    parameters used as indices: the caller must pass ints for them.
+    parameters used as indices: the caller must pass ints for them; ``index_arrays``
+    are parameters whose elements are (``x[idx[j]]``): integer arrays.
     """
 
     name: str
@@ -168,6 +169,7 @@ class Function:
     names: frozenset[str] = field(default=frozenset())
     index_params: frozenset[str] = field(default=frozenset())
     helpers: tuple[tuple[str, str], ...] = ()  # (name, file) of each inlined helper function
+    index_arrays: frozenset[str] = field(default=frozenset())
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -67,8 +67,9 @@ class Rule:
     # Parameters whose derivative is not implemented: an active value there is an error,
     # never a silent zero (ChainRules' "not implemented", as opposed to "zero derivative").
     refuses: tuple[str, ...] = ()
-    # Cheap and pure (arithmetic, elementwise functions, indexing reads): the reverse sweep
-    # of a loop recomputes such a value from values it still has instead of taping it.
+    # Cheap and pure (arithmetic, elementwise functions, indexing reads, shape queries,
+    # int() and float()): the reverse sweep of a loop recomputes such a value from values
+    # it still has instead of taping it.
     recompute: bool = False
     # The rank of the result, for analysis/ranks.py: "broadcast" (the highest rank of the
     # operands: elementwise rules), "scalar" (always a number), "index" (getitem), "shape"

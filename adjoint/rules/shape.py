@@ -77,7 +77,10 @@ register(Rule("stack", ("xs", "axis"), "np.stack({xs}, axis={axis})", {"xs": _pa
 _IDENTITY = {"x": "{g}"}
 register(Rule("copy", ("x",), "{x}.copy()", _IDENTITY,
               (Example("x.copy()", _ANY), Example("np.copy(x)", _ANY)), rank="like"), "method:copy", "numpy.copy")
-register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cases.scalar()),), rank="scalar"),
+# float() and int() take a number to a number: exact and as cheap as arithmetic, so a loop's
+# adjoint recomputes them (recompute=True) rather than tape them; so are the shape queries.
+register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cases.scalar()),), rank="scalar",
+              recompute=True),
          "builtins.float")
 register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY, (Example("np.float64(x)", cases.scalar()),)),
          "numpy.float64")
@@ -98,15 +101,15 @@ def _bind_astype(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[st
 
 CALLS["method:astype"] = _bind_astype
 
-# Queries with integer results: no derivative, never active.
+# Queries with integer results: no derivative, never active; recomputed in a loop's adjoint.
 _SHAPE_EX = (Example("x * x.shape[0] + x.size * len(x) + x.ndim", _ANY),)
-register(Rule("shape", ("x",), "{x}.shape", examples=_SHAPE_EX), "attr:shape")
-register(Rule("dim", ("x", "i"), "{x}.shape[{i}]", examples=_SHAPE_EX, rank="scalar"))
-register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX, rank="scalar"), "attr:size")
-register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX, rank="scalar"), "attr:ndim")
-register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX, rank="scalar"), "builtins.len")
-register(Rule("int", ("x",), "int({x})", examples=(Example("x * int(x)", cases.scalar(0.1, 2.9)),), rank="scalar"),
-         "builtins.int")
+register(Rule("shape", ("x",), "{x}.shape", examples=_SHAPE_EX, recompute=True), "attr:shape")
+register(Rule("dim", ("x", "i"), "{x}.shape[{i}]", examples=_SHAPE_EX, rank="scalar", recompute=True))
+register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX, rank="scalar", recompute=True), "attr:size")
+register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX, rank="scalar", recompute=True), "attr:ndim")
+register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX, rank="scalar", recompute=True), "builtins.len")
+register(Rule("int", ("x",), "int({x})", examples=(Example("x * int(x)", cases.scalar(0.1, 2.9)),), rank="scalar",
+              recompute=True), "builtins.int")
 
 
 def _with_dtype(call: str):
