@@ -9,8 +9,10 @@ from .api import GradFunction, Wrt, _normalize_wrt
 
 
 def finite_difference(fn: Callable[..., Any], args: list[Any], position: int, step: float = 1e-6) -> Any:
-    """Central differences of ``fn`` with respect to argument ``position``, in float64."""
-    base = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args]
+    """Central differences of ``fn`` with respect to argument ``position``, in float64
+    (float arrays are promoted; int arrays, used as indices, are passed as they are)."""
+    base = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+            for a in args]
     x = np.array(base[position], dtype=np.float64)
     flat = x.reshape(-1)
     out = np.empty(flat.size)

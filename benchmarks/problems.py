@@ -119,8 +119,7 @@ def ba(cams, X, w, obs, feats):
     1 - w[j]**2."""
     loss = 0.0
     for j in range(obs.shape[0]):
-        # int(...): adjoint takes obs[j, 0] itself for an int only if obs were an int
-        px, py = ba_project(cams, int(obs[j, 0]), X, int(obs[j, 1]))
+        px, py = ba_project(cams, obs[j, 0], X, obs[j, 1])
         ex = w[j] * (px - feats[j, 0])
         ey = w[j] * (py - feats[j, 1])
         we = 1.0 - w[j] * w[j]

@@ -180,3 +180,9 @@ def test_an_argument_used_as_the_index_itself_is_still_an_int():
 def test_an_integer_array_is_never_differentiated():
     with pytest.raises(TypeError, match="cannot differentiate gather with respect to 'idx'"):
         adjoint.grad(gather, wrt=(0, 1))(np.arange(5.0), IDX)
+
+
+def test_check_grad_passes_integer_index_arrays_through():
+    x = np.linspace(-1.0, 1.0, 5)
+    idx = np.array([0, 3, 3, 1], dtype=np.int32)
+    assert adjoint.check_grad(gather_squares, x, idx) < 1e-6
