@@ -83,7 +83,7 @@ def _wrt(fn: Callable[..., Any], text: str | None, decorated: Any) -> tuple[int,
 
 def _grad(args: argparse.Namespace) -> GradFunction:
     fn, decorated = _load(args.target)
-    return GradFunction(fn, _wrt(fn, args.wrt, decorated), jit=True)
+    return GradFunction(fn, _wrt(fn, args.wrt, decorated), jit=True, background=False)  # reports time compiles
 
 
 def _split(source: str, vjp_name: str) -> tuple[str, str]:

@@ -9,8 +9,9 @@ between them can change what it reads.
 
 What is folded: a line ``tN = expr`` (``tN``, ``tN_bar``: names the compiler made up, never
 the user's) whose ``expr`` is arithmetic, NumPy/math calls, reads of names, attributes,
-subscripts and constants. The one line that reads it must be in the same block (same
-indentation, no block boundary between), every line between must be a plain ``name = ...``
+subscripts and constants. The one line that reads it must come from the same source line
+(no ``# line N:`` comment between: every statement stays traceable to its line) and be
+in the same block (same indentation), every line between must be a plain ``name = ...``
 assignment of a name the expression does not read (no element writes, no ``+=``, no
 tape pushes), and the folded statement must stay short enough to read.
 """
@@ -85,7 +86,7 @@ def fold(lines: list[str]) -> list[str]:
             del lines[i]
             changed = True
             break
-    return _drop_empty_comments(lines)
+    return lines
 
 
 def _use(lines: list[str], i: int, name: str, reads: set[str], depth: int) -> int | None:
@@ -94,6 +95,8 @@ def _use(lines: list[str], i: int, name: str, reads: set[str], depth: int) -> in
     for j in range(i + 1, len(lines)):
         line = lines[j]
         stripped = line.strip()
+        if stripped.startswith("# line "):
+            return None  # another source line: the statement must stay traceable to its own
         if stripped.startswith("#"):
             continue
         if _indent(line) != depth:
@@ -101,7 +104,7 @@ def _use(lines: list[str], i: int, name: str, reads: set[str], depth: int) -> in
         if pattern.search(line):
             return None if stripped.startswith(_HEADS) else j
         match = _ASSIGN.match(line)
-        if not match or "[" in match[2] or match[2] in reads:
+        if not match or match[2] in reads:
             return None  # an element write, a += on an array, a push, or a name it reads
     return None
 
@@ -114,16 +117,3 @@ def _substitute(line: str, name: str, expr: str) -> str | None:
         return indent + ast.unparse(ast.parse(text))
     except SyntaxError:
         return None
-
-
-def _drop_empty_comments(lines: list[str]) -> list[str]:
-    """A ``# line N:`` comment whose statements all folded away into later lines goes too."""
-    kept: list[str] = []
-    for k, line in enumerate(lines):
-        if line.lstrip().startswith("# line "):
-            following = lines[k + 1] if k + 1 < len(lines) else ""
-            if not following.strip() or following.lstrip().startswith("#") \
-                    and _indent(following) == _indent(line) or _indent(following) < _indent(line):
-                continue
-        kept.append(line)
-    return kept

@@ -202,6 +202,12 @@ def _ov_fill_like(g, x):
 
 @_kernel
 def _expand_kernel(gf, of, pre, n, post):
+    if post == 1:  # along the last axis: each value of g fills a contiguous run
+        for i in range(pre):
+            v = gf[i]
+            for j in range(n):
+                of[i * n + j] = v
+        return
     for i in range(pre):
         for j in range(n):
             ob = (i * n + j) * post

@@ -49,12 +49,13 @@ def loop_sin_grad(x, n, s_bar):
     for i in range(n - 1, -1, -1):
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
+        t2 = math.sin(t1)
         # line 26: for i in range(n):
         s_1_bar = s_bar
         # line 27: s = s + math.sin(x * i) * x
         s_bar = s_1_bar
         t3_bar = s_1_bar
         t2_bar = t3_bar * x
-        x_bar += t3_bar * math.sin(t1)
+        x_bar += t3_bar * t2
         x_bar += t2_bar * np.cos(t1) * i
     return (x_bar,)

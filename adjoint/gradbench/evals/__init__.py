@@ -3,7 +3,9 @@
 Each eval module defines ``FUNCTIONS`` (GradBench function name -> :class:`Function`)
 and ``TINY_INPUT``, a small input in GradBench's JSON form on which ``define``
 compiles every function (same argument types as the real inputs, so Numba does not
-compile again when the timed runs start).
+compile again when the timed runs start). Their gradients are built with
+``background=False``: they compile at that first call, rather than answering it as
+plain Python while compiling behind, since GradBench times what ``define`` compiled.
 """
 from __future__ import annotations
 

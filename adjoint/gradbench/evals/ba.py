@@ -79,11 +79,11 @@ def weight_error_sum(w):
     return np.sum(weight_errors(w))
 
 
-reprojection_grad = adjoint.grad(reprojection_error_sum, wrt=("cam", "X", "w"))
-weight_grad = adjoint.grad(weight_error_sum)
+reprojection_grad = adjoint.grad(reprojection_error_sum, wrt=("cam", "X", "w"), background=False)
+weight_grad = adjoint.grad(weight_error_sum, background=False)
 # the compiled forwards of the array-valued functions
-reprojection_compiled = adjoint.grad(reprojection_errors)
-weight_compiled = adjoint.grad(weight_errors)
+reprojection_compiled = adjoint.grad(reprojection_errors, background=False)
+weight_compiled = adjoint.grad(weight_errors, background=False)
 
 
 def prepare(input):

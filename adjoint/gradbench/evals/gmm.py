@@ -76,7 +76,7 @@ def multivariate_log_gamma(a, p):
                                                          for j in range(1, p + 1))
 
 
-gmm_grad = adjoint.grad(gmm_objective, wrt=("alpha", "mu", "q", "l"))
+gmm_grad = adjoint.grad(gmm_objective, wrt=("alpha", "mu", "q", "l"), background=False)
 
 
 def prepare(input):

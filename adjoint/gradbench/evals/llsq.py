@@ -25,7 +25,7 @@ def least_squares(x, n):
     return 0.5 * np.sum(residual * residual)
 
 
-least_squares_grad = adjoint.grad(least_squares)
+least_squares_grad = adjoint.grad(least_squares, background=False)
 
 
 def prepare(input):

@@ -15,7 +15,7 @@ def logsumexp(x):
     return top + np.log(np.sum(np.exp(x - top)))
 
 
-logsumexp_grad = adjoint.grad(logsumexp)
+logsumexp_grad = adjoint.grad(logsumexp, background=False)
 
 
 def prepare(input):

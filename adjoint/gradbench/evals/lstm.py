@@ -58,7 +58,7 @@ def lstm_objective(main_params, extra_params, state, sequence):
     return -total / ((c - 1) * b)
 
 
-lstm_grad = adjoint.grad(lstm_objective, wrt=("main_params", "extra_params"))
+lstm_grad = adjoint.grad(lstm_objective, wrt=("main_params", "extra_params"), background=False)
 
 
 def prepare(input):

@@ -40,8 +40,8 @@ def last_component(x, s):
 
 # The forward of a GradFunction is the compiled function itself, whatever it returns:
 # ``solve_compiled.forward`` is the primal (an array), never differentiated.
-solve_compiled = adjoint.grad(solve)
-last_component_grad = adjoint.grad(last_component)
+solve_compiled = adjoint.grad(solve, background=False)
+last_component_grad = adjoint.grad(last_component, background=False)
 
 
 def prepare(input):
