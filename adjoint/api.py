@@ -12,8 +12,8 @@ Compiling a function without loops can take Numba seconds (each NumPy routine it
 calls is compiled anew in every process), while NumPy runs that same code at close
 to compiled speed. So by default (``background=True``) the first calls of such a
 function run the generated module as plain Python, as ``jit=False`` does, while
-Numba compiles it in a background thread; once compiled (and cached on disk for
-the next process), calls run the compiled code. A function with loops compiles at
+Numba compiles it in a worker process (``backend.numba_jit.BackgroundCompile``); once
+compiled (and cached on disk for the next process), calls run the compiled code. A function with loops compiles at
 its first call: interpreted, its loops would be far slower than compiling them.
 """
 from __future__ import annotations

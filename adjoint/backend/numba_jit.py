@@ -89,14 +89,14 @@ def _compile_in_process(path: Path, name: str, signature: tuple) -> None:
     root = str(Path(__file__).resolve().parents[2])  # where the adjoint package lives
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     done = subprocess.run([sys.executable, "-m", "adjoint.backend.compile_worker", str(path), name],
-                          input=pickle.dumps(signature), capture_output=True, env=env)
+                          input=pickle.dumps(signature), stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, env=env)
     if done.returncode != 0:
         report = (done.stdout.decode(errors="replace").strip().splitlines() or [""])[-1]
         try:
             failure = json.loads(report)
         except ValueError:
-            stderr = done.stderr.decode(errors="replace").strip().splitlines()
-            failure = {"message": stderr[-1] if stderr else f"exit status {done.returncode}", "numba": False}
+            failure = {"message": f"the compile worker ended with status {done.returncode}", "numba": False}
         raise WorkerError(failure["message"], failure["numba"])
 
 
