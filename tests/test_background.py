@@ -135,3 +135,22 @@ def test_the_worker_reports_a_failure(tmp_path):
     with pytest.raises(numba_jit.WorkerError) as info:
         numba_jit._compile_in_process(source, "f", (numba.float64,))
     assert info.value.numba and "undefined_name" in str(info.value)
+
+
+def test_the_worker_stops_when_its_caller_goes(tmp_path):
+    """No compile outlives the process that asked for it: the worker stops as soon as its
+    standard input closes (here at once, long before its compile could end)."""
+    import pickle
+    import subprocess
+    import sys
+
+    import numba
+    source = tmp_path / "slow_module.py"
+    source.write_text("import numpy as np\n\ndef f(x):\n    return np.sum(np.tanh(x) @ x.T)\n")
+    worker = subprocess.Popen([sys.executable, "-m", "adjoint.backend.compile_worker", str(source), "f"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    data = pickle.dumps((numba.types.Array(numba.float64, 2, "C"),))
+    worker.stdin.write(len(data).to_bytes(8, "little") + data)
+    worker.stdin.close()
+    assert worker.wait(timeout=60) == 3
+    assert not (tmp_path / "__pycache__").exists() or not any((tmp_path / "__pycache__").iterdir())

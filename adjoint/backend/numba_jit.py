@@ -47,8 +47,7 @@ class BackgroundCompile:
         self._done = threading.Event()
         self._outcome: tuple[Any, float] | None = None
         self._error: BaseException | None = None
-        # a daemon: a process may end while its compile goes on; the worker process then
-        # still finishes and caches it for the next run
+        # a daemon: a process may end while its compile goes on (the worker then stops too)
         threading.Thread(target=self._work, name=f"adjoint-compile-{name}", daemon=True).start()
 
     def _work(self) -> None:
@@ -88,15 +87,24 @@ class WorkerError(Exception):
 def _compile_in_process(path: Path, name: str, signature: tuple) -> None:
     root = str(Path(__file__).resolve().parents[2])  # where the adjoint package lives
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-m", "adjoint.backend.compile_worker", str(path), name],
-                          input=pickle.dumps(signature), stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, env=env)
-    if done.returncode != 0:
-        report = (done.stdout.decode(errors="replace").strip().splitlines() or [""])[-1]
+    # The worker reads the signature, then waits for the end of its standard input: this
+    # process keeps the pipe open until the worker is done, and if this process ends first
+    # the pipe closes and the worker stops (no compile outlives the process that asked).
+    worker = subprocess.Popen([sys.executable, "-m", "adjoint.backend.compile_worker", str(path), name],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env=env)
+    assert worker.stdin is not None and worker.stdout is not None
+    data = pickle.dumps(signature)
+    worker.stdin.write(len(data).to_bytes(8, "little") + data)
+    worker.stdin.flush()
+    report = worker.stdout.read().decode(errors="replace")
+    status = worker.wait()
+    worker.stdin.close()
+    if status != 0:
         try:
-            failure = json.loads(report)
+            failure = json.loads((report.strip().splitlines() or [""])[-1])
         except ValueError:
-            failure = {"message": f"the compile worker ended with status {done.returncode}", "numba": False}
+            failure = {"message": f"the compile worker ended with status {status}", "numba": False}
         raise WorkerError(failure["message"], failure["numba"])
 
 
