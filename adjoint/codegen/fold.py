@@ -21,6 +21,7 @@ import ast
 import re
 
 TEMPORARY = re.compile(r"t\d+(?:_\d+)?(?:_bar)?")
+_TEMPORARY_WORD = re.compile(r"(?<![\w.])(t\d+(?:_\d+)?(?:_bar)?)(?!\w)")
 _ASSIGN = re.compile(r"^(\s*)([A-Za-z_]\w*) = (.+)$")
 _HEADS = ("for ", "while ", "if ", "elif ", "else:")  # a loop test is computed again and again
 MAX_LENGTH = 100  # characters of a folded statement, indentation excluded
@@ -60,32 +61,28 @@ def fold(lines: list[str]) -> list[str]:
     """The body ``lines`` of one function with its single-use temporaries folded."""
     lines = list(lines)
     changed = True
-    while changed:
+    while changed:  # a pass folds chains forward (t1 into t2, then t2 into its reader)
         changed = False
-        code = [i for i, line in enumerate(lines) if not line.lstrip().startswith("#")]
-        counts: dict[str, int] = {}
-        for i in code:
-            for name in re.findall(r"(?<![\w.])(t\d+(?:_\d+)?(?:_bar)?)(?!\w)", lines[i]):
-                counts[name] = counts.get(name, 0) + 1
-        for i in code:
+        counts: dict[str, int] = {}  # a fold moves names between lines: counts stay right
+        for line in lines:
+            if not line.lstrip().startswith("#"):
+                for name in _TEMPORARY_WORD.findall(line):
+                    counts[name] = counts.get(name, 0) + 1
+        i = 0
+        while i < len(lines):
             match = _ASSIGN.match(lines[i])
-            if not match or not TEMPORARY.fullmatch(match[2]) or counts.get(match[2]) != 2:
-                continue
-            indent, name, expr = match.groups()
-            tree = _pure(expr)
-            if tree is None:
-                continue
-            reads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            use = _use(lines, i, name, reads, len(indent))
-            if use is None:
-                continue
-            folded = _substitute(lines[use], name, expr)
-            if folded is None or len(folded.strip()) > MAX_LENGTH:
-                continue
-            lines[use] = folded
-            del lines[i]
-            changed = True
-            break
+            tree = _pure(match[3]) if match and counts.get(match[2]) == 2 \
+                and TEMPORARY.fullmatch(match[2]) else None
+            if tree is not None:
+                reads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                use = _use(lines, i, match[2], reads, len(match[1]))
+                folded = _substitute(lines[use], match[2], match[3]) if use is not None else None
+                if folded is not None and len(folded.strip()) <= MAX_LENGTH:
+                    lines[use] = folded
+                    del lines[i]
+                    changed = True
+                    continue
+            i += 1
     return lines
 
 
