@@ -200,7 +200,7 @@ class GradFunction:
             warnings.warn(CompileWarning(
                 f"Numba could not compile the generated code of {self.fn.__qualname__} "
                 f"({numba_jit.first_line(exc)}); it goes on running as plain Python, as with "
-                f"jit=False. Print .source to read it."), stacklevel=4)
+                f"jit=False. Print .source to read it."), stacklevel=5)  # the user's call of the gradient
             fn = plain
         self._functions[slot] = fn
         return fn
