@@ -109,7 +109,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         adjoint = reverse(ir, wrt_names, active, known)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
-        reads = adjoint_reads(adjoint.statements)
+        reads = adjoint_reads(adjoint.statements) | adjoint.tape.names  # the forward pushes the tape
         vjp_forward = live_forward(ir.body, reads)
         grad_forward = live_forward(ir.body[:-1], reads)  # without what only the value needs
         ret = ir.body[-1].value

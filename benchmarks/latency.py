@@ -4,7 +4,10 @@
    run: as plain Python while a worker process compiles, by default; or compiling first,
    with ADJOINT_BACKGROUND=0), and the time until the compiled code runs;
 2. a second process with the cache warm (generated module and Numba's compiled code found);
-3. the time per pipeline stage, from ``GradFunction.timings``.
+3. the time per pipeline stage, from ``GradFunction.timings``;
+4. compile time against trip count: a loop's gradient compiled in fresh processes with an
+   empty cache, called first with n = 10 and with n = 1,000,000 (the generated code does
+   not depend on n, so neither does its compile time; JAX unrolls a Python loop instead).
 
     python benchmarks/latency.py
 
@@ -45,6 +48,28 @@ CHILD = textwrap.dedent('''
                       "timings": grad.timings}))
 ''')
 
+CHILD_LOOP = textwrap.dedent('''
+    import json, sys, time
+    import numpy as np
+    import adjoint
+
+    def loop(x, n):
+        s = 0.0
+        for i in range(n):
+            s = s + np.sin(x * i) * x
+        return s
+
+    n = int(sys.argv[1])
+    start = time.perf_counter()
+    grad = adjoint.grad(loop)
+    grad(0.3, n)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    grad(0.3, n)
+    second = time.perf_counter() - start
+    print(json.dumps({"first": first, "second": second}))
+''')
+
 SAMPLE = textwrap.dedent('''
     import numpy as np
 
@@ -76,6 +101,20 @@ def run(directory: str, env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def trip_counts(directory: str) -> None:
+    print("compile time against trip count (fresh process, empty cache, loop_sin's loop):")
+    firsts = {}
+    for n in (10, 1_000_000):
+        env = dict(os.environ, ADJOINT_CACHE_DIR=os.path.join(directory, f"cache-n{n}"))
+        out = subprocess.run([sys.executable, "-c", CHILD_LOOP, str(n)], env=env, capture_output=True,
+                             text=True, check=True)
+        t = json.loads(out.stdout.strip().splitlines()[-1])
+        firsts[n] = t["first"] - t["second"]  # the first call less one run of the loop
+        print(f"  n = {n:>9,}: first call {t['first']:.2f} s, a compiled call {t['second'] * 1e3:.2f} ms, "
+              f"compile {firsts[n]:.2f} s")
+    print(f"  compile at n = 10^6 / at n = 10:            {firsts[1_000_000] / firsts[10]:.2f}")
+
+
 def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as directory:
@@ -100,6 +139,8 @@ def main() -> None:
           ", ".join(f"{k} {v:.4f}" for k, v in stages.items()))
     print(f"  parse .. codegen (ms):                      {sum(v for k, v in stages.items() if k not in ('write', 'import')) * 1e3:.1f}")
     print(f"  Numba compile (first call, compile first):  {cold['timings'].get('first call (compile)', 0.0):.2f} s")
+    with tempfile.TemporaryDirectory() as directory:
+        trip_counts(directory)
 
 
 if __name__ == "__main__":

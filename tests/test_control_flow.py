@@ -121,6 +121,44 @@ def test_the_tape_holds_only_what_cannot_be_recomputed():
     assert stacks == ["s_stack = []"]
 
 
+def sum_of_roots(b, c):
+    """Newton's method per element; the sum of the roots (benchmarks' while_newton)."""
+    s = 0.0
+    for k in range(b.shape[0]):
+        z = b[k] / (1.0 + c)
+        f = z * z * z + c * z - b[k]
+        while abs(f) >= 1e-12:
+            z = z - f / (3.0 * z * z + c)
+            f = z * z * z + c * z - b[k]
+        s = s + z
+    return s
+
+
+def _vjp_lines(source, name):
+    vjp = source.split(f"def {name}_vjp")[1].split("\ndef ")[0]
+    return [line.strip() for line in vjp.splitlines()]
+
+
+def test_a_region_pushes_its_taped_values_together_once():
+    """The Newton iteration tapes its z and the step f / f'(z) (f is carried: not
+    recomputable) in one list, one tuple per iteration pushed at its end; the for loop
+    around it tapes the trip count alone: the inner loop pops its own z, so the outer one
+    needs none. cube_roots' for loop tapes the trip count and the root together."""
+    b = np.array([2.0, -0.5, 9.0])
+    g = adjoint.grad(sum_of_roots)
+    lines = _vjp_lines(g.source_for(b, 1.5), "sum_of_roots")
+    assert sorted(line for line in lines if line.endswith(" = []")) == ["n_iterations_stack = []", "tape_1 = []"]
+    pushes = [line for line in lines if ".append(" in line]
+    assert pushes == ["tape_1.append((t13, z_1))", "n_iterations_stack.append(n_iterations)"], pushes
+    assert g(b, 1.5) == pytest.approx(finite_difference(sum_of_roots, [b, 1.5], 0), rel=1e-6)
+
+    a = np.array([2.0, 0.5, 9.0])
+    g = adjoint.grad(C.cube_roots)
+    pushes = [line for line in _vjp_lines(g.source_for(a, 3), "cube_roots") if ".append(" in line]
+    assert pushes == ["x_1_stack.append(x_1)", "tape_1.append((n_iterations, x_1))"], pushes
+    assert g(a, 3) == pytest.approx(finite_difference(C.cube_roots, [a, 3], 0), rel=1e-6)
+
+
 @pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
 def test_while_trip_count_differs_between_calls(jit):
     g = adjoint.grad(C.halve, jit=jit)

@@ -80,9 +80,13 @@ class _Writer:
         self.depth -= 1
         self._line = None
 
-    def push(self, names) -> None:
-        for name in sorted(names):
-            self.line(f"{self.stacks[name]}.append({name})")
+    def push(self, names, loc: Loc) -> None:
+        """Push a region's taped values, one tuple (or one value) onto the region's list,
+        under the line of its loop or ``if``."""
+        names = tuple(sorted(names))
+        if names:
+            item = names[0] if len(names) == 1 else f"({', '.join(names)})"
+            self.stmt(f"{self.stacks[', '.join(names)]}.append({item})", loc)
 
 
 def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_loop: bool) -> None:
@@ -93,8 +97,6 @@ def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_lo
             if stmt.op.prim == "setitem":  # the write, in place; the new version is the same array
                 w.stmt(f"{args['x']}[{args['index']}] = {tidy(args['value'])}", stmt.loc)
             w.stmt(f"{stmt.target.name} = {tidy(rule.render_forward(args))}", stmt.loc)
-            if tape and in_loop and stmt.target.name in tape.values:
-                w.push([stmt.target.name])
         elif isinstance(stmt, If):
             _forward_if(w, stmt, tape, in_loop)
         elif isinstance(stmt, (For, While)):
@@ -114,36 +116,37 @@ def _forward_if(w: _Writer, stmt: If, tape: Tape | None, in_loop: bool) -> None:
 
     def then() -> None:
         _forward_block(w, stmt.then, tape, in_loop)
+        if tape and in_loop:
+            w.push(_taped(stmt.then, tape), stmt.loc)
         _merge(w, targets, [render(p.first) for p in stmt.phis])
 
     def orelse() -> None:
         _forward_block(w, stmt.orelse, tape, in_loop)
+        if tape and in_loop:
+            w.push(_taped(stmt.orelse, tape), stmt.loc)
         _merge(w, targets, [render(p.second) for p in stmt.phis])
 
     w.block(f"if {render(stmt.cond)}:", stmt.loc, then)
     if stmt.orelse or stmt.phis:
         w.block("else:", None, orelse)
     w.reset()
-    if tape and in_loop:
-        w.push([t for t in targets if t in tape.values])
 
 
 def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: bool) -> None:
-    """Carried values set before the loop and updated at the end of each iteration; the
-    tape pushes the index and carried values at the start of an iteration, and a nested
-    loop's carried values after it. A while loop computes its test before the loop and
-    again after each iteration."""
+    """Carried values set before the loop and updated at the end of each iteration, where
+    the tape pushes what the iteration taped (the carried values as it found them among
+    them: they change only in that update). A while loop computes its test before the loop
+    and again after each iteration."""
     targets = [p.var.name for p in stmt.carried]
     cond = stmt.cond if isinstance(stmt, While) else ()
-    iteration = targets if isinstance(stmt, While) else [stmt.index.name, *targets]
     w.comment_for(stmt.loc)
     _merge(w, targets, [render(p.first) for p in stmt.carried])
     _forward_block(w, cond, None, False)
 
     def body() -> None:
-        if tape:
-            w.push([n for n in iteration if n in tape.iteration])
         _forward_block(w, stmt.body, tape, True)
+        if tape:
+            w.push(_taped(stmt.body, tape) | {n for n in targets if n in tape.iteration}, stmt.loc)
         _merge(w, targets, [render(p.second) for p in stmt.carried])
         _forward_block(w, cond, None, False)
 
@@ -151,8 +154,19 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
         f"for {stmt.index.name} in {range_text(stmt)}:"
     w.block(head, stmt.loc, body)
     w.reset()
-    if tape and in_loop:
-        w.push([t for t in targets if t in tape.exits])
+
+
+def _taped(stmts: tuple[Stmt, ...], tape: Tape) -> set[str]:
+    """What a region taped of its own: values it defines, carried values of its loops."""
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, Assign) and stmt.target.name in tape.values:
+            out.add(stmt.target.name)
+        elif isinstance(stmt, If):
+            out |= {p.var.name for p in stmt.phis if p.var.name in tape.values}
+        elif isinstance(stmt, (For, While)):
+            out |= {p.var.name for p in stmt.carried if p.var.name in tape.exits}
+    return out
 
 
 def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
@@ -193,14 +207,23 @@ def fresh_name(name: str, taken: set[str]) -> str:
 
 
 def _stack_names(fn: Function, tape: Tape) -> tuple[dict[str, str], dict[str, str]]:
-    """Each taped value's list, and the index of its last unread entry."""
+    """Each region's list (keyed by its names, ``"a, b"``) and the index of its last unread
+    entry: ``a_stack`` and ``a_top`` for a region that tapes one value ``a``, ``tape_N`` and
+    ``tape_N_top`` for one that tapes several (its pushes and pops name them)."""
     taken = set(fn.names)
     stacks, tops = {}, {}
-    for name in sorted(tape.names):
-        stacks[name] = fresh_name(f"{name}_stack", taken)
-        taken.add(stacks[name])
-        tops[name] = fresh_name(f"{name}_top", taken)
-        taken.add(tops[name])
+    several = 0
+    for names in sorted(tape.regions):
+        if len(names) == 1:
+            stack, top = f"{names[0]}_stack", f"{names[0]}_top"
+        else:
+            several += 1
+            stack, top = f"tape_{several}", f"tape_{several}_top"
+        key = ", ".join(names)
+        stacks[key] = fresh_name(stack, taken)
+        taken.add(stacks[key])
+        tops[key] = fresh_name(top, taken)
+        taken.add(tops[key])
     return stacks, tops
 
 

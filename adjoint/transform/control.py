@@ -22,9 +22,11 @@ from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_
 
 def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
     """Primal and cotangent names the adjoint nodes read from before them (a value a
-    region recomputes for itself is not read from the forward sweep)."""
+    region recomputes or pops for itself is not read from before it: an inner loop that
+    pops ``z`` at the start of each iteration needs no ``z`` from the outer one)."""
     out: set[str] = set()
-    local = {n.target for n in nodes if isinstance(n, AdjStmt) and n.kind == "recompute"}
+    local = {name for n in nodes if isinstance(n, AdjStmt) and n.kind in ("recompute", "pop")
+             for name in n.target.split(", ")}
     for node in nodes:
         if isinstance(node, AdjStmt):
             if node.kind != "pop":
@@ -73,9 +75,11 @@ class Reverser:
         self.values: set[str] = set()
         self.iteration: set[str] = set()
         self.exits: set[str] = set()
+        self.regions: set[tuple[str, ...]] = set()
 
     def tape(self) -> Tape:
-        return Tape(frozenset(self.values), frozenset(self.iteration), frozenset(self.exits))
+        return Tape(frozenset(self.values), frozenset(self.iteration), frozenset(self.exits),
+                    frozenset(self.regions))
 
     def block(self, stmts: tuple[Stmt, ...], cot: Cotangents) -> None:
         for stmt in reversed(stmts):
@@ -127,8 +131,12 @@ class Reverser:
         self.values |= values & read
         self.exits |= exits & read
         self.iteration |= extra & read
-        names = sorted(((values | exits | extra) & read))
-        return [AdjStmt("pop", name, "", loc) for name in names] + \
+        names = tuple(sorted((values | exits | extra) & read))
+        pops = []
+        if names:  # the forward pushed them together, at the end of the region
+            self.regions.add(names)
+            pops.append(AdjStmt("pop", ", ".join(names), "", loc))
+        return pops + \
             [AdjStmt("recompute", name, same[name], loc) for name in aliased] + \
             [AdjStmt("recompute", s.target.name, _forward_text(s), s.loc) for s in redo]
 

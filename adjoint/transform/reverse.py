@@ -31,8 +31,9 @@ Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop", "recomp
 @dataclass(frozen=True)
 class AdjStmt:
     """``target = expr`` / ``target = target + expr`` / ``target += expr`` /
-    ``target[index] += expr`` / ``target[index] = expr`` / ``target = target_stack.pop()`` /
-    ``target = expr`` recomputing a forward value instead of popping it."""
+    ``target[index] += expr`` / ``target[index] = expr`` / ``target = expr`` recomputing a
+    forward value instead of popping it / a pop, ``a, b = a_b_stack[a_b_top]``, reading back
+    the values one forward iteration of a region taped (``target`` names them: ``"a, b"``)."""
 
     kind: Kind
     target: str
@@ -66,13 +67,17 @@ AdjNode = Union[AdjStmt, AdjIf, AdjFor]
 
 @dataclass(frozen=True)
 class Tape:
-    """What the forward sweep pushes: ``values`` right after their definition, ``iteration``
-    (loop indices and carried values) at the start of each iteration, ``exits`` (carried
-    values) after their loop. Only values defined inside a loop are ever taped."""
+    """What the forward sweep pushes: of each region (a loop body, or a branch inside a
+    loop), the ``values`` it defines, the ``exits`` (carried values) of the loops it holds,
+    and, for a loop body, the ``iteration`` values (carried values as the iteration found
+    them). Each region pushes its taped values together, one tuple at the end of each run
+    of it, onto its own list; ``regions`` lists each region's names, sorted. Only values
+    defined inside a loop are ever taped."""
 
     values: frozenset[str] = frozenset()
     iteration: frozenset[str] = frozenset()
     exits: frozenset[str] = frozenset()
+    regions: frozenset[tuple[str, ...]] = frozenset()
 
     @property
     def names(self) -> frozenset[str]:

@@ -21,12 +21,13 @@ def loop_sin_vjp(x, n, s_bar):
     # line 26: for i in range(n):
     s = 0.0
     for i in range(n):
-        s_stack.append(s)
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
         t2 = math.sin(t1)
         t3 = t2 * x
         s_1 = s + t3
+        # line 26: for i in range(n):
+        s_stack.append(s)
         s = s_1
     s_value = s
     # adjoint: cotangents in reverse order

@@ -41,7 +41,6 @@ def nested_vjp(w, n, s_bar):
             t2 = w[i]
             t_1 = t + t1 * t2
             t = t_1
-        t_stack.append(t)
         # line 55: if t > 0.5:
         t4 = t > 0.5
         if t4:
@@ -52,6 +51,8 @@ def nested_vjp(w, n, s_bar):
             # line 58: s = s - t
             s_2 = s - t
             s_3 = s_2
+        # line 51: for i in range(n):
+        t_stack.append(t)
         s = s_3
     # adjoint: cotangents in reverse order
     t_top = len(t_stack)
@@ -110,6 +111,7 @@ def nested_grad(w, n, s_bar):
             t2 = w[i]
             t_1 = t + t1 * t2
             t = t_1
+        # line 51: for i in range(n):
         t_stack.append(t)
     # adjoint: cotangents in reverse order
     t_top = len(t_stack)

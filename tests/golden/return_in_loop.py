@@ -33,16 +33,11 @@ def return_in_loop(x, n):
 def return_in_loop_vjp(x, n, result_4_bar):
     """return_in_loop's value and the cotangents of x, given the cotangent result_4_bar of the value."""
     # tape: values the loops overwrite and the adjoint reads
-    result_stack = []
-    s_stack = []
-    t1_stack = []
+    tape_1 = []
     # line 229: for i in range(n):
     s, result, returned = x, 0.0, False
     for i in range(n):
-        result_stack.append(result)
-        s_stack.append(s)
         t1 = not returned
-        t1_stack.append(t1)
         if t1:
             # line 230: s = s * 1.5
             s_1 = s * 1.5
@@ -57,6 +52,8 @@ def return_in_loop_vjp(x, n, result_4_bar):
             result_3, returned_2, s_2 = result_2, returned_1, s_1
         else:
             result_3, returned_2, s_2 = result, returned, s
+        # line 229: for i in range(n):
+        tape_1.append((result, s, t1))
         s, result, returned = s_2, result_3, returned_2
     # line 229: for i in range(n):
     if returned:
@@ -64,9 +61,7 @@ def return_in_loop_vjp(x, n, result_4_bar):
     else:
         result_4 = s
     # adjoint: cotangents in reverse order
-    result_top = len(result_stack)
-    s_top = len(s_stack)
-    t1_top = len(t1_stack)
+    tape_1_top = len(tape_1)
     # line 229: for i in range(n):
     result_bar = zero_like(result)
     s_bar = zero_like(s)
@@ -77,12 +72,8 @@ def return_in_loop_vjp(x, n, result_4_bar):
         s_bar = s_bar + result_4_bar
     # line 229: for i in range(n):
     for i in range(n - 1, -1, -1):
-        result_top -= 1
-        result = result_stack[result_top]
-        s_top -= 1
-        s = s_stack[s_top]
-        t1_top -= 1
-        t1 = t1_stack[t1_top]
+        tape_1_top -= 1
+        result, s, t1 = tape_1[tape_1_top]
         s_2_bar = s_bar
         result_3_bar = result_bar
         result_bar = zero_like(result)

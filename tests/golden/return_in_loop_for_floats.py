@@ -31,14 +31,11 @@ def return_in_loop(x, n):
 def return_in_loop_vjp(x, n, result_4_bar):
     """return_in_loop's value and the cotangents of x, given the cotangent result_4_bar of the value."""
     # tape: values the loops overwrite and the adjoint reads
-    s_stack = []
-    t1_stack = []
+    tape_1 = []
     # line 229: for i in range(n):
     s, result, returned = x, 0.0, False
     for i in range(n):
-        s_stack.append(s)
         t1 = not returned
-        t1_stack.append(t1)
         if t1:
             # line 230: s = s * 1.5
             s_1 = s * 1.5
@@ -53,6 +50,8 @@ def return_in_loop_vjp(x, n, result_4_bar):
             result_3, returned_2, s_2 = result_2, returned_1, s_1
         else:
             result_3, returned_2, s_2 = result, returned, s
+        # line 229: for i in range(n):
+        tape_1.append((s, t1))
         s, result, returned = s_2, result_3, returned_2
     # line 229: for i in range(n):
     if returned:
@@ -60,8 +59,7 @@ def return_in_loop_vjp(x, n, result_4_bar):
     else:
         result_4 = s
     # adjoint: cotangents in reverse order
-    s_top = len(s_stack)
-    t1_top = len(t1_stack)
+    tape_1_top = len(tape_1)
     # line 229: for i in range(n):
     result_bar = 0.0
     s_bar = 0.0
@@ -72,10 +70,8 @@ def return_in_loop_vjp(x, n, result_4_bar):
         s_bar = s_bar + result_4_bar
     # line 229: for i in range(n):
     for i in range(n - 1, -1, -1):
-        s_top -= 1
-        s = s_stack[s_top]
-        t1_top -= 1
-        t1 = t1_stack[t1_top]
+        tape_1_top -= 1
+        s, t1 = tape_1[tape_1_top]
         s_2_bar = s_bar
         result_3_bar = result_bar
         result_bar = 0.0
@@ -110,14 +106,11 @@ def return_in_loop_vjp(x, n, result_4_bar):
 def return_in_loop_grad(x, n, result_4_bar):
     """The cotangents of x alone, given result_4_bar: return_in_loop_vjp without the work that only its value needs (what adjoint.grad calls)."""
     # tape: values the loops overwrite and the adjoint reads
-    s_stack = []
-    t1_stack = []
+    tape_1 = []
     # line 229: for i in range(n):
     s, returned = x, False
     for i in range(n):
-        s_stack.append(s)
         t1 = not returned
-        t1_stack.append(t1)
         if t1:
             # line 230: s = s * 1.5
             s_1 = s * 1.5
@@ -130,10 +123,11 @@ def return_in_loop_grad(x, n, result_4_bar):
             returned_2, s_2 = returned_1, s_1
         else:
             returned_2, s_2 = returned, s
+        # line 229: for i in range(n):
+        tape_1.append((s, t1))
         s, returned = s_2, returned_2
     # adjoint: cotangents in reverse order
-    s_top = len(s_stack)
-    t1_top = len(t1_stack)
+    tape_1_top = len(tape_1)
     # line 229: for i in range(n):
     result_bar = 0.0
     s_bar = 0.0
@@ -144,10 +138,8 @@ def return_in_loop_grad(x, n, result_4_bar):
         s_bar = s_bar + result_4_bar
     # line 229: for i in range(n):
     for i in range(n - 1, -1, -1):
-        s_top -= 1
-        s = s_stack[s_top]
-        t1_top -= 1
-        t1 = t1_stack[t1_top]
+        tape_1_top -= 1
+        s, t1 = tape_1[tape_1_top]
         s_2_bar = s_bar
         result_3_bar = result_bar
         result_bar = 0.0
