@@ -139,4 +139,7 @@ def _versions() -> str:
     import numba
     import numpy
 
-    return f"adjoint {__version__}, numba {numba.__version__}, numpy {numpy.__version__}"
+    # The optimization level is part of the module's hash, so of the cache key of Numba's
+    # compiled code: Numba's cache does not tell levels apart (see runtime/_numba_impl.py).
+    opt = "" if int(numba.config.OPT) == 3 else f" (NUMBA_OPT={int(numba.config.OPT)})"
+    return f"adjoint {__version__}, numba {numba.__version__}{opt}, numpy {numpy.__version__}"
