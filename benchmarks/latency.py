@@ -48,18 +48,24 @@ CHILD = textwrap.dedent('''
                       "timings": grad.timings}))
 ''')
 
-CHILD_LOOP = textwrap.dedent('''
-    import json, sys, time
+LOOP_SAMPLE = textwrap.dedent('''
     import numpy as np
-    import adjoint
+
 
     def loop(x, n):
         s = 0.0
         for i in range(n):
             s = s + np.sin(x * i) * x
         return s
+''')
 
-    n = int(sys.argv[1])
+CHILD_LOOP = textwrap.dedent('''
+    import json, sys, time
+    import adjoint
+    sys.path.insert(0, sys.argv[1])
+    from loop_sample import loop
+
+    n = int(sys.argv[2])
     start = time.perf_counter()
     grad = adjoint.grad(loop)
     grad(0.3, n)
@@ -104,10 +110,12 @@ def run(directory: str, env: dict) -> dict:
 def trip_counts(directory: str) -> None:
     print("compile time against trip count (fresh process, empty cache, loop_sin's loop):")
     firsts = {}
+    with open(os.path.join(directory, "loop_sample.py"), "w") as f:
+        f.write(LOOP_SAMPLE)
     for n in (10, 1_000_000):
         env = dict(os.environ, ADJOINT_CACHE_DIR=os.path.join(directory, f"cache-n{n}"))
-        out = subprocess.run([sys.executable, "-c", CHILD_LOOP, str(n)], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", CHILD_LOOP, directory, str(n)], env=env,
+                             capture_output=True, text=True, check=True)
         t = json.loads(out.stdout.strip().splitlines()[-1])
         firsts[n] = t["first"] - t["second"]  # the first call less one run of the loop
         print(f"  n = {n:>9,}: first call {t['first']:.2f} s, a compiled call {t['second'] * 1e3:.2f} ms, "
