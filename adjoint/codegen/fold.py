@@ -23,6 +23,8 @@ import re
 TEMPORARY = re.compile(r"t\d+(?:_\d+)?(?:_bar)?")
 _TEMPORARY_WORD = re.compile(r"(?<![\w.])(t\d+(?:_\d+)?(?:_bar)?)(?!\w)")
 _ASSIGN = re.compile(r"^(\s*)([A-Za-z_]\w*) = (.+)$")
+_TARGETS = re.compile(r"^\s*([A-Za-z_]\w*(?:, [A-Za-z_]\w*)*) = ")
+REVERSE_MARK = "# adjoint: cotangents in reverse order"  # where a vjp's reverse sweep starts
 _HEADS = ("for ", "while ", "if ", "elif ", "else:")  # a loop test is computed again and again
 MAX_LENGTH = 100  # characters of a folded statement, indentation excluded
 
@@ -57,22 +59,47 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _counts(lines: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in lines:
+        if not line.lstrip().startswith("#"):
+            for name in _TEMPORARY_WORD.findall(line):
+                counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _defined(lines: list[str]) -> set[str]:
+    """Names the lines assign (``a = ...``, ``a, b = ...``)."""
+    out: set[str] = set()
+    for line in lines:
+        match = _TARGETS.match(line)
+        if match:
+            out |= {name.strip() for name in match[1].split(",")}
+    return out
+
+
 def fold(lines: list[str]) -> list[str]:
-    """The body ``lines`` of one function with its single-use temporaries folded."""
+    """The body ``lines`` of one function with its single-use temporaries folded.
+
+    In a vjp, the reverse sweep (after ``# adjoint: cotangents in reverse order``) defines
+    again, by a pop or a recomputation at the start of the reverse of their loop body, the
+    values of loop bodies it reads: a name both sweeps define is counted in each sweep
+    apart (the forward's reads are the forward definition's, the reverse's the reverse
+    one's), every other name over the whole function."""
     lines = list(lines)
     changed = True
     while changed:  # a pass folds chains forward (t1 into t2, then t2 into its reader)
         changed = False
-        counts: dict[str, int] = {}  # a fold moves names between lines: counts stay right
-        for line in lines:
-            if not line.lstrip().startswith("#"):
-                for name in _TEMPORARY_WORD.findall(line):
-                    counts[name] = counts.get(name, 0) + 1
+        # a fold moves names between lines: counts are taken again each pass
+        split = next((k for k, line in enumerate(lines) if line.strip() == REVERSE_MARK), len(lines))
+        whole, forward, reverse = _counts(lines), _counts(lines[:split]), _counts(lines[split:])
+        both = _defined(lines[:split]) & _defined(lines[split:])
         i = 0
         while i < len(lines):
             match = _ASSIGN.match(lines[i])
-            tree = _pure(match[3]) if match and counts.get(match[2]) == 2 \
-                and TEMPORARY.fullmatch(match[2]) else None
+            name = match[2] if match else ""
+            count = (forward if i < split else reverse).get(name) if name in both else whole.get(name)
+            tree = _pure(match[3]) if match and count == 2 and TEMPORARY.fullmatch(name) else None
             if tree is not None:
                 reads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
                 use = _use(lines, i, match[2], reads, len(match[1]))
@@ -80,6 +107,7 @@ def fold(lines: list[str]) -> list[str]:
                 if folded is not None and len(folded.strip()) <= MAX_LENGTH:
                     lines[use] = folded
                     del lines[i]
+                    split -= i < split  # the reverse sweep starts a line earlier
                     changed = True
                     continue
             i += 1
@@ -99,7 +127,7 @@ def _use(lines: list[str], i: int, name: str, reads: set[str], depth: int) -> in
         if _indent(line) != depth:
             return None  # a block boundary: a loop would repeat the work, a branch skip it
         if pattern.search(line):
-            return None if stripped.startswith(_HEADS) else j
+            return None if stripped.startswith(_HEADS) or ".append(" in line else j  # not into a push
         match = _ASSIGN.match(line)
         if not match or match[2] in reads:
             return None  # an element write, a += on an array, a push, or a name it reads

@@ -17,7 +17,7 @@ from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
 from ..transform.control import range_text
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
-from .fold import fold
+from .fold import REVERSE_MARK, fold
 from .render import render
 
 INDENT = "    "
@@ -282,7 +282,7 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
         w.line(f"{kept} = {result}")
         result = kept
     if adjoint.statements:
-        w.line("# adjoint: cotangents in reverse order")
+        w.line(REVERSE_MARK)
     for name in sorted(stacks):
         w.line(f"{tops[name]} = len({stacks[name]})")
     _adjoint_block(w, adjoint.statements)

@@ -22,10 +22,7 @@ def loop_sin_vjp(x, n, s_bar):
     s = 0.0
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
-        t1 = x * i
-        t2 = math.sin(t1)
-        t3 = t2 * x
-        s_1 = s + t3
+        s_1 = s + math.sin(x * i) * x
         # line 26: for i in range(n):
         s_stack.append(s)
         s = s_1

@@ -19,9 +19,7 @@ def loop_sin_vjp(x, n, s_bar):
     s = 0.0
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
-        t1 = x * i
-        t2 = math.sin(t1)
-        s_1 = s + t2 * x
+        s_1 = s + math.sin(x * i) * x
         s = s_1
     # adjoint: cotangents in reverse order
     # line 26: for i in range(n):

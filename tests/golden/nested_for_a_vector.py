@@ -37,9 +37,7 @@ def nested_vjp(w, n, s_bar):
         t = 0.0
         for j in range(i, n):
             # line 54: t = t + w[j] * w[i]
-            t1 = w[j]
-            t2 = w[i]
-            t_1 = t + t1 * t2
+            t_1 = t + w[j] * w[i]
             t = t_1
         # line 55: if t > 0.5:
         t4 = t > 0.5
@@ -107,9 +105,7 @@ def nested_grad(w, n, s_bar):
         t = 0.0
         for j in range(i, n):
             # line 54: t = t + w[j] * w[i]
-            t1 = w[j]
-            t2 = w[i]
-            t_1 = t + t1 * t2
+            t_1 = t + w[j] * w[i]
             t = t_1
         # line 51: for i in range(n):
         t_stack.append(t)
