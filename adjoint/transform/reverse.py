@@ -32,7 +32,7 @@ Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop", "recomp
 class AdjStmt:
     """``target = expr`` / ``target = target + expr`` / ``target += expr`` /
     ``target[index] += expr`` / ``target[index] = expr`` / ``target = expr`` recomputing a
-    forward value instead of popping it / a pop, ``a, b = a_b_stack[a_b_top]``, reading back
+    forward value instead of popping it / a pop, ``a, b = tape_1[tape_1_top]``, reading back
     the values one forward iteration of a region taped (``target`` names them: ``"a, b"``)."""
 
     kind: Kind
