@@ -71,7 +71,9 @@ class Tape:
     loop), the ``values`` it defines, the ``exits`` (carried values) of the loops it holds,
     and, for a loop body, the ``iteration`` values (carried values as the iteration found
     them). Each region pushes its taped values together, one tuple at the end of each run
-    of it, onto its own list; ``regions`` lists each region's names, sorted. Only values
+    of it, onto its own list (two regions that tape the same names, a loop's carried value
+    as each iteration found it and as the loop left it, share one: their pushes nest, so
+    their pops mirror them); ``regions`` lists each region's names, sorted. Only values
     defined inside a loop are ever taped."""
 
     values: frozenset[str] = frozenset()
