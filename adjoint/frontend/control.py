@@ -84,13 +84,15 @@ class ControlLowering:
             for inner in (stmt.body if cond.value else stmt.orelse):
                 self.statement(inner)
             return
-        env, identity = dict(self.env), dict(self.identity)
+        env, identity, viewed = dict(self.env), dict(self.identity), set(self.viewed)
         then = self.region(stmt.body)
-        then_env, then_identity = self.env, self.identity
-        self.env, self.identity = dict(env), dict(identity)
+        then_env, then_identity, then_viewed = self.env, self.identity, self.viewed
+        # a view taken in one branch is never in use in the other one; after the if, it may be
+        self.env, self.identity, self.viewed = dict(env), dict(identity), set(viewed)
         orelse = self.region(stmt.orelse)
         else_env, else_identity = self.env, self.identity
         self.env, self.identity = dict(env), dict(identity)
+        self.viewed |= then_viewed
         phis = []
         for name in list(then_env) + [n for n in else_env if n not in then_env]:
             a, b = then_env.get(name), else_env.get(name)

@@ -431,6 +431,16 @@ def augmented_live_view(x):
     return np.sum(z)
 
 
+def augmented_after_branch_view(x, c):
+    y = x * 2.0
+    if c > 0.0:
+        z = y[1:]
+    else:
+        z = y[:1]
+    y *= x  # <-
+    return np.sum(z)
+
+
 def calls_lgamma(x):
     return math.lgamma(x)
 

@@ -99,6 +99,7 @@ REFUSED = [
     ("augmented_element_write", r"writing into y here.*z is the same array"),
     ("augmented_chained_alias", r"in place.*same array as b"),
     ("augmented_live_view", r"in place.*view of y"),
+    ("augmented_after_branch_view", r"in place.*view of y"),
     ("attribute_write", r"attribute"),
     ("varargs", r"\*args"),
     ("varkwargs", r"\*\*kwargs"),
