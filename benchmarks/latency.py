@@ -48,26 +48,15 @@ CHILD = textwrap.dedent('''
                       "timings": grad.timings}))
 ''')
 
-LOOP_SAMPLE = textwrap.dedent('''
-    import numpy as np
-
-
-    def loop(x, n):
-        s = 0.0
-        for i in range(n):
-            s = s + np.sin(x * i) * x
-        return s
-''')
-
 CHILD_LOOP = textwrap.dedent('''
     import json, sys, time
     import adjoint
     sys.path.insert(0, sys.argv[1])
-    from loop_sample import loop
+    from problems import loop_sin
 
     n = int(sys.argv[2])
     start = time.perf_counter()
-    grad = adjoint.grad(loop)
+    grad = adjoint.grad(loop_sin)
     grad(0.3, n)
     first = time.perf_counter() - start
     start = time.perf_counter()
@@ -108,13 +97,12 @@ def run(directory: str, env: dict) -> dict:
 
 
 def trip_counts(directory: str) -> None:
-    print("compile time against trip count (fresh process, empty cache, loop_sin's loop):")
+    print("compile time against trip count (fresh process, empty cache, benchmarks' loop_sin):")
     firsts = {}
-    with open(os.path.join(directory, "loop_sample.py"), "w") as f:
-        f.write(LOOP_SAMPLE)
+    here = os.path.dirname(os.path.abspath(__file__))
     for n in (10, 1_000_000):
         env = dict(os.environ, ADJOINT_CACHE_DIR=os.path.join(directory, f"cache-n{n}"))
-        out = subprocess.run([sys.executable, "-c", CHILD_LOOP, directory, str(n)], env=env,
+        out = subprocess.run([sys.executable, "-c", CHILD_LOOP, here, str(n)], env=env,
                              capture_output=True, text=True, check=True)
         t = json.loads(out.stdout.strip().splitlines()[-1])
         firsts[n] = t["first"] - t["second"]  # the first call less one run of the loop

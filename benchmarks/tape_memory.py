@@ -59,9 +59,14 @@ HAND = {  # bytes the hand-written adjoint (bench_<name>.hand_grad) stores for i
 
 
 class _Tape(list):
-    """A list that counts the bytes pushed onto it."""
+    """A list that counts the bytes pushed onto it (and the lists made)."""
 
     bytes = 0
+    made = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        _Tape.made += 1
 
     def append(self, item):
         _Tape.bytes += _nbytes(item)
@@ -85,15 +90,12 @@ def adjoint_tape(bench) -> tuple[int, int]:
     source = grad.source_for(*bench.args)
     name = bench.problem.__name__
     entry = f"{name}_grad" if re.search(rf"^def {name}_grad\(", source, re.M) else f"{name}_vjp"
-    function = source[source.index(f"def {entry}("):]
-    end = function.find("\ndef ", 1)
-    tapes = re.findall(r"^\s+(\w+) = \[\]$", function if end < 0 else function[:end], re.M)
     source = re.sub(r"^(\s+\w+) = \[\]$", r"\1 = _Tape()", source, flags=re.M)
     namespace = {"_Tape": _Tape}
     exec(compile(source, f"<{name} generated>", "exec"), namespace)
-    _Tape.bytes = 0
+    _Tape.bytes = _Tape.made = 0
     namespace[entry](*bench.args, 1.0)
-    return _Tape.bytes, len(tapes)
+    return _Tape.bytes, _Tape.made
 
 
 def _size(n: float) -> str:

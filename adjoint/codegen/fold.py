@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 
 TEMPORARY = re.compile(r"t\d+(?:_\d+)?(?:_bar)?")
 _TEMPORARY_WORD = re.compile(r"(?<![\w.])(t\d+(?:_\d+)?(?:_bar)?)(?!\w)")
@@ -59,13 +60,9 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _counts(lines: list[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for line in lines:
-        if not line.lstrip().startswith("#"):
-            for name in _TEMPORARY_WORD.findall(line):
-                counts[name] = counts.get(name, 0) + 1
-    return counts
+def _counts(lines: list[str]) -> Counter[str]:
+    return Counter(name for line in lines if not line.lstrip().startswith("#")
+                   for name in _TEMPORARY_WORD.findall(line))
 
 
 def _defined(lines: list[str]) -> set[str]:
@@ -92,7 +89,8 @@ def fold(lines: list[str]) -> list[str]:
         changed = False
         # a fold moves names between lines: counts are taken again each pass
         split = next((k for k, line in enumerate(lines) if line.strip() == REVERSE_MARK), len(lines))
-        whole, forward, reverse = _counts(lines), _counts(lines[:split]), _counts(lines[split:])
+        forward, reverse = _counts(lines[:split]), _counts(lines[split:])
+        whole = forward + reverse
         both = _defined(lines[:split]) & _defined(lines[split:])
         i = 0
         while i < len(lines):

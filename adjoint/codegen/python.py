@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
-from ..transform.control import range_text
+from ..transform.control import direct_names, range_text
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
 from .fold import REVERSE_MARK, fold
 from .render import render
@@ -158,15 +158,8 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
 
 def _taped(stmts: tuple[Stmt, ...], tape: Tape) -> set[str]:
     """What a region taped of its own: values it defines, carried values of its loops."""
-    out = set()
-    for stmt in stmts:
-        if isinstance(stmt, Assign) and stmt.target.name in tape.values:
-            out.add(stmt.target.name)
-        elif isinstance(stmt, If):
-            out |= {p.var.name for p in stmt.phis if p.var.name in tape.values}
-        elif isinstance(stmt, (For, While)):
-            out |= {p.var.name for p in stmt.carried if p.var.name in tape.exits}
-    return out
+    values, exits = direct_names(stmts)
+    return values & tape.values | exits & tape.exits
 
 
 def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:

@@ -47,7 +47,7 @@ def adjoint_reads(nodes: tuple[AdjNode, ...]) -> set[str]:
     return _refs(nodes)
 
 
-def _direct(stmts: tuple[Stmt, ...]) -> tuple[set[str], set[str]]:
+def direct_names(stmts: tuple[Stmt, ...]) -> tuple[set[str], set[str]]:
     """Names a region defines itself: (values and if-merges, carried values of inner loops)."""
     values: set[str] = set()
     exits: set[str] = set()
@@ -120,7 +120,7 @@ class Reverser:
         reads, or recompute them when that is cheap. ``same``: carried arrays that element
         writes update, which stay the same array through the loop (the value on entry)."""
         same = same or {}
-        values, exits = _direct(stmts)
+        values, exits = direct_names(stmts)
         read = _refs(nodes)
         redo = self._recomputed(stmts, read, values | exits | set(extra))
         values -= {s.target.name for s in redo}
