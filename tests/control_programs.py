@@ -299,3 +299,75 @@ def two_rows(x, n):
         s[1, i] = a * x
         s[0, i] = a + s[1, i]
     return np.sum(s)
+
+
+# -- element reads of a written array: read again from the array, or taped ------------
+
+def backward_recurrence(x, a):
+    """Runs downwards, reads the element the previous iteration wrote: never written again."""
+    y = x.copy()
+    for i in range(x.shape[0] - 2, -1, -1):
+        y[i] = a * y[i + 1] + np.sin(y[i + 1]) * x[i]
+    return np.sum(y * y)
+
+
+def strided_rows(x, a):
+    """Two elements per iteration (step 2) in the rows of a matrix, read one and two back."""
+    n = x.shape[0]
+    m = np.zeros((n + 2, 2))
+    m[0, 0] = x[0]
+    m[1, 1] = a
+    for i in range(2, n + 1, 2):
+        m[i, 0] = a * m[i - 1, 1] + m[i - 2, 0] * x[i - 1]
+        m[i + 1, 1] = np.cos(m[i, 0]) + m[i - 1, 0] * a
+    return np.sum(m * m)
+
+
+def reads_ahead(x, a):
+    """Reads y[i + 1] before the next iteration overwrites it, and y[i] before this one
+    does: both must be taped."""
+    y = x.copy()
+    for i in range(x.shape[0] - 1):
+        y[i] = a * y[i + 1] + np.sin(y[i])
+    return np.sum(y * y)
+
+
+def written_after_the_loop(x, a):
+    """The recurrence, then a write into an element the loop read: taped."""
+    n = x.shape[0]
+    y = np.zeros(n)
+    y[0] = x[0]
+    for i in range(1, n):
+        y[i] = a * y[i - 1] + np.sin(x[i])
+    y[0] = y[n - 1] * a
+    return np.sum(y * y)
+
+
+def recurrence_repeated(x, a):
+    """The recurrence run twice over the same array: the second pass overwrites what the
+    first read, so the reads are taped."""
+    n = x.shape[0]
+    y = np.zeros(n)
+    y[0] = x[0]
+    for k in range(2):
+        for i in range(1, n):
+            y[i] = a * y[i - 1] + np.sin(x[i]) * y[i]
+    return np.sum(y * y)
+
+
+def negative_column(x, a):
+    """m[i, -1] is m[i, 1], which the next statement overwrites: taped."""
+    n = x.shape[0]
+    m = np.ones((n, 2))
+    for i in range(1, n):
+        m[i, 0] = a * m[i, -1] + x[i]
+        m[i, 1] = np.sin(m[i, 0])
+    return np.sum(m * m)
+
+
+def wraps_around(x, a):
+    """y[i - 1] at i = 0 is y[n - 1], which the last iteration overwrites: taped."""
+    y = x.copy()
+    for i in range(0, x.shape[0]):
+        y[i] = a * y[i - 1] + np.sin(x[i])
+    return np.sum(y * y)

@@ -42,6 +42,13 @@ CASES = {
     "write_branch_else": (C.write_in_branch, [0.7, -1.0], (0,)),
     "write_read_before_after": (C.read_before_and_after_write, [np.array([1.0, 2.0, 3.0])], (0,)),
     "write_matrix": (C.matrix_writes, [np.array([0.3, -0.8])], (0,)),
+    "final_backward": (C.backward_recurrence, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "final_strided_rows": (C.strided_rows, [np.linspace(0.2, 0.8, 6), 0.6], (0, 1)),
+    "final_not_reads_ahead": (C.reads_ahead, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "final_not_written_after": (C.written_after_the_loop, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "final_not_repeated": (C.recurrence_repeated, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "final_not_negative_column": (C.negative_column, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "final_not_wraps_around": (C.wraps_around, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_rebound": (C.copy_rebound, [1.1, np.array([2.0, 1.0]), 3], (0, 1)),
     "read_then_write": (C.read_then_write, [0.3, 6], (0,)),
     "zeros_like_carried": (C.zeros_like_carried, [np.array([0.5, -1.0]), 3], (0,)),
@@ -120,6 +127,17 @@ def test_the_tape_holds_only_what_cannot_be_recomputed():
     stacks = sorted(line.strip() for line in source.splitlines() if line.strip().endswith("_stack = []"))
     assert stacks == ["s_stack = []"]
 
+
+@pytest.mark.parametrize("fn, taped", [
+    (C.recurrence, False), (C.backward_recurrence, False), (C.strided_rows, False),
+    (C.reads_ahead, True), (C.written_after_the_loop, True), (C.recurrence_repeated, True),
+    (C.negative_column, True), (C.wraps_around, True)])
+def test_an_element_no_later_write_changes_is_read_again_not_taped(fn, taped):
+    """y[i] = a * y[i - 1] + ...: the adjoint reads y[i - 1] from y as the forward left it.
+    An element a later iteration or a later statement overwrites is taped."""
+    args = (np.linspace(0.1, 0.9, 6), 0.7)
+    lines = _vjp_lines(adjoint.grad(fn, wrt=(0, 1)).source_for(*args), fn.__name__)
+    assert any(".append(" in line for line in lines) == taped, "\n".join(lines)
 
 def sum_of_roots(b, c):
     """Newton's method per element; the sum of the roots (benchmarks' while_newton)."""

@@ -30,7 +30,7 @@ def test_a_recurrence_saves_and_restores_nothing():
     args = (np.linspace(-1.0, 1.0, 7), 0.9)
     vjp = _vjp_section(g, *args)
     assert "copy_of(" not in vjp          # no overwritten value saved
-    assert vjp.count("_stack = []") == 1   # the tape holds y[i - 1] alone
+    assert ".append(" not in vjp          # nor y[i - 1]: no later write changes it
 
 
 def test_an_array_read_after_its_write_is_undone_keeps_the_restore():

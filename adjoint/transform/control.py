@@ -67,9 +67,10 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 
 class Reverser:
     def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset(),
-                 restore: bool = True) -> None:
+                 restore: bool = True, final: frozenset[str] = frozenset()) -> None:
         self.active = active
-        self.written = written  # arrays element writes update: never recomputed from
+        self.written = written  # arrays element writes update: recomputed from only by...
+        self.final = final  # ...these element reads, which no later write changes
         self.restore = restore  # undo element writes (reverse.reverse decides)
         self.loop_depth = 0
         self.values: set[str] = set()
@@ -92,24 +93,26 @@ class Reverser:
             elif isinstance(stmt, (For, While)):
                 self.reverse_for(stmt, cot)
 
-    def _recomputed(self, stmts: tuple[Stmt, ...], read: set[str], unavailable: set[str]) -> list[Assign]:
+    def _recomputed(self, stmts: tuple[Stmt, ...], read: set[str], unavailable: set[str],
+                    same: dict[str, str]) -> list[Assign]:
         """The region's direct definitions the adjoint reads that are cheap to recompute
         from values it has (values from outside the region, a regenerated loop index,
-        literals, values it pops anyway, other recomputed values), with what they are
-        computed from, in order."""
+        literals, values it pops anyway, other recomputed values, a carried array that is
+        the array it was on entry), with what they are computed from, in order."""
         defs = {s.target.name: s for s in stmts if isinstance(s, Assign)}
 
         def ok(stmt: Assign) -> bool:  # values the adjoint reads are at hand: popped or recomputed
             return RULES[stmt.op.prim].recompute and all(
-                v.name not in self.written and (v.name not in unavailable or v.name in read
-                                                or v.name in defs and ok(defs[v.name]))
+                (v.name not in self.written or stmt.target.name in self.final) and (
+                    v.name not in unavailable or v.name in read or v.name in same
+                    or v.name in defs and ok(defs[v.name]))
                 for v in op_vars(stmt.op))
 
         wanted = {name for name in read if name in defs and ok(defs[name])}
         todo = list(wanted)
         while todo:  # what they are computed from, unless it is popped
             for v in op_vars(defs[todo.pop()].op):
-                if v.name in defs and v.name not in wanted and v.name not in read:
+                if v.name in defs and v.name not in wanted and v.name not in read and v.name not in same:
                     wanted.add(v.name)
                     todo.append(v.name)
         return [s for s in stmts if isinstance(s, Assign) and s.target.name in wanted]
@@ -117,16 +120,18 @@ class Reverser:
     def _pops(self, stmts: tuple[Stmt, ...], nodes: list[AdjNode], loc, extra: set[str] = frozenset(),
               same: dict[str, str] | None = None) -> list[AdjNode]:
         """At the start of a region's reverse, pop the values it defined that the adjoint
-        reads, or recompute them when that is cheap. ``same``: carried arrays that element
-        writes update, which stay the same array through the loop (the value on entry)."""
+        reads, or recompute them when that is cheap. ``same``: the versions of a carried
+        array that element writes update, which stay the same array through the loop (the
+        value on entry)."""
         same = same or {}
         values, exits = direct_names(stmts)
         read = _refs(nodes)
-        redo = self._recomputed(stmts, read, values | exits | set(extra))
+        redo = self._recomputed(stmts, read, values | exits | set(extra), same)
         values -= {s.target.name for s in redo}
         read |= set().union(*(names_in([_forward_text(s)]) for s in redo))
         aliased = sorted(name for name in same if name in read)
         read |= {same[name] for name in aliased}
+        values -= set(aliased)
         extra = set(extra) - set(aliased)
         self.values |= values & read
         self.exits |= exits & read
@@ -227,8 +232,11 @@ class Reverser:
         for phi in carried:
             if phi.var.name not in child.bars:  # nothing flowed back to the start of this iteration
                 child.out.append(AdjStmt("assign", cot.bar(phi.var.name), cot.zero(phi.var.name), stmt.loc))
-        same = {p.var.name: p.first.name for p in stmt.carried
-                if p.var.name in self.written and isinstance(p.first, Var) and array_versions(p, stmt.body)[1]}
+        same = {}  # every version of an array the body updates in place: the array on entry
+        for p in stmt.carried:
+            versions, in_place = array_versions(p, stmt.body)
+            if p.var.name in self.written and isinstance(p.first, Var) and in_place:
+                same.update(dict.fromkeys(versions, p.first.name))
         body = self._pops(stmt.body, child.out, stmt.loc, carried_names, same) + child.out
         self.loop_depth -= 1
         pre += self._materialize(cot, child, known, stmt.loc)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
+from ..analysis.overwrites import final_reads
 from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
 from ..codegen.render import render
@@ -163,12 +164,15 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
     if written and not _reads_undone(adjoint.statements, _aliases(fn, written, ranks or {})):
         # Nothing reads the written arrays once their writes are undone: the overwritten
         # values need not be saved (nor taped in loops), and the writes need not be undone.
-        adjoint = _sweep(fn, wrt, active, ranks, written, restore=False)
+        # The arrays then keep their last values, so an element no later write changes is
+        # read again from its array instead of taped.
+        adjoint = _sweep(fn, wrt, active, ranks, written, restore=False,
+                         final=final_reads(fn, ranks or {}))
     return adjoint
 
 
 def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: dict[str, int] | None,
-           written: frozenset[str], restore: bool) -> Adjoint:
+           written: frozenset[str], restore: bool, final: frozenset[str] = frozenset()) -> Adjoint:
     from .control import Reverser
 
     names = Names(set(fn.names), set())
@@ -179,7 +183,7 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active, written, restore)
+    reverser = Reverser(active, written, restore, final)
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
