@@ -115,7 +115,7 @@ class GradFunction:
         self.wrt, self._single = _normalize_wrt(fn, wrt)
         self._signature = inspect.signature(fn)
         self._params = list(self._signature.parameters)
-        self._ir: Function | None = None
+        self._irs: dict[tuple | None, Function] = {}  # by the ranks of the arguments
         self._ir_timings: dict[str, float] = {}
         self._builds: dict[tuple | None, Built] = {}
         self._current: tuple | None = None  # the ranks of the latest call
@@ -124,16 +124,17 @@ class GradFunction:
         self._pending: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
 
     # -- building -----------------------------------------------------------
-    def _lowered(self) -> Function:
-        if self._ir is None:
-            self._ir = lower_function(self.fn, self._ir_timings)
-        return self._ir
+    def _lowered(self, ranks: tuple | None = None) -> Function:
+        """The IR for arguments of these ranks (None: any)."""
+        if ranks not in self._irs:
+            self._irs[ranks] = lower_function(self.fn, self._ir_timings, ranks)
+        return self._irs[ranks]
 
     def _build(self, ranks: tuple | None = None, *, current: bool = True) -> Built:
         """The module for arguments of these ranks (by default, those of the latest call)."""
         key = self._current if ranks is None and current else ranks
         if key not in self._builds:
-            self._builds[key] = build(self._lowered(), self.wrt, key, self._ir_timings)
+            self._builds[key] = build(self._lowered(key), self.wrt, key, self._ir_timings)
         return self._builds[key]
 
     def source_for(self, *args: Any, **kwargs: Any) -> str:
@@ -222,7 +223,7 @@ class GradFunction:
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        lowered = self._lowered()
+        lowered = self._lowered(_ranks(list(bound.arguments.values())))
         name = self.fn.__qualname__
         return [_check_arg(name, p, v, i in self.wrt, p in lowered.index_params, p in lowered.index_arrays)
                 for i, (p, v) in enumerate(bound.arguments.items())]

@@ -78,8 +78,10 @@ def _dump(stage: str, text: Callable[[], str]) -> None:
         print(f"--- adjoint: after {stage} ---\n{text()}", file=sys.stderr)
 
 
-def lower_function(fn: Callable[..., Any], timings: dict[str, float]) -> Function:
-    """Run parse -> lower: the SSA IR of ``fn``, the same for every call."""
+def lower_function(fn: Callable[..., Any], timings: dict[str, float],
+                   param_ranks: tuple[int | None, ...] | None = None) -> Function:
+    """Run parse -> lower: the SSA IR of ``fn``, the same for every call (the ranks of the
+    arguments, where known, only let it accept writes it would otherwise refuse)."""
     with _stage(timings, "parse"):
         parsed = parse_function(fn)
     with _stage(timings, "fence"):
@@ -87,7 +89,7 @@ def lower_function(fn: Callable[..., Any], timings: dict[str, float]) -> Functio
     with _stage(timings, "jumps"):
         parsed = eliminate_jumps(parsed)
     with _stage(timings, "lower"):
-        ir = lower(parsed, RESERVED | HELPERS)
+        ir = lower(parsed, RESERVED | HELPERS, param_ranks or ())
         if os.environ.get("ADJOINT_DEBUG"):
             verify(ir)
     _dump("lower", lambda: format_function(ir))

@@ -371,3 +371,13 @@ def wraps_around(x, a):
     for i in range(0, x.shape[0]):
         y[i] = a * y[i - 1] + np.sin(x[i])
     return np.sum(y * y)
+
+
+def copy_recurrence(x, a):
+    """y[i] of a copy of x is a number when x is 1-D (the call tells), so the write after
+    the loop is accepted; with a 2-D x, y[i] is a row the write would change: refused."""
+    y = x.copy()
+    for i in range(1, x.shape[0]):
+        y[i] = a * y[i - 1] + np.sin(y[i])
+    y[0] = a * y[0]
+    return np.sum(y * y)

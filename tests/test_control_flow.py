@@ -49,6 +49,7 @@ CASES = {
     "final_not_repeated": (C.recurrence_repeated, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "final_not_negative_column": (C.negative_column, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "final_not_wraps_around": (C.wraps_around, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "copy_recurrence": (C.copy_recurrence, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_rebound": (C.copy_rebound, [1.1, np.array([2.0, 1.0]), 3], (0, 1)),
     "read_then_write": (C.read_then_write, [0.3, 6], (0,)),
     "zeros_like_carried": (C.zeros_like_carried, [np.array([0.5, -1.0]), 3], (0,)),
@@ -138,6 +139,20 @@ def test_an_element_no_later_write_changes_is_read_again_not_taped(fn, taped):
     args = (np.linspace(0.1, 0.9, 6), 0.7)
     lines = _vjp_lines(adjoint.grad(fn, wrt=(0, 1)).source_for(*args), fn.__name__)
     assert any(".append(" in line for line in lines) == taped, "\n".join(lines)
+
+def test_an_element_read_is_a_number_once_the_arguments_tell_the_rank():
+    """copy_recurrence reads y[i] of y = x.copy() and writes into y after the loop: with a
+    1-D x (a call) y[i] is a number and the write is accepted; before a call, or with a 2-D
+    x, y[i] may be a row that the write would change, and the write is refused."""
+    g = adjoint.grad(C.copy_recurrence, wrt=(0, 1), jit=False)
+    g(np.linspace(0.1, 0.9, 5), 0.7)  # accepted (its gradient is checked with the other cases)
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="rank is not known here") as generic:
+        adjoint.grad(C.copy_recurrence).source
+    assert generic.value.lineno == C.copy_recurrence.__code__.co_firstlineno + 6
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="a view of it") as rows:
+        adjoint.grad(C.copy_recurrence, jit=False)(np.ones((3, 2)), 0.7)
+    assert "rank is not known" not in str(rows.value)
+
 
 def sum_of_roots(b, c):
     """Newton's method per element; the sum of the roots (benchmarks' while_newton)."""

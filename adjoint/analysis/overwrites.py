@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..ir.nodes import Assign, Const, For, Function, If, Index, Phi, Stmt, Tup, Value, Var, While, array_versions
+from ..ir.nodes import Assign, Const, For, Function, If, Index, Stmt, Tup, Value, Var, While, array_versions
 from ..frontend.control import VIEWS
 
 

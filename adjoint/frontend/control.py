@@ -221,6 +221,7 @@ class ControlLowering:
         env, identity, phis = self._enter_loop(stmt.body, exclude=index_name)
         index = Var(self.names.user(index_name))  # not visible after the loop
         self.env[index_name] = index
+        self.array_rank[index.name] = 0
         self.identity[index_name] = object()
         self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
         body = self.region(stmt.body)

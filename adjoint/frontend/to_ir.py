@@ -11,6 +11,7 @@ import ast
 import inspect
 import operator
 
+from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
 from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var, value_key
 from ..custom import CustomVjp
@@ -47,8 +48,9 @@ def _number(value: Value) -> bool:
 
 
 class Lowering(ControlLowering):
-    def __init__(self, parsed, reserved: frozenset[str]) -> None:
+    def __init__(self, parsed, reserved: frozenset[str], param_ranks: tuple[int | None, ...] = ()) -> None:
         self.parsed = parsed
+        self.param_ranks = param_ranks  # of the arguments of a call, where known
         self.resolver = Resolver(parsed)
         user = {n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name)}
         user |= {a.arg for a in parsed.tree.args.args}
@@ -75,8 +77,10 @@ class Lowering(ControlLowering):
     def function(self) -> Function:
         tree = self.parsed.tree
         params = []
-        for arg in tree.args.args:
+        for k, arg in enumerate(tree.args.args):
             var = Var(self.names.user(arg.arg))  # renamed only if it shadows a helper
+            if k < len(self.param_ranks) and self.param_ranks[k] is not None:
+                self.array_rank[var.name] = self.param_ranks[k]  # x[i] of a 1-D x is a number
             self.env[arg.arg] = var
             self.identity[arg.arg] = object()
             self.param_source[var.name] = arg.arg
@@ -130,8 +134,11 @@ class Lowering(ControlLowering):
         shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
         if shared or current in self.viewed:
             why = f"{shared[0]} is the same array" if shared else "a view of it (a slice, reshape or .T) is in use"
+            unknown = "" if shared or current.name in self.array_rank else (
+                f" (or, as {name}'s rank is not known here, an element read {name}[...] may be a row: the "
+                f"gradient built for a call knows the arguments' ranks, and g.source_for(*args) shows its code)")
             raise self.parsed.error(target, f"writing into {name} here is not supported: {why}, and it "
-                                            f"would see the write; take a .copy() instead")
+                                            f"would see the write; take a .copy() instead{unknown}")
         value = self.expr(value_node)
         items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
         index = Index(tuple(self._index_item(item) for item in items))
@@ -248,10 +255,22 @@ class Lowering(ControlLowering):
             and self._int_sources(item) is not None for item in items)
 
     def _track_rank(self, prim: str, args: tuple[Value, ...], var: Var) -> None:
-        """The rank of arrays made here (np.zeros(n), np.zeros((n, m)), copies and writes),
-        from the rules' ``rank`` as analysis/ranks.py reads it."""
+        """The rank of arrays made here (np.zeros(n), np.zeros((n, m)), copies and writes)
+        or computed elementwise from arrays of known rank (the arguments', when lowering
+        for a call), from the rules' ``rank`` as analysis/ranks.py reads it."""
         rank = RULES[prim].rank
-        if rank == "shape":
+        if rank == "scalar":
+            self.array_rank[var.name] = 0
+        elif rank == "broadcast":  # the highest rank of the operands, where all are known
+            ranks = [0 if _number(a) else self.array_rank.get(a.name) if isinstance(a, Var) else None
+                     for a in args]
+            if ranks and None not in ranks:
+                self.array_rank[var.name] = max(ranks)
+        elif rank == "index":  # y[i] of a 1-D y is a number; x[i] of a 2-D x a row
+            known = index_rank(args[0], args[1], self.array_rank)
+            if known is not None:
+                self.array_rank[var.name] = known
+        elif rank == "shape":
             shape = args[0]
             if isinstance(shape, Tup):
                 self.array_rank[var.name] = len(shape.items)
@@ -449,6 +468,8 @@ class Lowering(ControlLowering):
         return self.emit(prim, bound, node, hint)
 
 
-def lower(parsed, reserved: frozenset[str] = RESERVED) -> Function:
-    """Lower a fenced function to SSA IR."""
-    return Lowering(parsed, reserved).function()
+def lower(parsed, reserved: frozenset[str] = RESERVED, param_ranks: tuple[int | None, ...] = ()) -> Function:
+    """Lower a fenced function to SSA IR. ``param_ranks`` (0 for a number, ndim for an
+    array, None unknown), where given, tell element reads from views (``y[i]`` of a copy
+    of a 1-D argument is a number): only which writes are refused depends on them."""
+    return Lowering(parsed, reserved, param_ranks).function()
