@@ -381,3 +381,27 @@ def copy_recurrence(x, a):
         y[i] = a * y[i - 1] + np.sin(y[i])
     y[0] = a * y[0]
     return np.sum(y * y)
+
+
+# -- a loop's update read in reverse: the carried value before the pop ----------------
+
+def trajectory_loss(x, n):
+    """The loss reads each update u_1; the reverse takes it from u before popping u."""
+    u = x
+    loss = 0.0
+    for i in range(n):
+        u = u + 0.1 * np.sin(u) * x
+        loss = loss + (u - 0.5 * i) ** 2
+    return loss
+
+
+def nested_trajectories(x, n):
+    """The same inside another loop: the inner u holds nothing useful before its reverse
+    starts, so the update is recomputed there."""
+    loss = 0.0
+    for k in range(2):
+        u = x * (k + 1)
+        for i in range(n):
+            u = u + 0.1 * np.sin(u) * x
+            loss = loss + (u - 0.5 * i) ** 2
+    return loss

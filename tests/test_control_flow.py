@@ -50,6 +50,9 @@ CASES = {
     "final_not_negative_column": (C.negative_column, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "final_not_wraps_around": (C.wraps_around, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_recurrence": (C.copy_recurrence, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "update_from_carried": (C.trajectory_loss, [0.7, 6], (0,)),
+    "update_from_carried_zero_trips": (C.trajectory_loss, [0.7, 0], (0,)),
+    "update_nested": (C.nested_trajectories, [0.7, 4], (0,)),
     "copy_rebound": (C.copy_rebound, [1.1, np.array([2.0, 1.0]), 3], (0, 1)),
     "read_then_write": (C.read_then_write, [0.3, 6], (0,)),
     "zeros_like_carried": (C.zeros_like_carried, [np.array([0.5, -1.0]), 3], (0,)),
@@ -152,6 +155,20 @@ def test_an_element_read_is_a_number_once_the_arguments_tell_the_rank():
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="a view of it") as rows:
         adjoint.grad(C.copy_recurrence, jit=False)(np.ones((3, 2)), 0.7)
     assert "rank is not known" not in str(rows.value)
+
+
+def test_a_loop_update_is_the_carried_value_before_the_pop():
+    """trajectory_loss reads u's update u_1 in reverse: it is what u held before this
+    iteration's pop (the next iteration's start, or the loop's end), so it is neither
+    taped nor recomputed. In a loop inside another loop, it is recomputed."""
+    lines = _vjp_lines(adjoint.grad(C.trajectory_loss).source_for(0.7, 6), "trajectory_loss")
+    reverse = lines[lines.index("# adjoint: cotangents in reverse order"):]
+    start = reverse.index("u_1 = u")
+    assert reverse[start + 2] == "u = u_stack[u_top]", reverse
+    assert not any(line.startswith("u_1 = u +") for line in reverse), reverse
+    lines = _vjp_lines(adjoint.grad(C.nested_trajectories).source_for(0.7, 4), "nested_trajectories")
+    reverse = lines[lines.index("# adjoint: cotangents in reverse order"):]
+    assert "u_2 = u_1" not in reverse and any(line.startswith("u_2 = u_1 +") for line in reverse), reverse
 
 
 def sum_of_roots(b, c):

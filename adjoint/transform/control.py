@@ -94,41 +94,53 @@ class Reverser:
                 self.reverse_for(stmt, cot)
 
     def _recomputed(self, stmts: tuple[Stmt, ...], read: set[str], unavailable: set[str],
-                    same: dict[str, str]) -> list[Assign]:
+                    same: dict[str, str], given: set[str] = frozenset()) -> list[Assign]:
         """The region's direct definitions the adjoint reads that are cheap to recompute
         from values it has (values from outside the region, a regenerated loop index,
         literals, values it pops anyway, other recomputed values, a carried array that is
-        the array it was on entry), with what they are computed from, in order."""
+        the array it was on entry, the ``given`` values), with what they are computed from,
+        in order."""
         defs = {s.target.name: s for s in stmts if isinstance(s, Assign)}
 
         def ok(stmt: Assign) -> bool:  # values the adjoint reads are at hand: popped or recomputed
             return RULES[stmt.op.prim].recompute and all(
                 (v.name not in self.written or stmt.target.name in self.final) and (
-                    v.name not in unavailable or v.name in read or v.name in same
+                    v.name not in unavailable or v.name in read or v.name in same or v.name in given
                     or v.name in defs and ok(defs[v.name]))
                 for v in op_vars(stmt.op))
 
-        wanted = {name for name in read if name in defs and ok(defs[name])}
+        wanted = {name for name in read - given if name in defs and ok(defs[name])}
         todo = list(wanted)
         while todo:  # what they are computed from, unless it is popped
             for v in op_vars(defs[todo.pop()].op):
-                if v.name in defs and v.name not in wanted and v.name not in read and v.name not in same:
+                if v.name in defs and not {v.name} & (wanted | read | same.keys() | given):
                     wanted.add(v.name)
                     todo.append(v.name)
         return [s for s in stmts if isinstance(s, Assign) and s.target.name in wanted]
 
     def _pops(self, stmts: tuple[Stmt, ...], nodes: list[AdjNode], loc, extra: set[str] = frozenset(),
-              same: dict[str, str] | None = None) -> list[AdjNode]:
+              same: dict[str, str] | None = None, updates: dict[str, str] | None = None) -> list[AdjNode]:
         """At the start of a region's reverse, pop the values it defined that the adjoint
         reads, or recompute them when that is cheap. ``same``: the versions of a carried
         array that element writes update, which stay the same array through the loop (the
-        value on entry)."""
+        value on entry). ``updates``: for a loop in no other loop, each carried value's
+        update, by the carried value: before the pop, the carried value still holds what the
+        next iteration started from (or, first, what the loop ended with), which is this
+        iteration's update (``u_1 = u``), so the update is neither taped nor recomputed."""
         same = same or {}
         values, exits = direct_names(stmts)
         read = _refs(nodes)
-        redo = self._recomputed(stmts, read, values | exits | set(extra), same)
-        values -= {s.target.name for s in redo}
-        read |= set().union(*(names_in([_forward_text(s)]) for s in redo))
+        nexts = {s: p for s, p in (updates or {}).items() if s in values}
+        while True:
+            redo = self._recomputed(stmts, read, values | exits | set(extra), same, set(nexts))
+            needs = read | set().union(*(names_in([_forward_text(s)]) for s in redo))
+            # only where the carried value is popped anyway, and the update is needed at all
+            kept = {s: p for s, p in nexts.items() if p in needs and s in needs}
+            if kept == nexts:
+                break
+            nexts = kept
+        read = needs - set(nexts)
+        values -= {s.target.name for s in redo} | set(nexts)
         aliased = sorted(name for name in same if name in read)
         read |= {same[name] for name in aliased}
         values -= set(aliased)
@@ -141,7 +153,7 @@ class Reverser:
         if names:  # the forward pushed them together, at the end of the region
             self.regions.add(names)
             pops.append(AdjStmt("pop", ", ".join(names), "", loc))
-        return pops + \
+        return [AdjStmt("recompute", name, nexts[name], loc) for name in sorted(nexts)] + pops + \
             [AdjStmt("recompute", name, same[name], loc) for name in aliased] + \
             [AdjStmt("recompute", s.target.name, _forward_text(s), s.loc) for s in redo]
 
@@ -237,7 +249,9 @@ class Reverser:
             versions, in_place = array_versions(p, stmt.body)
             if p.var.name in self.written and isinstance(p.first, Var) and in_place:
                 same.update(dict.fromkeys(versions, p.first.name))
-        body = self._pops(stmt.body, child.out, stmt.loc, carried_names, same) + child.out
+        updates = {p.second.name: p.var.name for p in stmt.carried
+                   if self.loop_depth == 1 and isinstance(p.second, Var) and p.var.name not in self.written}
+        body = self._pops(stmt.body, child.out, stmt.loc, carried_names, same, updates) + child.out
         self.loop_depth -= 1
         pre += self._materialize(cot, child, known, stmt.loc)
         cot.out.extend(pre)
