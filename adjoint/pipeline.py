@@ -43,6 +43,7 @@ from .runtime import helpers
 from .transform.cleanup import live_forward, loop_work
 from .transform.control import adjoint_reads
 from .transform.reverse import reverse
+from .transform.sums import defer_sums
 
 HELPERS = frozenset(helpers.__all__)
 
@@ -106,7 +107,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
         check_indices(ir, known)
     with _stage(timings, "reverse"):
-        adjoint = reverse(ir, wrt_names, active, known)
+        adjoint = defer_sums(reverse(ir, wrt_names, active, known), ir)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
         reads = adjoint_reads(adjoint.statements) | adjoint.tape.names  # the forward pushes the tape
