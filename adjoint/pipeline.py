@@ -7,6 +7,8 @@
     activity   which values need a cotangent      -> frozenset of names
     ranks      which values are scalars           -> dict of known ranks (from the call's arguments)
     reverse    the adjoint sweep                  -> transform.reverse.Adjoint
+    sums       sums left to the operands' sums    -> Adjoint (transform/sums.py)
+    views      parts of rows added where they go  -> Adjoint (transform/views.py)
     cleanup    drop unread forward statements     -> tuple of statements
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
     write      source -> <cache>/<name>_<hash>.py -> Path
@@ -43,6 +45,8 @@ from .runtime import helpers
 from .transform.cleanup import live_forward, loop_work
 from .transform.control import adjoint_reads
 from .transform.reverse import reverse
+from .transform.sums import defer_sums
+from .transform.views import accumulate_directly
 
 HELPERS = frozenset(helpers.__all__)
 
@@ -108,7 +112,8 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
         check_indices(ir, known)
     with _stage(timings, "reverse"):
-        adjoint = reverse(ir, wrt_names, active, known)
+        adjoint = defer_sums(reverse(ir, wrt_names, active, known), ir)
+        adjoint = accumulate_directly(adjoint, ir, known)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
         reads = adjoint_reads(adjoint.statements) | adjoint.tape.names  # the forward pushes the tape

@@ -37,13 +37,11 @@ def loop_sin_vjp(x, n, s_bar):
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
         t2 = math.sin(t1)
-        t3 = t2 * x
         # line 26: for i in range(n):
         s_1_bar = s_bar
         # line 27: s = s + math.sin(x * i) * x
         s_bar = unbroadcast(s_1_bar, s)
-        t3_bar = unbroadcast(s_1_bar, t3)
-        t2_bar = unbroadcast(t3_bar * x, t2)
-        x_bar += unbroadcast(t3_bar * t2, x)
+        t2_bar = unbroadcast(s_1_bar * x, t2)
+        x_bar += unbroadcast(s_1_bar * t2, x)
         x_bar += unbroadcast(t2_bar * np.cos(t1) * i, x)
     return s_value, (x_bar,)

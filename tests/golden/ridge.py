@@ -19,13 +19,11 @@ def ridge_vjp(w, X, y, lam, ridge_bar):
     t3 = 0.5 * np.dot(r, r)
     t4 = w ** 2
     t5 = np.sum(t4)
-    t6 = lam * t5
-    ridge = t3 + t6
+    ridge = t3 + lam * t5
     # adjoint: cotangents in reverse order
     # line 43: return 0.5 * np.dot(r, r) + lam * np.sum(w ** 2)
     t3_bar = unbroadcast(ridge_bar, t3)
-    t6_bar = unbroadcast(ridge_bar, t6)
-    t5_bar = unbroadcast(t6_bar * lam, t5)
+    t5_bar = unbroadcast(ridge_bar * lam, t5)
     t4_bar = fill_like(t5_bar, t4)
     w_bar = 2.0 * t4_bar * w
     t2_bar = t3_bar * 0.5

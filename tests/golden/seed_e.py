@@ -21,7 +21,7 @@ def seed_e_vjp(a, b, seed_e_bar):
     seed_e = c * d
     # adjoint: cotangents in reverse order
     # line 11: return c * d
-    c_bar = unbroadcast(seed_e_bar * d, c)
+    c_bar = seed_e_bar * d
     d_bar = unbroadcast(seed_e_bar * c, d)
     # line 10: d = b + 1.0
     b_bar = d_bar
