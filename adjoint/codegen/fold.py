@@ -75,6 +75,58 @@ def _defined(lines: list[str]) -> set[str]:
     return out
 
 
+_ALIAS = re.compile(r"^(\s*)(t\d+(?:_\d+)?_bar) = ([A-Za-z_]\w*)$")
+_UPDATED = re.compile(r"^([A-Za-z_]\w*)(?:\[.*\])?\s*(?:[-+*/@%]|//|\*\*)?=(?!=)")
+
+
+def _written(line: str) -> set[str]:
+    """Names a line binds or changes: ``a = ...``, ``a, b = ...``, ``a += ...``,
+    ``a[i] = ...``, ``a[i] += ...``, ``for a in ...``."""
+    stripped = line.strip()
+    out = _defined([line])
+    match = _UPDATED.match(stripped)
+    if match:
+        out.add(match[1])
+    if stripped.startswith("for ") and " in " in stripped:
+        out.add(stripped[4:stripped.index(" in ")])
+    return out
+
+
+def propagate_aliases(lines: list[str]) -> list[str]:
+    """Drop the reverse sweep's cotangent aliases ``t17_bar = f_2_bar`` (a rule that passes
+    its cotangent on unchanged, as ``+`` does): each read of ``t17_bar`` reads ``f_2_bar``.
+
+    Only where that reads the very same value: ``t17_bar`` is bound on that line alone and
+    read only after it in the same block, and no line from there to its last read (to the
+    end of the block, if a read is in a nested block) binds or changes ``f_2_bar``."""
+    lines = list(lines)
+    changed = True
+    while changed:
+        changed = False
+        writes = Counter(name for line in lines for name in _written(line))
+        for i, line in enumerate(lines):
+            match = _ALIAS.match(line)
+            if not match or writes[match[2]] != 1:
+                continue
+            alias, name, depth = match[2], match[3], len(match[1])
+            pattern = _word(alias)
+            code = [k for k, other in enumerate(lines) if other.strip() and not other.lstrip().startswith("#")]
+            end = next((k for k in code if k > i and _indent(lines[k]) < depth), len(lines))
+            uses = [k for k in code if k != i and pattern.search(lines[k])]
+            # a read in a nested loop may come round again after a later line of that loop:
+            # then nothing to the end of the block may change the name
+            last = end - 1 if any(_indent(lines[k]) > depth for k in uses) else max(uses, default=i)
+            if any(k < i or k >= end for k in uses) or \
+                    any(name in _written(lines[k]) for k in range(i + 1, last + 1)):
+                continue
+            for k in uses:
+                lines[k] = pattern.sub(name, lines[k])
+            del lines[i]
+            changed = True
+            break
+    return lines
+
+
 def fold(lines: list[str]) -> list[str]:
     """The body ``lines`` of one function with its single-use temporaries folded.
 
@@ -83,7 +135,7 @@ def fold(lines: list[str]) -> list[str]:
     values of loop bodies it reads: a name both sweeps define is counted in each sweep
     apart (the forward's reads are the forward definition's, the reverse's the reverse
     one's), every other name over the whole function."""
-    lines = list(lines)
+    lines = propagate_aliases(lines)
     changed = True
     while changed:  # a pass folds chains forward (t1 into t2, then t2 into its reader)
         changed = False

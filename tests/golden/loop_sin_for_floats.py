@@ -32,9 +32,8 @@ def loop_sin_vjp(x, n, s_bar):
         s_1_bar = s_bar
         # line 27: s = s + math.sin(x * i) * x
         s_bar = s_1_bar
-        t3_bar = s_1_bar
-        t2_bar = t3_bar * x
-        x_bar += t3_bar * t2
+        t2_bar = s_1_bar * x
+        x_bar += s_1_bar * t2
         x_bar += t2_bar * np.cos(t1) * i
     return s, (x_bar,)
 
@@ -52,8 +51,7 @@ def loop_sin_grad(x, n, s_bar):
         s_1_bar = s_bar
         # line 27: s = s + math.sin(x * i) * x
         s_bar = s_1_bar
-        t3_bar = s_1_bar
-        t2_bar = t3_bar * x
-        x_bar += t3_bar * t2
+        t2_bar = s_1_bar * x
+        x_bar += s_1_bar * t2
         x_bar += t2_bar * np.cos(t1) * i
     return (x_bar,)

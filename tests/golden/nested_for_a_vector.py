@@ -70,9 +70,8 @@ def nested_vjp(w, n, s_bar):
             s_1_bar = s_3_bar
             # line 56: s = s + t * t
             s_bar = s_bar + s_1_bar
-            t5_bar = s_1_bar
-            t_bar = t_bar + t5_bar * t
-            t_bar += t5_bar * t
+            t_bar = t_bar + s_1_bar * t
+            t_bar += s_1_bar * t
         else:
             # line 55: if t > 0.5:
             s_2_bar = s_3_bar
@@ -88,9 +87,8 @@ def nested_vjp(w, n, s_bar):
             t_1_bar = t_bar
             # line 54: t = t + w[j] * w[i]
             t_bar = t_1_bar
-            t3_bar = t_1_bar
-            t1_bar = t3_bar * t2
-            w_bar[i] += t3_bar * t1
+            t1_bar = t_1_bar * t2
+            w_bar[i] += t_1_bar * t1
             w_bar[j] += t1_bar
     return s, (w_bar,)
 
@@ -127,9 +125,8 @@ def nested_grad(w, n, s_bar):
             s_1_bar = s_3_bar
             # line 56: s = s + t * t
             s_bar = s_bar + s_1_bar
-            t5_bar = s_1_bar
-            t_bar = t_bar + t5_bar * t
-            t_bar += t5_bar * t
+            t_bar = t_bar + s_1_bar * t
+            t_bar += s_1_bar * t
         else:
             # line 55: if t > 0.5:
             s_2_bar = s_3_bar
@@ -145,8 +142,7 @@ def nested_grad(w, n, s_bar):
             t_1_bar = t_bar
             # line 54: t = t + w[j] * w[i]
             t_bar = t_1_bar
-            t3_bar = t_1_bar
-            t1_bar = t3_bar * t2
-            w_bar[i] += t3_bar * t1
+            t1_bar = t_1_bar * t2
+            w_bar[i] += t_1_bar * t1
             w_bar[j] += t1_bar
     return (w_bar,)

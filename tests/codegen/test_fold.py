@@ -1,0 +1,39 @@
+"""codegen/fold.py: cotangent aliases are read through only where that reads the same value."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from adjoint.codegen.fold import propagate_aliases
+
+
+def _run(source: str) -> str:
+    lines = textwrap.dedent(source).strip("\n").split("\n")
+    return "\n".join(propagate_aliases(lines))
+
+
+def test_an_alias_is_read_through():
+    assert _run("""
+        t5_bar = a_bar
+        b = t5_bar * 2.0
+        c = t5_bar + b
+    """) == "b = a_bar * 2.0\nc = a_bar + b"
+
+
+@pytest.mark.parametrize("source", [
+    # the aliased name changes before the alias's last read
+    "t5_bar = a_bar\na_bar = a_bar + 1.0\nb = t5_bar",
+    "t5_bar = a_bar\na_bar += 1.0\nb = t5_bar",
+    "t5_bar = a_bar\na_bar[0] = 0.0\nb = t5_bar",
+    "t5_bar = a_bar\na_bar, c = 1.0, 2.0\nb = t5_bar",
+    # ... in a loop that reads the alias again after it
+    "t5_bar = a_bar\nfor k in range(3):\n    b += t5_bar\n    a_bar = a_bar + 1.0",
+    # the alias itself is bound again
+    "t5_bar = a_bar\nt5_bar += 1.0\nb = t5_bar",
+    # read after its block ends, or before it is bound
+    "if c:\n    t5_bar = a_bar\n    b = t5_bar\nd = t5_bar",
+    "for k in range(3):\n    d = t5_bar\n    t5_bar = a_bar",
+])
+def test_an_alias_that_may_read_another_value_stays(source):
+    assert _run(source) == source
