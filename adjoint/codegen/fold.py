@@ -185,10 +185,30 @@ def _use(lines: list[str], i: int, name: str, reads: set[str], depth: int) -> in
 
 
 def _substitute(line: str, name: str, expr: str) -> str | None:
-    """``line`` with ``name`` replaced by ``(expr)``, respelled without needless brackets."""
+    """``line`` with ``name`` replaced by ``(expr)``, respelled without needless brackets
+    or a pair of minus signs that cancel (``-(-g * y / x)`` is ``g * y / x``, exactly)."""
     indent = line[:_indent(line)]
     text = _word(name).sub(lambda _: f"({expr})", line.strip())
     try:
-        return indent + ast.unparse(ast.parse(text))
+        return indent + ast.unparse(_Unnegate().visit(ast.parse(text)))
     except SyntaxError:
         return None
+
+
+class _Unnegate(ast.NodeTransformer):
+    """``-(-a * b / c)`` -> ``a * b / c``: flipping a sign commutes exactly with ``*`` and
+    ``/`` in floating point, so the two flips cancel."""
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.USub):
+            return node
+        parent, leaf = None, node.operand
+        while isinstance(leaf, ast.BinOp) and isinstance(leaf.op, (ast.Mult, ast.Div)):
+            parent, leaf = leaf, leaf.left
+        if not (isinstance(leaf, ast.UnaryOp) and isinstance(leaf.op, ast.USub)):
+            return node
+        if parent is None:
+            return leaf.operand
+        parent.left = leaf.operand
+        return node.operand

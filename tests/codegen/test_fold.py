@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pytest
 
-from adjoint.codegen.fold import propagate_aliases
+from adjoint.codegen.fold import _substitute, propagate_aliases
 
 
 def _run(source: str) -> str:
@@ -37,3 +38,18 @@ def test_an_alias_is_read_through():
 ])
 def test_an_alias_that_may_read_another_value_stays(source):
     assert _run(source) == source
+
+
+@pytest.mark.parametrize("line, expr, expected", [
+    ("y = -t1", "-a * b / c", "y = a * b / c"),
+    ("y = -t1 * d", "-a", "y = a * d"),
+    ("y = -t1", "-a ** 2", "y = a ** 2"),
+    ("y = -t1", "-a + b", "y = -(-a + b)"),   # a sum: the flips do not meet
+    ("y = -t1", "a * -b", "y = -(a * -b)"),   # only the leftmost factor's sign is taken
+])
+def test_folding_cancels_a_pair_of_minus_signs(line, expr, expected):
+    folded = _substitute(line, "t1", expr)
+    assert folded == expected
+    rng = np.random.default_rng(0)
+    for a, b, c, d in rng.normal(size=(50, 4)):  # the very same floats
+        assert eval(folded[4:]) == eval(line[4:].replace("t1", f"({expr})"))
