@@ -381,3 +381,16 @@ def copy_recurrence(x, a):
         y[i] = a * y[i - 1] + np.sin(y[i])
     y[0] = a * y[0]
     return np.sum(y * y)
+
+
+# -- found by an adversarial review of the overwrite analysis and rank-aware lowering ------
+
+def newaxis_row_write(m, a):
+    """y[None, 0] writes row 0 of a 2-D y (None takes no axis): it changes y[0, 1], which
+    the first iteration read, so that read is taped, not read again from y."""
+    y = m.copy()
+    s = 0.0
+    for i in range(0, 3):
+        s = s + y[i, 1] * y[i, 1]
+        y[None, 0] = a * m[i]
+    return s + np.sum(y)

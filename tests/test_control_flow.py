@@ -50,6 +50,7 @@ CASES = {
     "final_not_negative_column": (C.negative_column, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "final_not_wraps_around": (C.wraps_around, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_recurrence": (C.copy_recurrence, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
+    "final_not_newaxis_row": (C.newaxis_row_write, [np.linspace(0.1, 0.9, 12).reshape(4, 3), 0.7], (0, 1)),
     "copy_rebound": (C.copy_rebound, [1.1, np.array([2.0, 1.0]), 3], (0, 1)),
     "read_then_write": (C.read_then_write, [0.3, 6], (0,)),
     "zeros_like_carried": (C.zeros_like_carried, [np.array([0.5, -1.0]), 3], (0,)),
@@ -152,6 +153,13 @@ def test_an_element_read_is_a_number_once_the_arguments_tell_the_rank():
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="a view of it") as rows:
         adjoint.grad(C.copy_recurrence, jit=False)(np.ones((3, 2)), 0.7)
     assert "rank is not known" not in str(rows.value)
+
+
+def test_newaxis_in_a_write_takes_no_axis():
+    """y[None, 0] writes row 0: y[i, 1] read at i = 0 is taped, not read again."""
+    args = (np.linspace(0.1, 0.9, 12).reshape(4, 3), 0.7)
+    lines = _vjp_lines(adjoint.grad(C.newaxis_row_write, wrt=(0, 1)).source_for(*args), "newaxis_row_write")
+    assert any(".append(" in line for line in lines), "\n".join(lines)
 
 
 def sum_of_roots(b, c):
