@@ -51,6 +51,9 @@ CASES = {
     "final_not_wraps_around": (C.wraps_around, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_recurrence": (C.copy_recurrence, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "final_not_newaxis_row": (C.newaxis_row_write, [np.linspace(0.1, 0.9, 12).reshape(4, 3), 0.7], (0, 1)),
+    "swap_in_a_branch": (C.swap_in_a_branch, [np.linspace(0.1, 0.9, 4), 1.0], (0, 1)),
+    "swap_in_a_loop": (C.swap_in_a_loop, [np.linspace(0.1, 0.9, 4), 0.7], (0, 1)),
+    "zeros_of_a_1d_shape": (C.zeros_of_a_1d_shape, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_rebound": (C.copy_rebound, [1.1, np.array([2.0, 1.0]), 3], (0, 1)),
     "read_then_write": (C.read_then_write, [0.3, 6], (0,)),
     "zeros_like_carried": (C.zeros_like_carried, [np.array([0.5, -1.0]), 3], (0,)),
@@ -153,6 +156,22 @@ def test_an_element_read_is_a_number_once_the_arguments_tell_the_rank():
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="a view of it") as rows:
         adjoint.grad(C.copy_recurrence, jit=False)(np.ones((3, 2)), 0.7)
     assert "rank is not known" not in str(rows.value)
+
+
+@pytest.mark.parametrize("fn, args, why", [
+    (C.rank_changes_in_loop, (np.linspace(0.2, 0.9, 4), np.ones((4, 4))), "a view of it"),
+    (C.zeros_of_a_shape, (np.ones((4, 3)),), "a view of it"),
+    (C.zeros_of_a_shape_argument, (np.ones((4, 3)), np.array([4, 3])), "a view of it"),
+    (C.alias_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
+    (C.alias_in_both_branches, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
+    (C.alias_after_a_loop, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
+    (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array")])
+def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why):
+    """Each was differentiated as if the write changed nothing else (a wrong gradient): a
+    rank the first iteration had, np.zeros of a shape that is not one int, and a name that
+    holds another's array on one path of an if or from an earlier iteration."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=why):
+        adjoint.grad(fn, jit=False)(*args)
 
 
 def test_newaxis_in_a_write_takes_no_axis():
