@@ -405,3 +405,121 @@ def nested_trajectories(x, n):
             u = u + 0.1 * np.sin(u) * x
             loss = loss + (u - 0.5 * i) ** 2
     return loss
+
+
+# -- found by an adversarial review of the overwrite analysis and rank-aware lowering ------
+
+def newaxis_row_write(m, a):
+    """y[None, 0] writes row 0 of a 2-D y (None takes no axis): it changes y[0, 1], which
+    the first iteration read, so that read is taped, not read again from y."""
+    y = m.copy()
+    s = 0.0
+    for i in range(0, 3):
+        s = s + y[i, 1] * y[i, 1]
+        y[None, 0] = a * m[i]
+    return s + np.sum(y)
+
+
+def rank_changes_in_loop(x, m):
+    """y is 1-D on entry and 2-D from the second iteration on: there y[0] is a row that the
+    write changes (the body is lowered again not knowing y's rank: the write is refused)."""
+    y = x.copy()
+    s = 0.0
+    for k in range(2):
+        r = y[0]
+        y[0] = 5.0 * x[0]
+        s = s + np.sum(r * r)
+        y = m.copy()
+    return s
+
+
+def zeros_of_a_shape(m):
+    """np.zeros(m.shape) of a 2-D m is 2-D: y[0] is a row the write changes (refused)."""
+    y = np.zeros(m.shape)
+    y[0] = m[0] * 1.0
+    r = y[0]
+    y[0] = m[1] * 5.0
+    return np.sum(r * m[0])
+
+
+def zeros_of_a_shape_argument(m, shape):
+    """The same with the shape an integer array argument (refused)."""
+    y = np.zeros(shape)
+    y[0] = m[0] * 1.0
+    r = y[0]
+    y[0] = m[1] * 5.0
+    return np.sum(r * m[0])
+
+
+def alias_in_one_branch(x, c):
+    """After the if, w may be y: writing into w may change y (refused)."""
+    y = x.copy()
+    q = np.zeros(x.shape[0])
+    if c > 0:
+        w = y
+    else:
+        w = q
+    w[0] = 5.0
+    return np.sum(y * y)
+
+
+def alias_in_both_branches(x, c):
+    """w is y whichever branch runs (refused)."""
+    y = x.copy()
+    if c > 0:
+        w = y
+    else:
+        w = y
+    w[0] = 5.0
+    return np.sum(y * y)
+
+
+def alias_after_a_loop(x, c):
+    """After the loop, w is y (refused)."""
+    y = x.copy()
+    w = np.zeros(x.shape[0])
+    for i in range(2):
+        w = y
+    w[0] = 5.0
+    return np.sum(y * y)
+
+
+def alias_in_the_next_iteration(x, c):
+    """From the second iteration on, w is y: the write changes y (refused)."""
+    y = x.copy()
+    w = np.zeros(x.shape[0])
+    for i in range(2):
+        w[0] = c * 5.0
+        w = y
+    return np.sum(y * y)
+
+
+def swap_in_a_branch(x, c):
+    """a and b trade arrays in one branch: they never name one array (accepted)."""
+    a = x.copy()
+    b = 2.0 * x
+    b = b.copy()
+    if c > 0:
+        a, b = b, a
+    a[0] = 5.0 * c
+    return np.sum(a * b)
+
+
+def swap_in_a_loop(x, c):
+    """w and y trade arrays every iteration: they never name one array (accepted)."""
+    y = x.copy()
+    w = np.zeros(x.shape[0])
+    for i in range(2):
+        w[1] = c * w[0]
+        w, y = y, w
+    return np.sum(y * y) + np.sum(w)
+
+
+def zeros_of_a_1d_shape(x, a):
+    """np.zeros(x.shape) of a 1-D x is 1-D: y[i] is a number and the write after the loop
+    is accepted."""
+    y = np.zeros(x.shape)
+    for i in range(1, x.shape[0]):
+        y[i] = a * y[i - 1] + x[i]
+    y[0] = a * y[2]
+    return np.sum(y * y)

@@ -53,6 +53,10 @@ CASES = {
     "update_from_carried": (C.trajectory_loss, [0.7, 6], (0,)),
     "update_from_carried_zero_trips": (C.trajectory_loss, [0.7, 0], (0,)),
     "update_nested": (C.nested_trajectories, [0.7, 4], (0,)),
+    "final_not_newaxis_row": (C.newaxis_row_write, [np.linspace(0.1, 0.9, 12).reshape(4, 3), 0.7], (0, 1)),
+    "swap_in_a_branch": (C.swap_in_a_branch, [np.linspace(0.1, 0.9, 4), 1.0], (0, 1)),
+    "swap_in_a_loop": (C.swap_in_a_loop, [np.linspace(0.1, 0.9, 4), 0.7], (0, 1)),
+    "zeros_of_a_1d_shape": (C.zeros_of_a_1d_shape, [np.linspace(0.1, 0.9, 5), 0.7], (0, 1)),
     "copy_rebound": (C.copy_rebound, [1.1, np.array([2.0, 1.0]), 3], (0, 1)),
     "read_then_write": (C.read_then_write, [0.3, 6], (0,)),
     "zeros_like_carried": (C.zeros_like_carried, [np.array([0.5, -1.0]), 3], (0,)),
@@ -169,6 +173,29 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     lines = _vjp_lines(adjoint.grad(C.nested_trajectories).source_for(0.7, 4), "nested_trajectories")
     reverse = lines[lines.index("# adjoint: cotangents in reverse order"):]
     assert "u_2 = u_1" not in reverse and any(line.startswith("u_2 = u_1 +") for line in reverse), reverse
+
+
+@pytest.mark.parametrize("fn, args, why", [
+    (C.rank_changes_in_loop, (np.linspace(0.2, 0.9, 4), np.ones((4, 4))), "a view of it"),
+    (C.zeros_of_a_shape, (np.ones((4, 3)),), "a view of it"),
+    (C.zeros_of_a_shape_argument, (np.ones((4, 3)), np.array([4, 3])), "a view of it"),
+    (C.alias_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
+    (C.alias_in_both_branches, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
+    (C.alias_after_a_loop, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
+    (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array")])
+def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why):
+    """Each was differentiated as if the write changed nothing else (a wrong gradient): a
+    rank the first iteration had, np.zeros of a shape that is not one int, and a name that
+    holds another's array on one path of an if or from an earlier iteration."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=why):
+        adjoint.grad(fn, jit=False)(*args)
+
+
+def test_newaxis_in_a_write_takes_no_axis():
+    """y[None, 0] writes row 0: y[i, 1] read at i = 0 is taped, not read again."""
+    args = (np.linspace(0.1, 0.9, 12).reshape(4, 3), 0.7)
+    lines = _vjp_lines(adjoint.grad(C.newaxis_row_write, wrt=(0, 1)).source_for(*args), "newaxis_row_write")
+    assert any(".append(" in line for line in lines), "\n".join(lines)
 
 
 def sum_of_roots(b, c):

@@ -101,7 +101,10 @@ def _carried_in_place(loop: For, array: str) -> bool:
 
 
 def _items(index: Value) -> tuple[Value, ...]:
-    return index.items if isinstance(index, (Index, Tup)) else (index,)
+    """The index's items, one per axis of the array: ``None`` (np.newaxis) takes no axis,
+    so ``y[None, 0]`` is row 0 of a 2-D ``y``, as is ``y[0]``."""
+    items = index.items if isinstance(index, (Index, Tup)) else (index,)
+    return tuple(item for item in items if not (isinstance(item, Const) and item.value is None))
 
 
 class _Offsets:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 
 from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, array_versions, value_key,
                         walk, written_arrays)
@@ -37,6 +38,46 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
 
 # Rules whose result may share memory with their input (NumPy views).
 VIEWS = frozenset({"getitem", "reshape", "transpose", "ravel"})
+
+
+def _sharing(names, *paths: dict[str, object]) -> list[set[str]]:
+    """Classes of ``names`` that may name one array: two names do if they name the same
+    array on one of the paths (each maps a name to its array object), and the relation
+    is closed transitively (conservative)."""
+    parent = {n: n for n in names}
+
+    def find(n: str) -> str:
+        while parent[n] != n:
+            n = parent[n]
+        return n
+    for path in paths:
+        first: dict[int, str] = {}
+        for n in names:
+            obj = path.get(n)
+            if obj is None:
+                continue
+            if id(obj) in first:
+                parent[find(n)] = find(first[id(obj)])
+            else:
+                first[id(obj)] = n
+    classes: dict[str, set[str]] = {}
+    for n in names:
+        classes.setdefault(find(n), set()).add(n)
+    return list(classes.values())
+
+
+def _merged_identity(env: dict, before: dict, then_identity: dict, else_identity: dict) -> dict:
+    """The array objects the names visible after an ``if`` hold: a name that holds one array
+    on one path and another on the other shares an object with every name that holds either
+    (``w = y`` in one branch, ``w = q`` in the other: writing into w may change y)."""
+    out = dict(before)
+    names = [n for n in env if n in then_identity and n in else_identity]
+    for group in _sharing(names, then_identity, else_identity):
+        objs = {id(then_identity[n]) for n in group} | {id(else_identity[n]) for n in group}
+        shared = then_identity[next(iter(group))] if len(objs) == 1 else object()
+        for n in group:
+            out[n] = shared
+    return out
 
 
 class ControlLowering:
@@ -112,8 +153,7 @@ class ControlLowering:
             if all(isinstance(v, Var) and v.name in self.writable for v in (a, b)):
                 self.writable.add(var.name)
             self.env[name] = var
-            same = then_identity.get(name) is else_identity.get(name)
-            self.identity[name] = then_identity.get(name) if same else object()
+        self.identity = _merged_identity(self.env, identity, then_identity, else_identity)
         self.body.append(If(cond, then, orelse, tuple(phis), self.parsed.loc(stmt)))
 
     def select(self, cond: Value, then: ast.expr | Value, orelse: ast.expr | Value,
@@ -180,8 +220,18 @@ class ControlLowering:
                                               "assign it a .copy() instead")
 
     # -- for i in range(...) ----------------------------------------------
-    def _enter_loop(self, body: list[ast.stmt], exclude: str = "") -> tuple[dict, dict, dict[str, Var]]:
-        """Give every name the body assigns that existed before the loop a carried value."""
+    def _enter_loop(self, body: list[ast.stmt], exclude: str = "", unranked: frozenset[str] = frozenset(),
+                    shared: tuple[frozenset[str], ...] = ()) -> tuple[dict, dict, dict[str, Var]]:
+        """Give every name the body assigns that existed before the loop a carried value.
+        Its rank is the value's on entry (``unranked``: not known), which ``_rank_changed``
+        checks against the update; the names of each class in ``shared`` may name one array
+        (an iteration left them so, ``_sharing_changed``)."""
+        for group in shared:
+            objs = {id(self.identity[n]) for n in group}
+            one = object()
+            for n, obj in list(self.identity.items()):
+                if id(obj) in objs:
+                    self.identity[n] = one
         env, identity = dict(self.env), dict(self.identity)
         phis = {}
         for name in _stored_names(body):
@@ -191,9 +241,34 @@ class ControlLowering:
             self.env[name] = phis[name]
             self._phi_int(phis[name], env[name])  # provisional: checked against the update
             self._phi_rank(phis[name], env[name])
+            if name in unranked:
+                self.array_rank.pop(phis[name].name, None)
             if isinstance(env[name], Var) and env[name].name in self.writable:
                 self.writable.add(phis[name].name)
         return env, identity, phis
+
+    def _rank_changed(self, phis: dict[str, Var]) -> frozenset[str]:
+        """Carried names whose rank on entry, which the body was lowered with, the update
+        does not keep: in a later iteration, ``y[i]`` of a 1-D ``y`` made 2-D is a row."""
+        return frozenset(name for name, var in phis.items() if var.name in self.array_rank
+                         and self.array_rank[var.name] != self.array_rank.get(getattr(self.env[name], "name", None)))
+
+    def _sharing_changed(self, env: dict, identity: dict) -> tuple[frozenset[str], ...]:
+        """Names the body leaves naming one array that did not on entry (``w = y``): the
+        next iteration starts so, and the body must be lowered knowing it."""
+        names = [n for n in env if n in identity and n in self.identity]
+        return tuple(frozenset(g) for g in _sharing(names, self.identity) if len({id(identity[n]) for n in g}) > 1)
+
+    def _lowering_state(self) -> tuple[dict, object]:
+        """What lowering a region changes, to lower it again."""
+        state = {k: copy.copy(v) for k, v in vars(self).items() if isinstance(v, (dict, set, list))}
+        return state, copy.deepcopy(self.names)
+
+    def _restore_lowering_state(self, saved: tuple[dict, object]) -> None:
+        state, names = saved
+        for k, v in state.items():
+            setattr(self, k, v)
+        self.names = names
 
     def _leave_loop(self, env: dict, identity: dict, phis: dict[str, Var], stmt: ast.stmt,
                     body: tuple[Stmt, ...]) -> tuple[Phi, ...]:
@@ -218,13 +293,23 @@ class ControlLowering:
             if self._int_sources(bound) is None:
                 raise self.parsed.error(stmt.iter, "range() takes ints: use int(...) or len(...) for a bound")
         index_name = stmt.target.id
-        env, identity, phis = self._enter_loop(stmt.body, exclude=index_name)
-        index = Var(self.names.user(index_name))  # not visible after the loop
-        self.env[index_name] = index
-        self.array_rank[index.name] = 0
-        self.identity[index_name] = object()
-        self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
-        body = self.region(stmt.body)
+        unranked: frozenset[str] = frozenset()
+        shared: tuple[frozenset[str], ...] = ()
+        while True:
+            saved = self._lowering_state()
+            env, identity, phis = self._enter_loop(stmt.body, exclude=index_name, unranked=unranked, shared=shared)
+            index = Var(self.names.user(index_name))  # not visible after the loop
+            self.env[index_name] = index
+            self.array_rank[index.name] = 0
+            self.identity[index_name] = object()
+            self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
+            body = self.region(stmt.body)
+            changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
+            if not changed and not sharing:
+                break
+            unranked |= changed  # lower the body again, not knowing those ranks
+            shared += sharing  # ...and with those names naming one array
+            self._restore_lowering_state(saved)
         merges = self._leave_loop(env, identity, phis, stmt, body)
         self.env.pop(index_name, None)
         self.partial.add(index_name)
@@ -232,14 +317,24 @@ class ControlLowering:
 
     # -- while test ----------------------------------------------------------
     def lower_while(self, stmt: ast.While) -> None:
-        env, identity, phis = self._enter_loop(stmt.body)
-        count = Var(self.names.fresh("n_iterations"))
-        self.int_sources[count.name] = frozenset()
-        cond, test = self.region_value(stmt.test)
-        if isinstance(test, Const) and isinstance(test.value, (bool, int, float)) and not test.value:
-            self.env, self.identity = env, identity  # decided before run time: it never runs
-            return
-        body = self.region(stmt.body)
+        unranked: frozenset[str] = frozenset()
+        shared: tuple[frozenset[str], ...] = ()
+        while True:
+            saved = self._lowering_state()
+            env, identity, phis = self._enter_loop(stmt.body, unranked=unranked, shared=shared)
+            count = Var(self.names.fresh("n_iterations"))
+            self.int_sources[count.name] = frozenset()
+            cond, test = self.region_value(stmt.test)
+            if isinstance(test, Const) and isinstance(test.value, (bool, int, float)) and not test.value:
+                self.env, self.identity = env, identity  # decided before run time: it never runs
+                return
+            body = self.region(stmt.body)
+            changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
+            if not changed and not sharing:
+                break
+            unranked |= changed  # lower the test and body again, not knowing those ranks
+            shared += sharing  # ...and with those names naming one array
+            self._restore_lowering_state(saved)
         loc = self.parsed.loc(stmt)
         step = Var(self.names.fresh("n_iterations"))
         body += (Assign(step, Op("add", (count, Const(1))), loc),)

@@ -43,6 +43,10 @@ _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_li
 RESERVED = frozenset({"np", "math", "numpy"})
 
 
+def _int(value: Value) -> bool:
+    return isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool)
+
+
 def _number(value: Value) -> bool:
     return isinstance(value, Const) and isinstance(value.value, (bool, int, float))
 
@@ -69,6 +73,7 @@ class Lowering(ControlLowering):
         self.defined_by: dict[str, str] = {}  # SSA name -> the rule that computed it
         self.viewed: set[Var] = set()  # values a view (slice, reshape, transpose) was taken of
         self.array_rank: dict[str, int] = {}  # ranks of arrays made here, where known
+        self.shape_len: dict[str, int] = {}  # x.shape of an x of known rank: its length
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
         self.writable: set[str] = set()  # arrays made here that element writes may update
         self.helpers: dict[str, str] = {}
@@ -259,6 +264,8 @@ class Lowering(ControlLowering):
         or computed elementwise from arrays of known rank (the arguments', when lowering
         for a call), from the rules' ``rank`` as analysis/ranks.py reads it."""
         rank = RULES[prim].rank
+        if prim == "shape" and isinstance(args[0], Var) and args[0].name in self.array_rank:
+            self.shape_len[var.name] = self.array_rank[args[0].name]
         if rank == "scalar":
             self.array_rank[var.name] = 0
         elif rank == "broadcast":  # the highest rank of the operands, where all are known
@@ -268,14 +275,20 @@ class Lowering(ControlLowering):
                 self.array_rank[var.name] = max(ranks)
         elif rank == "index":  # y[i] of a 1-D y is a number; x[i] of a 2-D x a row
             known = index_rank(args[0], args[1], self.array_rank)
+            if isinstance(args[0], Var) and self.defined_by.get(args[0].name) == "shape" \
+                    and isinstance(args[1], Index) and len(args[1].items) == 1 and _int(args[1].items[0]):
+                known = 0  # x.shape[0]: one length
             if known is not None:
                 self.array_rank[var.name] = known
         elif rank == "shape":
             shape = args[0]
             if isinstance(shape, Tup):
                 self.array_rank[var.name] = len(shape.items)
-            elif self._int_sources(shape) is not None:
-                self.array_rank[var.name] = 1
+            elif isinstance(shape, Var) and shape.name in self.shape_len:
+                self.array_rank[var.name] = self.shape_len[shape.name]  # np.zeros(x.shape)
+            elif _int(shape) or isinstance(shape, Var) and self.array_rank.get(shape.name) == 0 \
+                    and self._int_sources(shape) is not None:
+                self.array_rank[var.name] = 1  # np.zeros(n) of an int n; not of x.shape, nor of an int array
         elif rank == "like" and isinstance(args[0], Var) and args[0].name in self.array_rank:
             self.array_rank[var.name] = self.array_rank[args[0].name]
 
