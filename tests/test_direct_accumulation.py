@@ -80,7 +80,7 @@ def test_parts_of_a_row_go_straight_into_the_matrix():
 
 def test_parts_of_a_row_of_a_plane_go_straight_into_the_tensor():
     reverse = _reverse(nested_rows, (0,), CASES["nested_rows"][1])
-    assert "T_bar[i, j, 1:] += " in reverse and "T_bar[i, j, :(-1)] += " in reverse
+    assert "T_bar[i, j, 1:] += " in reverse and "T_bar[i, j, :-1] += " in reverse
     assert "plane_bar" not in reverse and "row_bar" not in reverse
 
 

@@ -12,12 +12,19 @@ def render(value: "Value | Slice | None") -> str:
     if isinstance(value, Const):
         return value.spelling()
     if isinstance(value, Slice):
-        text = f"{render(value.lo)}:{render(value.hi)}"
-        return text + (f":{render(value.step)}" if value.step is not None else "")
+        text = f"{_item(value.lo)}:{_item(value.hi)}"
+        return text + (f":{_item(value.step)}" if value.step is not None else "")
     if isinstance(value, Index):
-        return ", ".join("None" if isinstance(i, Const) and i.value is None else render(i)
+        return ", ".join("None" if isinstance(i, Const) and i.value is None else _item(i)
                          for i in value.items)
     if isinstance(value, Tup):
         inner = ", ".join(render(i) for i in value.items)
         return f"({inner},)" if len(value.items) == 1 else f"({inner})"
     raise TypeError(f"cannot render {value!r}")
+
+
+def _item(value: "Value | Slice | None") -> str:
+    """An index item or slice bound: a negative literal needs no brackets (``x[:-1]``)."""
+    if isinstance(value, Const) and type(value.value) is int and not value.text:
+        return repr(value.value)
+    return render(value)
