@@ -600,3 +600,16 @@ def f(x, n):
             s = np.tanh(s * x)
     return s * x
 """, [0.7, 3], program_dir, jit=True)
+
+
+@pytest.mark.parametrize("side", ["x", "0.25"])
+def test_rank_of_a_conditional_expression(program_dir: Path, side: str) -> None:
+    """`h = w * (x if y < 1.0 else ...)` of a 1-D w is 1-D, so h[0] is a number and `h += ...`
+    updates no view (it was refused: a conditional expression's merge had no known rank)."""
+    _grad_matches_python(f"""
+def f(x, w, y):
+    h = w * ({side} if y < 1.0 else x)
+    s = h[0]
+    h += 0.1 * w
+    return np.sum(h) * s * x
+""", [0.3, np.array([0.3, -0.2, 0.7]), 0.2], program_dir)

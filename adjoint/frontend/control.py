@@ -111,7 +111,8 @@ class ControlLowering:
             self.int_sources[var.name] = frozenset().union(*sources)
 
     def _phi_rank(self, var: Var, *values: Value) -> None:
-        ranks = {self.array_rank.get(getattr(v, "name", None)) for v in values}
+        ranks = {0 if isinstance(v, Const) and isinstance(v.value, (bool, int, float))
+                 else self.array_rank.get(getattr(v, "name", None)) for v in values}
         if len(ranks) == 1 and None not in ranks:
             self.array_rank[var.name] = ranks.pop()
         else:
@@ -167,6 +168,7 @@ class ControlLowering:
         else_body, b = self.region_value(orelse) if isinstance(orelse, ast.expr) else ((), orelse)
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self._phi_int(var, a, b)
+        self._phi_rank(var, a, b)  # `w * (x if c else y)` of a 1-D w is 1-D: w[0] is a number
         self.body.append(If(cond, then_body, else_body, (Phi(var, a, b),), self.parsed.loc(node)))
         return var
 
