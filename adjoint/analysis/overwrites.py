@@ -24,15 +24,15 @@ The proof is deliberately narrow (anything it cannot show is left to the tape):
 """
 from __future__ import annotations
 
-from typing import Iterator
-
-from ..ir.nodes import Assign, Const, For, Function, If, Index, Stmt, Tup, Value, Var, While, array_versions
+from ..ir.nodes import (Assign, Const, For, Function, If, Index, Stmt, Tup, Value, Var, While, array_versions,
+                        int_literal, walk)
 from ..frontend.control import VIEWS
+from .groups import Groups
 
 
 def final_reads(fn: Function, ranks: dict[str, int]) -> frozenset[str]:
     """The ``getitem`` targets whose element holds the same value when the function returns."""
-    groups = _Groups()
+    groups = Groups()
     writes: list[tuple[Assign, tuple[Stmt, ...]]] = []  # each write and the loops around it
     reads: list[tuple[Assign, tuple[Stmt, ...]]] = []
     viewed: set[str] = set()
@@ -81,8 +81,8 @@ def _never_after(write: Assign, wloops: tuple[Stmt, ...], wtop: Stmt, read: Assi
     earlier = offsets.position[id(write)] < offsets.position[id(read)]  # in the same iteration
     for r, w in zip(_items(read.op.args[1]), _items(write.op.args[1])):
         # a negative index counts from the end: y[i - 1] at i = 0 is y[n - 1]
-        if _int(r) is not None and _int(w) is not None and _int(r) >= 0 and _int(w) >= 0 \
-                and _int(r) != _int(w):
+        if int_literal(r) is not None and int_literal(w) is not None and int_literal(r) >= 0 and int_literal(w) >= 0 \
+                and int_literal(r) != int_literal(w):
             return True  # another row, column...
         c, d = offsets.of(r), offsets.of(w)
         if c is None or d is None or offsets.least is None or offsets.least + min(c, d) < 0:
@@ -114,11 +114,11 @@ class _Offsets:
     def __init__(self, loop: For) -> None:
         self.index = loop.index.name
         # the least value of the index, where literal bounds tell it
-        bound = _int(loop.start) if loop.step.value > 0 else _int(loop.stop)
+        bound = int_literal(loop.start) if loop.step.value > 0 else int_literal(loop.stop)
         self.least = None if bound is None else bound if loop.step.value > 0 else bound + 1
-        self.defs = {s.target.name: s for s in _assigns(loop.body)}
+        self.defs = {s.target.name: s for s in walk(loop.body) if isinstance(s, Assign)}
         # id of each statement in the body -> the position of the body statement it is part of
-        self.position = {id(s): k for k, top in enumerate(loop.body) for s, _, _ in _walk((top,), (), None)}
+        self.position = {id(s): k for k, top in enumerate(loop.body) for s in walk((top,))}
 
     def of(self, item) -> int | None:
         if not isinstance(item, Var):
@@ -129,23 +129,11 @@ class _Offsets:
         if stmt is None or stmt.op.prim not in ("add", "sub"):
             return None
         a, b = stmt.op.args
-        if isinstance(a, Var) and a.name == self.index and _int(b) is not None:
-            return _int(b) if stmt.op.prim == "add" else -_int(b)
-        if stmt.op.prim == "add" and isinstance(b, Var) and b.name == self.index and _int(a) is not None:
-            return _int(a)
+        if isinstance(a, Var) and a.name == self.index and int_literal(b) is not None:
+            return int_literal(b) if stmt.op.prim == "add" else -int_literal(b)
+        if stmt.op.prim == "add" and isinstance(b, Var) and b.name == self.index and int_literal(a) is not None:
+            return int_literal(a)
         return None
-
-
-def _int(value: Value) -> int | None:
-    if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
-        return value.value
-    return None
-
-
-def _assigns(stmts: tuple[Stmt, ...]) -> Iterator[Assign]:
-    for stmt, _, _ in _walk(stmts, (), None):
-        if isinstance(stmt, Assign):
-            yield stmt
 
 
 def _walk(stmts: tuple[Stmt, ...], loops: tuple[Stmt, ...], top: Stmt | None):
@@ -160,19 +148,3 @@ def _walk(stmts: tuple[Stmt, ...], loops: tuple[Stmt, ...], top: Stmt | None):
         elif isinstance(stmt, (For, While)):
             yield from _walk(getattr(stmt, "cond", ()) + stmt.body, loops + (stmt,), here)
 
-
-class _Groups:
-    """Union-find over array names: versions of one array (writes and merges join them)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, name: str) -> str:
-        while self.parent.get(name, name) != name:
-            name = self.parent[name]
-        return name
-
-    def join(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[ra] = rb

@@ -104,13 +104,13 @@ def propagate_aliases(lines: list[str]) -> list[str]:
     while changed:
         changed = False
         writes = Counter(name for line in lines for name in _written(line))
+        code = [k for k, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
         for i, line in enumerate(lines):
             match = _ALIAS.match(line)
             if not match or writes[match[2]] != 1:
                 continue
             alias, name, depth = match[2], match[3], len(match[1])
             pattern = _word(alias)
-            code = [k for k, other in enumerate(lines) if other.strip() and not other.lstrip().startswith("#")]
             end = next((k for k in code if k > i and _indent(lines[k]) < depth), len(lines))
             uses = [k for k in code if k != i and pattern.search(lines[k])]
             # a read in a nested loop may come round again after a later line of that loop:

@@ -1,7 +1,7 @@
 """How IR values are spelled in generated code."""
 from __future__ import annotations
 
-from ..ir.nodes import Const, Index, Slice, Tup, Value, Var
+from ..ir.nodes import Const, Index, Slice, Tup, Value, Var, int_literal
 
 
 def render(value: "Value | Slice | None") -> str:
@@ -25,6 +25,6 @@ def render(value: "Value | Slice | None") -> str:
 
 def _item(value: "Value | Slice | None") -> str:
     """An index item or slice bound: a negative literal needs no brackets (``x[:-1]``)."""
-    if isinstance(value, Const) and type(value.value) is int and not value.text:
+    if int_literal(value) is not None and not value.text:
         return repr(value.value)
     return render(value)

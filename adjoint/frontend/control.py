@@ -14,6 +14,7 @@ import ast
 import builtins
 import copy
 
+from ..analysis.groups import Groups
 from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, array_versions, value_key,
                         walk, written_arrays)
 
@@ -44,25 +45,16 @@ def _sharing(names, *paths: dict[str, object]) -> list[set[str]]:
     """Classes of ``names`` that may name one array: two names do if they name the same
     array on one of the paths (each maps a name to its array object), and the relation
     is closed transitively (conservative)."""
-    parent = {n: n for n in names}
-
-    def find(n: str) -> str:
-        while parent[n] != n:
-            n = parent[n]
-        return n
+    groups = Groups()
     for path in paths:
         first: dict[int, str] = {}
         for n in names:
             obj = path.get(n)
-            if obj is None:
-                continue
-            if id(obj) in first:
-                parent[find(n)] = find(first[id(obj)])
-            else:
-                first[id(obj)] = n
+            if obj is not None:
+                groups.join(n, first.setdefault(id(obj), n))
     classes: dict[str, set[str]] = {}
     for n in names:
-        classes.setdefault(find(n), set()).add(n)
+        classes.setdefault(groups.find(n), set()).add(n)
     return list(classes.values())
 
 
@@ -272,6 +264,29 @@ class ControlLowering:
             setattr(self, k, v)
         self.names = names
 
+    def _lower_loop(self, body: list[ast.stmt], lower_body, exclude: str = ""):
+        """Enter the loop and lower its test and body (``lower_body()``: what it lowered, or
+        None for a loop that never runs, which is then left out) until the body keeps the
+        ranks and aliasing of the carried names it was lowered with: lowered again from the
+        same state, not knowing a rank the update changes (``unranked``) and with names an
+        iteration leaves naming one array sharing it (``shared``). Returns the entry's env
+        and identity, the carried names and what ``lower_body`` lowered."""
+        unranked: frozenset[str] = frozenset()
+        shared: tuple[frozenset[str], ...] = ()
+        while True:
+            saved = self._lowering_state()
+            env, identity, phis = self._enter_loop(body, exclude=exclude, unranked=unranked, shared=shared)
+            lowered = lower_body()
+            if lowered is None:
+                self.env, self.identity = env, identity
+                return None
+            changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
+            if not changed and not sharing:
+                return env, identity, phis, lowered
+            unranked |= changed  # lower the body again, not knowing those ranks
+            shared += sharing  # ...and with those names naming one array
+            self._restore_lowering_state(saved)
+
     def _leave_loop(self, env: dict, identity: dict, phis: dict[str, Var], stmt: ast.stmt,
                     body: tuple[Stmt, ...]) -> tuple[Phi, ...]:
         """The carried merges; after the loop, names hold their carried value, and names
@@ -295,23 +310,15 @@ class ControlLowering:
             if self._int_sources(bound) is None:
                 raise self.parsed.error(stmt.iter, "range() takes ints: use int(...) or len(...) for a bound")
         index_name = stmt.target.id
-        unranked: frozenset[str] = frozenset()
-        shared: tuple[frozenset[str], ...] = ()
-        while True:
-            saved = self._lowering_state()
-            env, identity, phis = self._enter_loop(stmt.body, exclude=index_name, unranked=unranked, shared=shared)
+
+        def lower_body() -> tuple[Var, tuple[Stmt, ...]]:
             index = Var(self.names.user(index_name))  # not visible after the loop
             self.env[index_name] = index
             self.array_rank[index.name] = 0
             self.identity[index_name] = object()
             self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
-            body = self.region(stmt.body)
-            changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
-            if not changed and not sharing:
-                break
-            unranked |= changed  # lower the body again, not knowing those ranks
-            shared += sharing  # ...and with those names naming one array
-            self._restore_lowering_state(saved)
+            return index, self.region(stmt.body)
+        env, identity, phis, (index, body) = self._lower_loop(stmt.body, lower_body, exclude=index_name)
         merges = self._leave_loop(env, identity, phis, stmt, body)
         self.env.pop(index_name, None)
         self.partial.add(index_name)
@@ -319,24 +326,17 @@ class ControlLowering:
 
     # -- while test ----------------------------------------------------------
     def lower_while(self, stmt: ast.While) -> None:
-        unranked: frozenset[str] = frozenset()
-        shared: tuple[frozenset[str], ...] = ()
-        while True:
-            saved = self._lowering_state()
-            env, identity, phis = self._enter_loop(stmt.body, unranked=unranked, shared=shared)
+        def lower_body() -> tuple[Var, tuple[Stmt, ...], Value, tuple[Stmt, ...]] | None:
             count = Var(self.names.fresh("n_iterations"))
             self.int_sources[count.name] = frozenset()
             cond, test = self.region_value(stmt.test)
             if isinstance(test, Const) and isinstance(test.value, (bool, int, float)) and not test.value:
-                self.env, self.identity = env, identity  # decided before run time: it never runs
-                return
-            body = self.region(stmt.body)
-            changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
-            if not changed and not sharing:
-                break
-            unranked |= changed  # lower the test and body again, not knowing those ranks
-            shared += sharing  # ...and with those names naming one array
-            self._restore_lowering_state(saved)
+                return None  # decided before run time: it never runs
+            return count, cond, test, self.region(stmt.body)
+        lowered = self._lower_loop(stmt.body, lower_body)
+        if lowered is None:
+            return
+        env, identity, phis, (count, cond, test, body) = lowered
         loc = self.parsed.loc(stmt)
         step = Var(self.names.fresh("n_iterations"))
         body += (Assign(step, Op("add", (count, Const(1))), loc),)

@@ -13,7 +13,8 @@ import operator
 
 from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
-from ..ir.nodes import Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var, value_key
+from ..ir.nodes import (Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var,
+                        int_literal, value_key)
 from ..custom import CustomVjp
 from ..rules import CALLS, RULES, BindError
 from .control import VIEWS, ControlLowering
@@ -41,10 +42,6 @@ _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_li
 
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
-
-
-def _int(value: Value) -> bool:
-    return isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool)
 
 
 def _number(value: Value) -> bool:
@@ -276,7 +273,7 @@ class Lowering(ControlLowering):
         elif rank == "index":  # y[i] of a 1-D y is a number; x[i] of a 2-D x a row
             known = index_rank(args[0], args[1], self.array_rank)
             if isinstance(args[0], Var) and self.defined_by.get(args[0].name) == "shape" \
-                    and isinstance(args[1], Index) and len(args[1].items) == 1 and _int(args[1].items[0]):
+                    and isinstance(args[1], Index) and len(args[1].items) == 1 and int_literal(args[1].items[0]) is not None:
                 known = 0  # x.shape[0]: one length
             if known is not None:
                 self.array_rank[var.name] = known
@@ -286,7 +283,7 @@ class Lowering(ControlLowering):
                 self.array_rank[var.name] = len(shape.items)
             elif isinstance(shape, Var) and shape.name in self.shape_len:
                 self.array_rank[var.name] = self.shape_len[shape.name]  # np.zeros(x.shape)
-            elif _int(shape) or isinstance(shape, Var) and self.array_rank.get(shape.name) == 0 \
+            elif int_literal(shape) is not None or isinstance(shape, Var) and self.array_rank.get(shape.name) == 0 \
                     and self._int_sources(shape) is not None:
                 self.array_rank[var.name] = 1  # np.zeros(n) of an int n; not of x.shape, nor of an int array
         elif rank == "like" and isinstance(args[0], Var) and args[0].name in self.array_rank:
@@ -296,8 +293,7 @@ class Lowering(ControlLowering):
         """None if ``value`` is not an int; else the parameters that must be ints (or integer
         arrays, marked True) for it to be."""
         if isinstance(value, Const):
-            ok = isinstance(value.value, int) and not isinstance(value.value, bool)
-            return frozenset() if ok else None
+            return frozenset() if int_literal(value) is not None else None
         return self.int_sources.get(value.name) if isinstance(value, Var) else None
 
     def expr(self, node: ast.expr, hint: str | None = None) -> Value:

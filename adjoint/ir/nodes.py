@@ -275,6 +275,13 @@ def array_versions(phi: Phi, body: "tuple[Stmt, ...]") -> "tuple[frozenset[str],
     return frozenset(versions), same
 
 
+def int_literal(value: object) -> int | None:
+    """The int a literal index or bound spells (``2``, ``-1``), or None (a bool is no int here)."""
+    if isinstance(value, Const) and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value.value
+    return None
+
+
 def value_key(value: object) -> object:
     """A key that tells apart what ``==`` confuses: 2, 2.0 and True; 0.0 and -0.0."""
     if isinstance(value, Const):

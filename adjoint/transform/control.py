@@ -17,7 +17,7 @@ from ..codegen.render import render
 from ..ir.nodes import Assign, Const, For, If, Stmt, Var, While, array_versions, defined_names, op_vars
 from ..rules import RULES
 from .cleanup import names_in
-from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, reverse_assign
+from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, node_reads, reverse_assign
 
 
 def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
@@ -28,17 +28,11 @@ def _refs(nodes: list[AdjNode] | tuple[AdjNode, ...]) -> set[str]:
     local = {name for n in nodes if isinstance(n, AdjStmt) and n.kind in ("recompute", "pop")
              for name in n.target.split(", ")}
     for node in nodes:
-        if isinstance(node, AdjStmt):
-            if node.kind != "pop":
-                out |= names_in([node.expr])
-                if node.index:
-                    out |= names_in([f"_[{node.index}]"])
-                if node.kind == "store":
-                    out.add(node.target)
-        elif isinstance(node, AdjIf):
-            out |= names_in([node.cond]) | _refs(node.then) | _refs(node.orelse)
+        out |= node_reads(node)
+        if isinstance(node, AdjIf):
+            out |= _refs(node.then) | _refs(node.orelse)
         elif isinstance(node, AdjFor):
-            out |= names_in([node.iterations]) | _refs(node.body)
+            out |= _refs(node.body)
     return out - local
 
 

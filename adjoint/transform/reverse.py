@@ -25,6 +25,7 @@ from ..ir.nodes import (Assign, Const, For, Function, If, Loc, Phi, Return, Tup,
                         value_vars, walk, written_arrays)
 from ..rules import RULES, SCATTER
 from ..rules.registry import VjpContext
+from .cleanup import names_in
 
 Kind = Literal["assign", "add", "accumulate", "scatter", "store", "pop", "recompute"]
 
@@ -64,6 +65,17 @@ class AdjFor:
 
 
 AdjNode = Union[AdjStmt, AdjIf, AdjFor]
+
+
+def node_reads(node: AdjNode) -> set[str]:
+    """The names one adjoint node reads itself, not those of the nodes nested in it (a pop
+    reads nothing; an element store also reads the array it writes into)."""
+    if isinstance(node, AdjStmt):
+        if node.kind == "pop":
+            return set()
+        out = names_in([node.expr] + ([f"_[{node.index}]"] if node.index else []))
+        return out | {node.target} if node.kind == "store" else out
+    return names_in([node.cond if isinstance(node, AdjIf) else node.iterations])
 
 
 @dataclass(frozen=True)
@@ -228,8 +240,6 @@ def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
     """Whether an adjoint statement reads one of ``family`` (the written arrays and their
     aliases) after a write into them has been undone (a loop's body runs again after
     itself). Passing an array on under another name (``y_2 = y_1``) reads nothing."""
-    from .cleanup import names_in
-
     undone = False
 
     def visit(nodes: tuple[AdjNode, ...]) -> bool:
@@ -241,11 +251,10 @@ def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
                 if node.kind == "store" and node.target in family:  # a write undone
                     undone = True
                     continue
-                reads = names_in([node.expr]) | (names_in([f"_[{node.index}]"]) if node.index else set())
-                if undone and reads & family:
+                if undone and node_reads(node) & family:
                     return True
             elif isinstance(node, AdjIf):
-                if undone and names_in([node.cond]) & family or visit(node.then) or visit(node.orelse):
+                if undone and node_reads(node) & family or visit(node.then) or visit(node.orelse):
                     return True
             elif isinstance(node, AdjFor):
                 if visit(node.body) or visit(node.body):

@@ -41,7 +41,8 @@ from dataclasses import replace
 
 from ..ir.nodes import Assign, Function, op_vars, walk
 from ..rules import RULES
-from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt
+from .cleanup import names_in
+from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, node_reads
 
 
 def _sums_into_operands(rule) -> bool:
@@ -60,22 +61,6 @@ def _sum(expr: str) -> tuple[ast.expr, str] | None:
             and len(tree.args) == 2 and not tree.keywords and isinstance(tree.args[1], ast.Name):
         return tree.args[0], tree.args[1].id
     return None
-
-
-def _names(text: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
-
-
-def _reads(node: AdjNode) -> set[str]:
-    """Names one node reads itself (not those of the nodes nested in it)."""
-    if isinstance(node, AdjStmt):
-        if node.kind == "pop":
-            return set()
-        out = _names(node.expr) | (_names(f"_[{node.index}]") if node.index else set())
-        return out | {node.target} if node.kind == "store" else out
-    if isinstance(node, AdjIf):
-        return _names(node.cond)
-    return _names(node.iterations)
 
 
 def _targets(node: AdjNode) -> set[str]:
@@ -123,7 +108,7 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
             if isinstance(node, AdjStmt):
                 for name in node.target.split(", "):
                     targets.setdefault(name, []).append(node)
-            for name in _reads(node):
+            for name in node_reads(node):
                 readers.setdefault(name, []).append(node)
 
     def deferred(node: AdjStmt) -> ast.expr | None:
@@ -133,7 +118,7 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
             return None
         e, x = found
         stmt = defs.get(x)
-        if stmt is None or stmt.op.prim not in DEFERRED or node.target in _names(ast.unparse(e)):
+        if stmt is None or stmt.op.prim not in DEFERRED or node.target in names_in([ast.unparse(e)]):
             return None
         operands = {v.name for v in op_vars(stmt.op)}
         reads = readers.get(node.target, [])
@@ -142,7 +127,7 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
             summed = _sum(reader.expr) if isinstance(reader, AdjStmt) and \
                 reader.kind in ("assign", "add", "accumulate", "scatter") else None
             if summed is None or summed[1] not in operands or reader.target == node.target \
-                    or reader.index and node.target in _names(f"_[{reader.index}]") \
+                    or reader.index and node.target in names_in([f"_[{reader.index}]"]) \
                     or where[id(reader)] <= (block, position) or where[id(reader)][0] != block:
                 return None
         return e if reads else None
@@ -166,7 +151,7 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
             elif id(node) in plain:
                 expr = ast.unparse(plain[id(node)])
                 for old, new in renames.items():
-                    expr = _renamed(expr, old, new) if old in _names(expr) else expr
+                    expr = _renamed(expr, old, new) if old in names_in([expr]) else expr
                 last = max(where[id(r)][1] for r in readers[node.target])
                 if expr.isidentifier() and not any(expr in _targets(n) for n in nodes[k + 1:last]):
                     renames[node.target] = expr
@@ -174,7 +159,7 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
                 node = replace(node, expr=expr)
             elif isinstance(node, AdjStmt) and node.kind != "pop":
                 for old, new in renames.items():
-                    if old in _names(node.expr):
+                    if old in names_in([node.expr]):
                         node = replace(node, expr=_renamed(node.expr, old, new))
             out.append(node)
         return tuple(out)
@@ -187,7 +172,7 @@ def _unread_recomputations_dropped(nodes: tuple[AdjNode, ...]) -> tuple[AdjNode,
         read: set[str] = set()
         for block in _blocks(nodes):
             for node in block:
-                read |= _reads(node)
+                read |= node_reads(node)
 
         def drop(nodes: tuple[AdjNode, ...]) -> tuple[AdjNode, ...]:
             out: list[AdjNode] = []

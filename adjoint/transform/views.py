@@ -41,9 +41,11 @@ import ast
 from dataclasses import replace
 
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, Function, Index, Var, walk
+from ..ir.nodes import Assign, Function, Index, Var, int_literal, walk
 from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt
-from .sums import _names, _reads, _targets
+from .cleanup import names_in
+from .reverse import node_reads
+from .sums import _targets
 
 _IN_PLACE = ("scatter", "accumulate")
 
@@ -74,7 +76,7 @@ def _int_index(index, ranks: dict[str, int]) -> bool:
     items = index.items if isinstance(index, Index) else (index,)
     return bool(items) and all(
         isinstance(i, Var) and ranks.get(i.name) == 0
-        or isinstance(i, Const) and isinstance(i.value, int) and not isinstance(i.value, bool)
+        or int_literal(i) is not None
         for i in items)
 
 
@@ -104,7 +106,7 @@ def accumulate_directly(adjoint: Adjoint, fn: Function, ranks: dict[str, int]) -
         if isinstance(node, AdjStmt):
             for name in node.target.split(", "):
                 targets.setdefault(name, []).append(k)
-        for name in _reads(node):
+        for name in node_reads(node):
             readers.setdefault(name, []).append(k)
 
     def siblings(k: int) -> list[int]:
@@ -140,9 +142,9 @@ def accumulate_directly(adjoint: Adjoint, fn: Function, ranks: dict[str, int]) -
             return None
         for t in targets[bar]:
             if t != k and not (k < t < s and order[t][0].kind in _IN_PLACE
-                               and bar not in _reads(order[t][0])):
+                               and bar not in node_reads(order[t][0])):
                 return None
-        names = _names(f"_[{index}]")
+        names = names_in([f"_[{index}]"])
         for t in range(k + 1, s):  # the index means the same from x_bar = zero_like(x) on
             node_t = order[t][0]
             if isinstance(node_t, AdjFor) and node_t.index in names or \
@@ -171,7 +173,7 @@ def accumulate_directly(adjoint: Adjoint, fn: Function, ranks: dict[str, int]) -
         while order[n][1] != order[found][1]:
             n = order[n][1]
         for t in range(found + 1, order[n][2]):
-            if w_bar in _reads(order[t][0]):
+            if w_bar in node_reads(order[t][0]):
                 return None
             if isinstance(order[t][0], AdjStmt) and w_bar in order[t][0].target.split(", ") \
                     and order[t][0].kind not in _IN_PLACE:
