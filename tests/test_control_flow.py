@@ -1,6 +1,8 @@
 """Branches and loops against finite differences, as plain Python and under Numba."""
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -175,20 +177,24 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     assert "u_2 = u_1" not in reverse and any(line.startswith("u_2 = u_1 +") for line in reverse), reverse
 
 
-@pytest.mark.parametrize("fn, args, why", [
-    (C.rank_changes_in_loop, (np.linspace(0.2, 0.9, 4), np.ones((4, 4))), "a view of it"),
-    (C.zeros_of_a_shape, (np.ones((4, 3)),), "a view of it"),
-    (C.zeros_of_a_shape_argument, (np.ones((4, 3)), np.array([4, 3])), "a view of it"),
-    (C.alias_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
-    (C.alias_in_both_branches, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
-    (C.alias_after_a_loop, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array"),
-    (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array")])
-def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why):
+@pytest.mark.parametrize("fn, args, why, write", [
+    (C.rank_changes_in_loop, (np.linspace(0.2, 0.9, 4), np.ones((4, 4))), "a view of it", "y[0] = 5.0 * x[0]"),
+    (C.zeros_of_a_shape, (np.ones((4, 3)),), "a view of it", "y[0] = m[1] * 5.0"),
+    (C.zeros_of_a_shape_argument, (np.ones((4, 3)), np.array([4, 3])), "a view of it", "y[0] = m[1] * 5.0"),
+    (C.alias_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
+    (C.alias_in_both_branches, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
+    (C.alias_after_a_loop, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
+    (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = c * 5.0")])
+def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
     rank the first iteration had, np.zeros of a shape that is not one int, and a name that
-    holds another's array on one path of an if or from an earlier iteration."""
-    with pytest.raises(adjoint.UnsupportedSyntaxError, match=why):
+    holds another's array on one path of an if or from an earlier iteration. The error
+    points at the write."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
         adjoint.grad(fn, jit=False)(*args)
+    lines, first = inspect.getsourcelines(fn)
+    written = [first + k for k, line in enumerate(lines) if line.strip() == write]
+    assert refused.value.lineno == written[-1] and refused.value.text.strip() == write
 
 
 def test_newaxis_in_a_write_takes_no_axis():
