@@ -30,7 +30,7 @@ _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array).
 # An element read (getitem) is an int when what it reads from holds ints: see emit.
-_INT_PRESERVING = {"add", "sub", "mul", "floordiv", "mod", "neg"}
+_INT_PRESERVING = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg"}
 _INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
 
 _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",

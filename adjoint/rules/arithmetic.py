@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Mapping, Sequence
 
-from ..ir.nodes import Const, Value
+from ..ir.nodes import Const, Value, Var
 from . import cases
 from .registry import Example, Rule, VjpContext, register, unbroadcast
 
@@ -65,6 +65,20 @@ def bind_pow(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, t
 from .registry import CALLS  # noqa: E402
 
 CALLS["op:pow"] = bind_pow
+
+# x * x of one value: a single contribution 2 g x, as a person writes it, instead of
+# g x added to g x (the same number: doubling is exact). The forward still reads x * x.
+MUL_SELF = register(Rule.cheap("mul_self", ("x",), "{x} * {x}", {"x": unbroadcast("2.0 * {g} * {x}", "{x}")},
+                             (Example("x * x", cases.unary()),)))
+
+
+def bind_mul(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+    """``x * x`` of one SSA value is ``mul_self``; any other product is ``mul``."""
+    x, y = args
+    return ("mul_self", (x,)) if isinstance(x, Var) and x == y else ("mul", (x, y))
+
+
+CALLS["op:mul"] = bind_mul
 
 register(Rule.cheap("neg", ("x",), "-{x}", {"x": "-{g}"}, (Example("-x", cases.unary()),)), "op:neg")
 # Comparisons and `not` carry no derivative: their results are never active.

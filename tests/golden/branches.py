@@ -163,8 +163,7 @@ def branches_vjp(x, y, branches_bar):
         if t2:
             z_1_bar = z_3_bar
             # line 13: z = x * x
-            x_bar = x_bar + unbroadcast(z_1_bar * x, x)
-            x_bar += unbroadcast(z_1_bar * x, x)
+            x_bar = x_bar + unbroadcast(2.0 * z_1_bar * x, x)
         else:
             # line 12: elif x < 0.0:
             z_2_bar = z_3_bar

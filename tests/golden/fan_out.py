@@ -69,8 +69,7 @@ def fan_out_vjp(x, s, fan_out_bar):
     q_bar = unbroadcast(t11_bar * r, q)
     r_bar = unbroadcast(t11_bar * q, r)
     t9_bar = fill_like(t13_bar, t9)
-    z_bar = unbroadcast(t9_bar * z, z)
-    z_bar = z_bar + unbroadcast(t9_bar * z, z)
+    z_bar = unbroadcast(2.0 * t9_bar * z, z)
     # line 53: q, r = w[0], w[1]
     w_bar = zero_like(w)
     w_bar[1] += r_bar
@@ -90,8 +89,7 @@ def fan_out_vjp(x, s, fan_out_bar):
     t4_bar = unbroadcast(y_1_bar * s_1, t4)
     s_1_bar += unbroadcast(y_1_bar * t4, s_1)
     x_bar += -t4_bar * np.sin(x)
-    y_bar = unbroadcast(y_1_bar * y, y)
-    y_bar = y_bar + unbroadcast(y_1_bar * y, y)
+    y_bar = 2.0 * y_1_bar * y
     # line 49: y = np.sin(x) * x + s
     s_1_bar += unbroadcast(y_bar, s_1)
     t1_bar = unbroadcast(y_bar * x, t1)

@@ -70,8 +70,7 @@ def nested_vjp(w, n, s_bar):
             s_1_bar = s_3_bar
             # line 56: s = s + t * t
             s_bar = s_bar + s_1_bar
-            t_bar = t_bar + s_1_bar * t
-            t_bar += s_1_bar * t
+            t_bar = t_bar + 2.0 * s_1_bar * t
         else:
             # line 55: if t > 0.5:
             s_2_bar = s_3_bar
@@ -125,8 +124,7 @@ def nested_grad(w, n, s_bar):
             s_1_bar = s_3_bar
             # line 56: s = s + t * t
             s_bar = s_bar + s_1_bar
-            t_bar = t_bar + s_1_bar * t
-            t_bar += s_1_bar * t
+            t_bar = t_bar + 2.0 * s_1_bar * t
         else:
             # line 55: if t > 0.5:
             s_2_bar = s_3_bar
