@@ -54,6 +54,7 @@ def index_rank(x: Value, index, known: Mapping[str, int | None]) -> int | None:
 class _Ranks:
     def __init__(self) -> None:
         self.known: dict[str, int | None] = {}
+        self.shapes: set[str] = set()  # values that are an array's shape (tuples of ints)
 
     def of(self, value) -> int | None:
         return _rank_of(value, self.known)
@@ -69,12 +70,17 @@ class _Ranks:
             rank = max(ranks) if ranks and all(r is not None for r in ranks) else None
         elif rule.rank == "index":
             rank = index_rank(args[0], args[1], self.known)
+            if isinstance(args[0], Var) and args[0].name in self.shapes and isinstance(args[1], Index) \
+                    and len(args[1].items) == 1 and self.of(args[1].items[0]) == 0:
+                rank = 0  # n, d = x.shape: one length each (a slice of a shape is a tuple)
         elif rule.rank == "like":
             rank = self.of(args[0])
         elif rule.rank == "shape":
             shape = args[0]
             rank = len(shape.items) if isinstance(shape, Tup) else (1 if self.of(shape) == 0 else None)
         self.known[stmt.target.name] = rank
+        if stmt.op.prim == "shape":
+            self.shapes.add(stmt.target.name)
 
     def block(self, stmts: tuple[Stmt, ...]) -> None:
         for stmt in stmts:

@@ -75,7 +75,7 @@ def _defined(lines: list[str]) -> set[str]:
     return out
 
 
-_ALIAS = re.compile(r"^(\s*)(t\d+(?:_\d+)?_bar) = ([A-Za-z_]\w*)$")
+_ALIAS = re.compile(r"^(\s*)([A-Za-z_]\w*_bar) = ([A-Za-z_]\w*)$")
 _UPDATED = re.compile(r"^([A-Za-z_]\w*)(?:\[.*\])?\s*(?:[-+*/@%]|//|\*\*)?=(?!=)")
 
 
@@ -93,12 +93,17 @@ def _written(line: str) -> set[str]:
 
 
 def propagate_aliases(lines: list[str]) -> list[str]:
-    """Drop the reverse sweep's cotangent aliases ``t17_bar = f_2_bar`` (a rule that passes
-    its cotangent on unchanged, as ``+`` does): each read of ``t17_bar`` reads ``f_2_bar``.
+    """Drop the reverse sweep's cotangent aliases: each read of the alias reads the name.
 
-    Only where that reads the very same value: ``t17_bar`` is bound on that line alone and
+    * ``t17_bar = f_2_bar``, left by a rule that passes its cotangent on unchanged, as ``+``
+      does (``t17_bar`` is a name the compiler made up);
+    * ``s_1_bar = s_bar`` ... ``s_bar = s_1_bar`` in the reverse of a loop that carries ``s``
+      (``s_1 = s + ...``): both lines go, the body reads ``s_bar``.
+
+    Only where that reads the very same value: the alias is bound on that line alone and
     read only after it in the same block, and no line from there to its last read (to the
-    end of the block, if a read is in a nested block) binds or changes ``f_2_bar``."""
+    end of the block, if a read is in a nested block) binds or changes the name, except
+    ``s_bar = s_1_bar``, after which the two are equal again."""
     lines = list(lines)
     changed = True
     while changed:
@@ -110,21 +115,46 @@ def propagate_aliases(lines: list[str]) -> list[str]:
             if not match or writes[match[2]] != 1:
                 continue
             alias, name, depth = match[2], match[3], len(match[1])
-            pattern = _word(alias)
+            back = f"{name} = {alias}"  # makes the two equal again
             end = next((k for k in code if k > i and _indent(lines[k]) < depth), len(lines))
+            backs = [k for k in range(i + 1, end) if lines[k].strip() == back and _indent(lines[k]) == depth]
+            others = [k for k in code if i < k < end and k not in backs]
+            if not (backs or TEMPORARY.fullmatch(alias)) or backs and not others:
+                continue  # a cotangent with the user's name stays, unless it only mirrors the name
+            pattern = _word(alias)
             uses = [k for k in code if k != i and pattern.search(lines[k])]
             # a read in a nested loop may come round again after a later line of that loop:
             # then nothing to the end of the block may change the name
             last = end - 1 if any(_indent(lines[k]) > depth for k in uses) else max(uses, default=i)
-            if any(k < i or k >= end for k in uses) or \
-                    any(name in _written(lines[k]) for k in range(i + 1, last + 1)):
+            if any(k < i or k >= end for k in uses) or any(
+                    name in _written(lines[k]) and lines[k].strip() != back for k in range(i + 1, last + 1)):
                 continue
             for k in uses:
                 lines[k] = pattern.sub(name, lines[k])
-            del lines[i]
+            lines = [text for k, text in enumerate(lines) if k != i and k not in backs]
             changed = True
             break
-    return lines
+    return _without_orphan_comments(lines)
+
+
+def _without_orphan_comments(lines: list[str]) -> list[str]:
+    """Drop a ``# line N:`` comment that no statement follows any more (the next line is
+    another such comment at its depth, or the end of its block), and one that repeats the
+    comment above it when only statements of that block are between them."""
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        if line.lstrip().startswith("# line "):
+            after = next((text for text in lines[k + 1:] if text.strip()), "")
+            depth = _indent(line)
+            if not after or _indent(after) < depth or \
+                    _indent(after) == depth and after.lstrip().startswith("# line "):
+                continue
+            above = next((text for text in reversed(out)
+                          if _indent(text) != depth or text.lstrip().startswith("#")), "")
+            if above == line:
+                continue
+        out.append(line)
+    return out
 
 
 def fold(lines: list[str]) -> list[str]:

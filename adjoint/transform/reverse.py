@@ -6,14 +6,16 @@ statements reversed in topological order, each tagged with the location of the
 forward statement it reverses. The first contribution to a cotangent assigns
 it, later ones add to it (the sum at fan-out); an index read scatters its
 cotangent into a zero-initialised array. A cotangent is only updated in place
-once adjoint owns its array (it allocated it), so no contribution can write
-into another cotangent that happens to share its memory.
+once adjoint owns its array (it allocated it: ``zero_like``, or arithmetic such as
+``g * y``, whose result is a new array), so no contribution can write into another
+cotangent that happens to share its memory.
 
 Regions (``transform/control.py``) reverse ``if`` and ``for``; values a loop
 overwrites and the adjoint reads are taped (``Adjoint.tape``).
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
@@ -162,11 +164,23 @@ class Cotangents:
             self.out.append(AdjStmt("scatter", bar, expr, loc, index))
         elif not known:
             self.out.append(AdjStmt("assign", bar, expr, loc))
+            if _allocates(expr):
+                self.owned.add(bar)
         elif bar in self.owned:
             self.out.append(AdjStmt("accumulate", bar, expr, loc))
         else:
             self.out.append(AdjStmt("add", bar, expr, loc))
             self.owned.add(bar)
+
+
+def _allocates(expr: str) -> bool:
+    """``expr`` makes a new array (or a number): arithmetic on arrays, or the sum of one
+    down to a shape (``unbroadcast`` returns its argument or a new sum of it)."""
+    tree = ast.parse(expr, mode="eval").body
+    while isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "unbroadcast" \
+            and len(tree.args) == 2:
+        tree = tree.args[0]
+    return isinstance(tree, (ast.BinOp, ast.UnaryOp)) and not isinstance(tree.op, ast.UAdd)
 
 
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],

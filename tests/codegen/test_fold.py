@@ -40,6 +40,32 @@ def test_an_alias_that_may_read_another_value_stays(source):
     assert _run(source) == source
 
 
+def test_a_loop_carried_cotangent_is_read_through():
+    # s_1 = s + e in a loop: its reverse reads s_1_bar, then makes it s_bar again
+    assert _run("""
+        for i in range(n - 1, -1, -1):
+            # line 26: for i in range(n):
+            s_1_bar = s_bar
+            # line 27: s = s + e
+            s_bar = s_1_bar
+            e_bar = s_1_bar * x
+    """) == "for i in range(n - 1, -1, -1):\n    # line 27: s = s + e\n    e_bar = s_bar * x"
+
+
+@pytest.mark.parametrize("source", [
+    # a cotangent with the user's name that does not only mirror another
+    "s_1_bar = s_bar\nb = s_1_bar * 2.0",
+    # ... the name changes in between by another line
+    "s_1_bar = s_bar\ns_bar = s_bar + 1.0\ns_bar = s_1_bar\nb = s_1_bar",
+    # ... it is made equal again only in a nested block
+    "s_1_bar = s_bar\nb = s_1_bar * 2.0\nif c:\n    s_bar = s_1_bar",
+    # ... nothing else would be left in the block
+    "if c:\n    s_1_bar = s_bar\n    s_bar = s_1_bar",
+])
+def test_a_user_named_alias_that_is_not_a_round_trip_stays(source):
+    assert _run(source) == source
+
+
 @pytest.mark.parametrize("line, expr, expected", [
     ("y = -t1", "-a * b / c", "y = a * b / c"),
     ("y = -t1 * d", "-a", "y = a * d"),

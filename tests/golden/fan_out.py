@@ -82,7 +82,7 @@ def fan_out_vjp(x, s, fan_out_bar):
     t6_bar = concat_part(z_bar, y_1.shape[0], t6, 0)
     t8_bar = concat_part(z_bar, y_1.shape[0] + t6.shape[0], t8, 0)
     t7_bar = unbroadcast(t8_bar * s_1, t7)
-    s_1_bar = s_1_bar + unbroadcast(t8_bar * t7, s_1)
+    s_1_bar += unbroadcast(t8_bar * t7, s_1)
     x_bar[:1] += t7_bar
     x_bar[1:] += t6_bar
     # line 50: y = y * y + np.cos(x) * s

@@ -27,13 +27,8 @@ def loop_sin_vjp(x, n, s_bar):
     for i in range(n - 1, -1, -1):
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
-        t2 = math.sin(t1)
-        # line 26: for i in range(n):
-        s_1_bar = s_bar
-        # line 27: s = s + math.sin(x * i) * x
-        s_bar = s_1_bar
-        t2_bar = s_1_bar * x
-        x_bar += s_1_bar * t2
+        t2_bar = s_bar * x
+        x_bar += s_bar * math.sin(t1)
         x_bar += t2_bar * np.cos(t1) * i
     return s, (x_bar,)
 
@@ -46,12 +41,7 @@ def loop_sin_grad(x, n, s_bar):
     for i in range(n - 1, -1, -1):
         # line 27: s = s + math.sin(x * i) * x
         t1 = x * i
-        t2 = math.sin(t1)
-        # line 26: for i in range(n):
-        s_1_bar = s_bar
-        # line 27: s = s + math.sin(x * i) * x
-        s_bar = s_1_bar
-        t2_bar = s_1_bar * x
-        x_bar += s_1_bar * t2
+        t2_bar = s_bar * x
+        x_bar += s_bar * math.sin(t1)
         x_bar += t2_bar * np.cos(t1) * i
     return (x_bar,)

@@ -50,7 +50,7 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     t6_bar = unbroadcast(p_bar / t8, t6)
     t8_bar = unbroadcast(-p_bar * p / t8, t8)
     t7_bar = reshape_like(t8_bar, t7)
-    t6_bar = t6_bar + expand_axis(t7_bar, t6, 1)
+    t6_bar += expand_axis(t7_bar, t6, 1)
     z_1_bar = t6_bar * t6
     # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
     z_bar = unbroadcast(z_1_bar, z)

@@ -80,14 +80,8 @@ def nested_vjp(w, n, s_bar):
         # line 53: for j in range(i, n):
         for j in range(n - 1, i - 1, -1):
             # line 54: t = t + w[j] * w[i]
-            t1 = w[j]
-            t2 = w[i]
-            # line 53: for j in range(i, n):
-            t_1_bar = t_bar
-            # line 54: t = t + w[j] * w[i]
-            t_bar = t_1_bar
-            t1_bar = t_1_bar * t2
-            w_bar[i] += t_1_bar * t1
+            t1_bar = t_bar * w[i]
+            w_bar[i] += t_bar * w[j]
             w_bar[j] += t1_bar
     return s, (w_bar,)
 
@@ -134,13 +128,7 @@ def nested_grad(w, n, s_bar):
         # line 53: for j in range(i, n):
         for j in range(n - 1, i - 1, -1):
             # line 54: t = t + w[j] * w[i]
-            t1 = w[j]
-            t2 = w[i]
-            # line 53: for j in range(i, n):
-            t_1_bar = t_bar
-            # line 54: t = t + w[j] * w[i]
-            t_bar = t_1_bar
-            t1_bar = t_1_bar * t2
-            w_bar[i] += t_1_bar * t1
+            t1_bar = t_bar * w[i]
+            w_bar[i] += t_bar * w[j]
             w_bar[j] += t1_bar
     return (w_bar,)

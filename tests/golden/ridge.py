@@ -31,5 +31,5 @@ def ridge_vjp(w, X, y, lam, ridge_bar):
     r_bar = r_bar + matmul_grad_b(t2_bar, r, r)
     # line 42: r = X @ w - y
     t1_bar = unbroadcast(r_bar, t1)
-    w_bar = w_bar + matmul_grad_b(t1_bar, X, w)
+    w_bar += matmul_grad_b(t1_bar, X, w)
     return ridge, (w_bar,)
