@@ -523,3 +523,50 @@ def zeros_of_a_1d_shape(x, a):
         y[i] = a * y[i - 1] + x[i]
     y[0] = a * y[2]
     return np.sum(y * y)
+
+
+def sin_then_write(x):
+    """An element write into the result of NumPy functions of an array (accepted)."""
+    y = np.sin(x) * 2.0
+    y[0] = x[1] * x[1]
+    return np.sum(y * x)
+
+
+def equal_computation_elsewhere(x):
+    """b = x * 2.0 is written into: a new array, not a's value again (a does not see the
+    write)."""
+    a = x * 2.0
+    b = x * 2.0
+    b[0] = 5.0 * x[2]
+    return np.sum(a * b) + np.sum(a)
+
+
+def computed_then_written_in_loop(x, w):
+    """A recurrence over the elements of a product (accepted)."""
+    y = x * w
+    for i in range(1, x.shape[0]):
+        y[i] = y[i - 1] * 0.5 + y[i]
+    return np.sum(y * y)
+
+
+def computed_in_each_iteration(x):
+    """h is a new product in every iteration, then an element of it is written."""
+    h = x.copy()
+    y = np.ones(3)
+    for i in range(3):
+        h = np.sin(h) * y
+        h[0] = x[i]
+    return np.sum(h * x)
+
+
+def number_write(a):
+    y = a * 2.0
+    y[0] = 1.0
+    return y
+
+
+def computed_and_shared(x):
+    a = x * 2.0
+    b = a
+    a[0] = 1.0
+    return np.sum(b)

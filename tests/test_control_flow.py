@@ -76,6 +76,11 @@ CASES = {
     "nested_jumps_no_return": (C.nested_jumps, [0.3, 8], (0,)),
     "return_in_while": (C.return_in_while, [np.array([0.6, 0.7, 0.1])], (0,)),
     "return_in_while_not_taken": (C.return_in_while, [np.array([0.1, 0.2, 0.3])], (0,)),
+    "sin_then_write": (C.sin_then_write, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
+    "equal_computation_elsewhere": (C.equal_computation_elsewhere, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
+    "computed_then_written_in_loop": (C.computed_then_written_in_loop,
+                                      [np.array([0.3, -0.5, 0.7, 1.1]), np.array([0.2, 0.4, -0.6, 0.8])], (0, 1)),
+    "computed_in_each_iteration": (C.computed_in_each_iteration, [np.array([0.3, -0.5, 0.7])], (0,)),
 }
 
 
@@ -195,6 +200,23 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
     lines, first = inspect.getsourcelines(fn)
     written = [first + k for k, line in enumerate(lines) if line.strip() == write]
     assert refused.value.lineno == written[-1] and refused.value.text.strip() == write
+
+
+@pytest.mark.parametrize("fn, args, why, write", [
+    (C.number_write, (0.5,), "y is a number here, not an array", "y[0] = 1.0"),
+    (C.computed_and_shared, (np.linspace(0.2, 0.9, 4),), "b is the same array", "a[0] = 1.0")])
+def test_a_write_into_a_computed_value_is_refused_where_it_is_not_an_array_of_its_own(fn, args, why, write):
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
+        adjoint.grad(fn, jit=False)(*args)
+    lines, first = inspect.getsourcelines(fn)
+    assert refused.value.lineno == first + [line.strip() for line in lines].index(write)
+
+
+def test_a_write_into_a_computed_value_before_a_call_says_why():
+    """Before a call the rank of np.sin(x) * 2.0 is not known: it could be a number."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="rank is not known here"):
+        adjoint.grad(C.sin_then_write).source
+    assert "y[0] = x[1] * x[1]" in adjoint.grad(C.sin_then_write).source_for(np.ones(3))
 
 
 def test_newaxis_in_a_write_takes_no_axis():

@@ -73,6 +73,7 @@ class Lowering(ControlLowering):
         self.shape_len: dict[str, int] = {}  # x.shape of an x of known rank: its length
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
         self.writable: set[str] = set()  # arrays made here that element writes may update
+        self._written_names: dict[ast.AST, frozenset[str]] = {}
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -124,15 +125,23 @@ class Lowering(ControlLowering):
 
     def write(self, target: ast.Subscript, value_node: ast.expr, stmt: ast.stmt) -> None:
         """``y[index] = value``: a new version of y, written in place. Only into arrays made
-        here (np.zeros, np.empty, np.ones, *_like, np.full, .copy()) that no other name and
-        no view sees: anything else would change what another value means."""
+        here (np.zeros, np.empty, np.ones, *_like, np.full, .copy(), or an elementwise rule's
+        result of a known array rank, kept apart from equal computations: see emit) that no
+        other name and no view sees: anything else would change what another value means."""
         name = target.value.id
         current = self.env.get(name)
+        if isinstance(current, Var) and self.array_rank.get(current.name) == 0 or _number(current):
+            raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
         if not isinstance(current, Var) or current.name not in self.writable:
+            computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank == "broadcast"
+            unknown = f" ({name}'s rank is not known here, so it may be a number: the gradient built for a call " \
+                      f"knows the arguments' ranks, and g.source_for(*args) shows its code)" \
+                if computed and current.name not in self.array_rank else ""
             raise self.parsed.error(target, f"writing into an array element of {name} is not supported here: "
                                             f"write only into arrays created inside the function (np.zeros, "
-                                            f"np.empty, np.ones, np.zeros_like, np.full, .copy()), e.g. "
-                                            f"{name} = {name}.copy() first")
+                                            f"np.empty, np.ones, np.zeros_like, np.full, .copy(), or arithmetic "
+                                            f"and NumPy functions of arrays, {name} = np.sin(x) * 2.0), e.g. "
+                                            f"{name} = {name}.copy() first{unknown}")
         shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
         if shared or current in self.viewed:
             why = f"{shared[0]} is the same array" if shared else "a view of it (a slice, reshape or .T) is in use"
@@ -224,16 +233,20 @@ class Lowering(ControlLowering):
     # -- expressions ------------------------------------------------------
     def emit(self, prim: str, args: tuple[Value, ...], node: ast.AST, hint: str | None) -> Var:
         key = (prim, value_key(args))
-        if prim not in _FRESH and key in self.computed:
+        # y = np.sin(x) * 2.0 where y[...] is written later: a new array of its own, never one
+        # value with an equal computation elsewhere (that one would see the writes)
+        made = hint is not None and RULES[prim].rank == "broadcast" and hint in self._element_written()
+        if prim not in _FRESH and not made and key in self.computed:
             return self.computed[key]  # the same pure computation again: reuse its value
         var = Var(self.names.user(hint) if hint else self.names.temp())
-        self.computed[key] = var
+        if not made:
+            self.computed[key] = var
         self.defined_by[var.name] = prim
-        if prim in _FRESH:
-            self.writable.add(var.name)
         if prim in VIEWS and isinstance(args[0], Var) and not self._element(prim, args):
             self.viewed.add(args[0])
         self._track_rank(prim, args, var)
+        if prim in _FRESH or made and self.array_rank.get(var.name, 0) >= 1:
+            self.writable.add(var.name)  # an array (not a number) that NumPy allocated here
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         plain = [a for a in args if not isinstance(a, Index)]
         if prim in _INT_RESULT:
@@ -246,6 +259,17 @@ class Lowering(ControlLowering):
             # one element, not a row, is up to the arguments' ranks (analysis.ranks.check_indices).
             self.int_sources[var.name] = frozenset((p, True) for p, _ in self._int_sources(args[0]))
         return var
+
+    def _element_written(self) -> frozenset[str]:
+        """The names ``name[...] = ...`` or ``name[...] += ...`` writes into, in the
+        function being lowered (or the helper being inlined)."""
+        tree = self.parsed.tree
+        if tree not in self._written_names:
+            self._written_names[tree] = frozenset(
+                target.value.id for stmt in ast.walk(tree) if isinstance(stmt, (ast.Assign, ast.AugAssign))
+                for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name))
+        return self._written_names[tree]
 
     def _element(self, prim: str, args: tuple[Value, ...]) -> bool:
         """``y[i, j]`` with one int per axis of an array of known rank: a number, not a view."""
