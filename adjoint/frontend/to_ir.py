@@ -130,9 +130,9 @@ class Lowering(ControlLowering):
         other name and no view sees: anything else would change what another value means."""
         name = target.value.id
         current = self.env.get(name)
-        if isinstance(current, Var) and self.array_rank.get(current.name) == 0 or _number(current):
-            raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
         if not isinstance(current, Var) or current.name not in self.writable:
+            if isinstance(current, Var) and self.array_rank.get(current.name) == 0 or _number(current):
+                raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
             computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank == "broadcast"
             unknown = f" ({name}'s rank is not known here, so it may be a number: the gradient built for a call " \
                       f"knows the arguments' ranks, and g.source_for(*args) shows its code)" \
