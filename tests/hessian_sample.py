@@ -30,3 +30,23 @@ def carried_array(x, n):
     for i in range(n):
         h = np.tanh(h) * 0.9
     return np.sum(h * h)
+
+
+def product_then_element(x, i):
+    """y's cotangent is first made by arithmetic (y_bar = x * g), then y[i] adds into it."""
+    y = x * 2.0
+    z = y[i]
+    return np.sum(y * x) + z * z
+
+
+def element_write_then_product(x):
+    """y_1's cotangent is made by arithmetic; the write's adjoint zeroes its element 0."""
+    y = x.copy()
+    y[0] = x[1] * 3.0
+    return np.sum(y * x)
+
+
+def two_products_then_element(x, i):
+    y = np.sin(x)
+    z = y[i]
+    return np.sum(y * x) + np.sum(y * y * 0.5) + z * z

@@ -76,6 +76,20 @@ def test_a_gradient_that_tapes_is_refused_with_an_explanation():
     assert any("differentiates the generated gradient of carried_array" in n for n in info.value.__notes__)
 
 
+@JIT
+@pytest.mark.parametrize("fn, args", [(H.product_then_element, (np.array([0.3, -0.5, 0.8]), 1)),
+                                      (H.element_write_then_product, (np.array([0.3, -0.5, 0.8]),)),
+                                      (H.two_products_then_element, (np.array([0.3, -0.5, 0.8]), 2))],
+                         ids=["product_then_element", "element_write_then_product", "two_products_then_element"])
+def test_element_writes_into_a_cotangent_made_by_arithmetic_differentiate_again(fn, args, jit):
+    """A cotangent first made by arithmetic (``y_bar = unbroadcast(t_bar * x, y)``) is added
+    to in place, but copied before an element write (``y_bar[i] += z_bar``, or the zeroing of
+    an overwritten element): the generated gradient stays in the subset, where elements are
+    written only into arrays from np.zeros or a copy, so hessian takes it."""
+    hess = adjoint.hessian(fn, jit=jit)(*args)
+    np.testing.assert_allclose(hess, _gradient_differences(fn, args, 0), rtol=2e-5, atol=1e-6)
+
+
 def test_hessian_takes_one_argument():
     with pytest.raises(TypeError, match="one argument"):
         adjoint.hessian(H.scalar, wrt=(0, 1))

@@ -227,7 +227,7 @@ class Reverser:
             else:
                 incoming[phi.var.name] = bar
             child.bars.pop(phi.var.name, None)  # fresh in every iteration
-            child.owned.discard(bar)
+            child.disown(bar)
         self.loop_depth += 1
         for phi in carried:
             if isinstance(phi.second, Var) and phi.second.name in self.active:
@@ -254,7 +254,7 @@ class Reverser:
         else:
             cot.out.append(AdjFor("_", f"range({stmt.count.name})", tuple(body), stmt.loc))
         for phi in carried:
-            cot.owned.discard(cot.bars[phi.var.name])
+            cot.disown(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:
                 cot.add(phi.first.name, cot.bars[phi.var.name], stmt.loc)
 

@@ -8,7 +8,10 @@ it, later ones add to it (the sum at fan-out); an index read scatters its
 cotangent into a zero-initialised array. A cotangent is only updated in place
 once adjoint owns its array (it allocated it: ``zero_like``, or arithmetic such as
 ``g * y``, whose result is a new array), so no contribution can write into another
-cotangent that happens to share its memory.
+cotangent that happens to share its memory. An element write (``x_bar[i] += e``) still
+goes only into an array from ``zero_like`` or a copy: the generated code stays in the
+subset adjoint differentiates again (``hessian``), where only such arrays take element
+writes, so a cotangent made by arithmetic is copied before its first one.
 
 Regions (``transform/control.py``) reverse ``if`` and ``for``; values a loop
 overwrites and the adjoint reads are taped (``Adjoint.tape``).
@@ -129,10 +132,21 @@ class Cotangents:
     outer_owned: bool = False
     registry: dict[str, str] = field(default_factory=dict)
     ranks: dict[str, int] = field(default_factory=dict)  # analysis/ranks.py
+    # owned arrays that arithmetic made (``g * y``): added to in place, but copied before an
+    # element write (user code, and so hessian, writes elements only into np.zeros or copies)
+    computed: set[str] = field(default_factory=set)
 
     def child(self, defined: frozenset[str], in_loop: bool) -> "Cotangents":
         return Cotangents(self.names, dict(self.bars), set(self.owned), [], defined, {}, in_loop,
-                          self.registry, self.ranks)
+                          self.registry, self.ranks, set(self.computed))
+
+    def writable(self, bar: str) -> bool:
+        """``bar`` is ours, from ``zero_like`` or a copy: an element write may go into it."""
+        return bar in self.owned and bar not in self.computed
+
+    def disown(self, bar: str) -> None:
+        self.owned.discard(bar)
+        self.computed.discard(bar)
 
     def zero(self, var: str) -> str:
         """A zero cotangent for ``var``: ``0.0`` for a known scalar (nothing to read)."""
@@ -153,19 +167,22 @@ class Cotangents:
         if self.is_outer(var):
             self.outer[var] = self.outer.get(var, False) or self.outer_owned
             known = True  # the enclosing scope creates it before the region
-            if self.outer_owned:
+            if self.outer_owned:  # made ours before the loop: each iteration may write into it
                 self.owned.add(bar)
+                self.computed.discard(bar)
         if index is not None:
             if not known:
                 self.out.append(AdjStmt("assign", bar, self.zero(var), loc))
-            elif bar not in self.owned:
+            elif not self.writable(bar):
                 self.out.append(AdjStmt("assign", bar, f"{bar}.copy()", loc))
             self.owned.add(bar)
+            self.computed.discard(bar)
             self.out.append(AdjStmt("scatter", bar, expr, loc, index))
         elif not known:
             self.out.append(AdjStmt("assign", bar, expr, loc))
             if _allocates(expr):
                 self.owned.add(bar)
+                self.computed.add(bar)
         elif bar in self.owned:
             self.out.append(AdjStmt("accumulate", bar, expr, loc))
         else:
@@ -290,7 +307,7 @@ def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents, resto
         else:
             cot.add(value.name, f"unbroadcast(copy_of({g}[{idx}]), {value.name})", stmt.loc)
     if g is not None and isinstance(x, Var) and x.name in active:
-        if x.name not in cot.bars and not cot.is_outer(x.name) and g in cot.owned:
+        if x.name not in cot.bars and not cot.is_outer(x.name) and cot.writable(g):
             cot.out.append(AdjStmt("store", g, "0.0", stmt.loc, idx))  # g is ours: reuse it
             cot.add(x.name, g, stmt.loc)
             cot.owned.add(cot.bars[x.name])
