@@ -570,3 +570,47 @@ def computed_and_shared(x):
     b = a
     a[0] = 1.0
     return np.sum(b)
+
+
+def _given_back(v):
+    return v
+
+
+def _given_back_on_one_path(v, c):
+    if c > 0:
+        w = v
+    else:
+        w = np.zeros(v.shape[0])
+    return w, c * 2.0
+
+
+def computed_given_back_by_a_helper(x):
+    """b is a's array (the helper returns its parameter): the write into a changes b."""
+    a = x * 2.0
+    b = _given_back(a)
+    a[1] = 3.0
+    return np.sum(b * x)
+
+
+def zeros_given_back_by_a_helper(x):
+    a = np.zeros(x.shape[0])
+    a[2] = x[2]
+    b = _given_back(a)
+    b[0] = x[1]
+    return np.sum(a * x) + np.sum(b)
+
+
+def given_back_on_one_path(x, c):
+    """b may be a's array (one branch of the helper returns its parameter)."""
+    a = np.zeros(x.shape[0])
+    a[2] = x[2]
+    b, d = _given_back_on_one_path(a, c)
+    b[0] = x[1]
+    return np.sum(a * x) + d + np.sum(b)
+
+
+def updated_in_place_after_a_helper(x):
+    a = x * 2.0
+    b = _given_back(a)
+    b += 1.0
+    return np.sum(a * x)
