@@ -614,3 +614,25 @@ def updated_in_place_after_a_helper(x):
     b = _given_back(a)
     b += 1.0
     return np.sum(a * x)
+
+
+def number_into_a_comparison(x):
+    """y holds booleans: x[0] * 2.0 becomes True (no derivative; it was given one)."""
+    y = x > 0.3
+    y[0] = x[0] * 2.0
+    return np.sum(y * x)
+
+
+def number_into_a_copied_comparison_in_a_loop(x):
+    y = (x > 0.3).copy()
+    for i in range(3):
+        y[i] = x[i] * 2.0
+    return np.sum(y * x)
+
+
+def booleans_into_a_comparison(x):
+    """Booleans written into booleans (accepted)."""
+    y = x > 0.3
+    y[0] = True
+    y[1] = x[2] > 0.5
+    return np.sum(np.where(y, x, x * x))

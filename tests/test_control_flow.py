@@ -227,6 +227,21 @@ def test_a_helper_that_returns_its_argument_shares_the_array(fn, args, why, writ
     assert refused.value.lineno == first + [line.strip() for line in lines].index(write)
 
 
+@pytest.mark.parametrize("fn", [C.number_into_a_comparison, C.number_into_a_copied_comparison_in_a_loop])
+def test_a_number_written_into_booleans_is_refused(fn):
+    """The number becomes True or False in NumPy, which has no derivative: the write was
+    given the cotangent of its element (a wrong gradient)."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="y holds booleans") as refused:
+        adjoint.grad(fn, jit=False)(np.linspace(0.2, 0.9, 4))
+    lines, first = inspect.getsourcelines(fn)
+    assert "y[" in lines[refused.value.lineno - first] and "x[" in lines[refused.value.lineno - first]
+
+
+def test_booleans_written_into_a_comparison():
+    x = np.linspace(0.2, 0.9, 4)
+    assert adjoint.check_grad(C.booleans_into_a_comparison, x, jit=False) < 1e-6
+
+
 def test_a_write_into_a_computed_value_before_a_call_says_why():
     """Before a call the rank of np.sin(x) * 2.0 is not known: it could be a number."""
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="rank is not known here"):

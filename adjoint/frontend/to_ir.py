@@ -40,6 +40,9 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
           "copy", "arange", "save", "setitem", "helper.zero_like"}
 
+# Rules whose result holds booleans: a number written into it becomes True or False (see write).
+_BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}
+
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
 
@@ -73,6 +76,7 @@ class Lowering(ControlLowering):
         self.shape_len: dict[str, int] = {}  # x.shape of an x of known rank: its length
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
         self.writable: set[str] = set()  # arrays made here that element writes may update
+        self.boolean: set[str] = set()  # values that hold booleans
         self._written_names: dict[ast.AST, frozenset[str]] = {}
         # helper calls that may return an argument's array: the arguments it may be
         self.returned_argument: dict[ast.AST, frozenset[Var]] = {}
@@ -153,6 +157,11 @@ class Lowering(ControlLowering):
             raise self.parsed.error(target, f"writing into {name} here is not supported: {why}, and it "
                                             f"would see the write; take a .copy() instead{unknown}")
         value = self.expr(value_node)
+        if current.name in self.boolean and not (isinstance(value, Const) and isinstance(value.value, bool)
+                                                 or isinstance(value, Var) and value.name in self.boolean):
+            raise self.parsed.error(target, f"writing a number into {name} is not supported: {name} holds "
+                                            f"booleans (a comparison), and the number would become True or "
+                                            f"False, which has no derivative; write into {name} * 1.0 instead")
         items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
         index = Index(tuple(self._index_item(item) for item in items))
         old = self.emit("save", (current, index), stmt, None)
@@ -273,6 +282,8 @@ class Lowering(ControlLowering):
         self._track_rank(prim, args, var)
         if prim in _FRESH or made and self.array_rank.get(var.name, 0) >= 1:
             self.writable.add(var.name)  # an array (not a number) that NumPy allocated here
+        if prim in _BOOL_RESULT or prim in ("copy", "setitem") and getattr(args[0], "name", None) in self.boolean:
+            self.boolean.add(var.name)  # a comparison, a copy of one, a write into one
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         plain = [a for a in args if not isinstance(a, Index)]
         if prim in _INT_RESULT:
