@@ -570,3 +570,69 @@ def computed_and_shared(x):
     b = a
     a[0] = 1.0
     return np.sum(b)
+
+
+def _given_back(v):
+    return v
+
+
+def _given_back_on_one_path(v, c):
+    if c > 0:
+        w = v
+    else:
+        w = np.zeros(v.shape[0])
+    return w, c * 2.0
+
+
+def computed_given_back_by_a_helper(x):
+    """b is a's array (the helper returns its parameter): the write into a changes b."""
+    a = x * 2.0
+    b = _given_back(a)
+    a[1] = 3.0
+    return np.sum(b * x)
+
+
+def zeros_given_back_by_a_helper(x):
+    a = np.zeros(x.shape[0])
+    a[2] = x[2]
+    b = _given_back(a)
+    b[0] = x[1]
+    return np.sum(a * x) + np.sum(b)
+
+
+def given_back_on_one_path(x, c):
+    """b may be a's array (one branch of the helper returns its parameter)."""
+    a = np.zeros(x.shape[0])
+    a[2] = x[2]
+    b, d = _given_back_on_one_path(a, c)
+    b[0] = x[1]
+    return np.sum(a * x) + d + np.sum(b)
+
+
+def updated_in_place_after_a_helper(x):
+    a = x * 2.0
+    b = _given_back(a)
+    b += 1.0
+    return np.sum(a * x)
+
+
+def number_into_a_comparison(x):
+    """y holds booleans: x[0] * 2.0 becomes True (no derivative; it was given one)."""
+    y = x > 0.3
+    y[0] = x[0] * 2.0
+    return np.sum(y * x)
+
+
+def number_into_a_copied_comparison_in_a_loop(x):
+    y = (x > 0.3).copy()
+    for i in range(3):
+        y[i] = x[i] * 2.0
+    return np.sum(y * x)
+
+
+def booleans_into_a_comparison(x):
+    """Booleans written into booleans (accepted)."""
+    y = x > 0.3
+    y[0] = True
+    y[1] = x[2] > 0.5
+    return np.sum(np.where(y, x, x * x))

@@ -212,6 +212,36 @@ def test_a_write_into_a_computed_value_is_refused_where_it_is_not_an_array_of_it
     assert refused.value.lineno == first + [line.strip() for line in lines].index(write)
 
 
+@pytest.mark.parametrize("fn, args, why, write", [
+    (C.computed_given_back_by_a_helper, (np.linspace(0.2, 0.9, 4),), "b is the same array", "a[1] = 3.0"),
+    (C.zeros_given_back_by_a_helper, (np.linspace(0.2, 0.9, 4),), "a is the same array", "b[0] = x[1]"),
+    (C.given_back_on_one_path, (np.linspace(0.2, 0.9, 4), 1.0), "a is the same array", "b[0] = x[1]"),
+    (C.updated_in_place_after_a_helper, (np.linspace(0.2, 0.9, 4),), "b is the same array as a", "b += 1.0")])
+def test_a_helper_that_returns_its_argument_shares_the_array(fn, args, why, write):
+    """b = helper(a) where the helper returns its parameter (on some path) names a's array:
+    each was differentiated as if the write changed only one of them (a wrong value or
+    gradient)."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
+        adjoint.grad(fn, jit=False)(*args)
+    lines, first = inspect.getsourcelines(fn)
+    assert refused.value.lineno == first + [line.strip() for line in lines].index(write)
+
+
+@pytest.mark.parametrize("fn", [C.number_into_a_comparison, C.number_into_a_copied_comparison_in_a_loop])
+def test_a_number_written_into_booleans_is_refused(fn):
+    """The number becomes True or False in NumPy, which has no derivative: the write was
+    given the cotangent of its element (a wrong gradient)."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="y holds booleans") as refused:
+        adjoint.grad(fn, jit=False)(np.linspace(0.2, 0.9, 4))
+    lines, first = inspect.getsourcelines(fn)
+    assert "y[" in lines[refused.value.lineno - first] and "x[" in lines[refused.value.lineno - first]
+
+
+def test_booleans_written_into_a_comparison():
+    x = np.linspace(0.2, 0.9, 4)
+    assert adjoint.check_grad(C.booleans_into_a_comparison, x, jit=False) < 1e-6
+
+
 def test_a_write_into_a_computed_value_before_a_call_says_why():
     """Before a call the rank of np.sin(x) * 2.0 is not known: it could be a number."""
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="rank is not known here"):

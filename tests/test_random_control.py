@@ -13,7 +13,9 @@ Hypothesis draws functions ``f(x, y, w, n, m)`` (floats x, y, a float64 array w 
 - ``break``, ``continue`` and early ``return`` at the end of branches and loop bodies;
 - loop-carried scalars (``s``, ``t``, tuple swaps, ``+=``, ``*=``), a carried array ``h``,
   element writes ``z[i] = ...`` / ``z[(i + 1) % 5] += ...`` into an array made in the
-  function, names first assigned in a block, and elementwise functions of NumPy and math.
+  function, ``h[i] = ...`` into the computed ``h`` (which makes every ``h = ...`` a new
+  array of its own), names first assigned in a block, and elementwise functions of NumPy
+  and math.
 
 Every program is run first as an instrumented copy (the same source with each float
 comparison and each assigned value wrapped in a recording call): a program is kept only if
@@ -181,7 +183,7 @@ class Generator:
 
     def simple(self, sc: Scope, indent: int) -> None:
         kind = self.pick(["scalar", "scalar", "scalar", "augment", "swap", "temp", "temp",
-                          "zwrite", "zwrite", "harray"])
+                          "zwrite", "zwrite", "harray", "hwrite"])
         if kind == "scalar":
             target = self.pick(["s", "t"] + sc.temps)
             form = self.pick(["np.tanh({0})", "0.5 * {1} + 0.5 * np.sin({0})", "{1} + 0.2 * {0}", "{0}",
@@ -212,6 +214,14 @@ class Generator:
             op, form = self.pick([("=", "{0}"), ("+=", "{0}"), ("=", "0.5 * z[{1}] + {0}"),
                                   ("=", "np.sin(z[{1}]) * {0}")])
             self.assign(indent, f"z[{i}]", combine(form, self.expr(sc, 3), same(self.index(sc))), op)
+        elif kind == "hwrite":
+            # h is computed (w * 0.5, np.tanh(0.9 * h + ...)): a write makes each of them a
+            # new array of its own, never one value with an equal computation
+            self.features.add("computed_write")
+            i = self.index(sc)
+            op, form = self.pick([("=", "{0}"), ("+=", "{0}"), ("=", "0.5 * h[{1}] + {0}"),
+                                  ("*=", "np.cos({0})"), ("=", "np.tanh(h[{1}]) * {0}")])
+            self.assign(indent, f"h[{i}]", combine(form, self.expr(sc, 3), same(self.index(sc))), op)
         else:
             self.features.add("array_carry")
             form = self.pick(["np.tanh(0.9 * h + {0})", "0.5 * h + np.sin(w * {0})", "h * np.cos({0})",

@@ -145,6 +145,8 @@ class ControlLowering:
                 self.viewed.add(var)
             if all(isinstance(v, Var) and v.name in self.writable for v in (a, b)):
                 self.writable.add(var.name)
+            if any(isinstance(v, Var) and v.name in self.boolean for v in (a, b)):
+                self.boolean.add(var.name)  # may hold booleans
             self.env[name] = var
         self.identity = _merged_identity(self.env, identity, then_identity, else_identity)
         self.body.append(If(cond, then, orelse, tuple(phis), self.parsed.loc(stmt)))
@@ -204,6 +206,11 @@ class ControlLowering:
                 del self.int_sources[phi.var.name]
             if self.array_rank.get(phi.var.name) != self.array_rank.get(getattr(phi.second, "name", None)):
                 self.array_rank.pop(phi.var.name, None)
+            if phi.var.name in written and phi.var.name not in self.boolean and isinstance(phi.second, Var) \
+                    and phi.second.name in self.boolean:
+                raise self.parsed.error(stmt, f"{phi.var.name} is written into inside this loop and then "
+                                              "replaced by booleans (a comparison), which a number written "
+                                              "into it would become; assign it a float array instead")
             if phi.var.name in self.writable and not (isinstance(phi.second, Var)
                                                       and phi.second.name in self.writable):
                 if phi.var.name not in written:  # rebound, never written into: fine, but it
@@ -239,6 +246,8 @@ class ControlLowering:
                 self.array_rank.pop(phis[name].name, None)
             if isinstance(env[name], Var) and env[name].name in self.writable:
                 self.writable.add(phis[name].name)
+            if isinstance(env[name], Var) and env[name].name in self.boolean:
+                self.boolean.add(phis[name].name)
         return env, identity, phis
 
     def _rank_changed(self, phis: dict[str, Var]) -> frozenset[str]:

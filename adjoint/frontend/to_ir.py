@@ -40,6 +40,9 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
           "copy", "arange", "save", "setitem", "helper.zero_like"}
 
+# Rules whose result holds booleans: a number written into it becomes True or False (see write).
+_BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}
+
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
 
@@ -73,7 +76,10 @@ class Lowering(ControlLowering):
         self.shape_len: dict[str, int] = {}  # x.shape of an x of known rank: its length
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
         self.writable: set[str] = set()  # arrays made here that element writes may update
+        self.boolean: set[str] = set()  # values that hold booleans
         self._written_names: dict[ast.AST, frozenset[str]] = {}
+        # helper calls that may return an argument's array: the arguments it may be
+        self.returned_argument: dict[ast.AST, frozenset[Var]] = {}
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -151,6 +157,11 @@ class Lowering(ControlLowering):
             raise self.parsed.error(target, f"writing into {name} here is not supported: {why}, and it "
                                             f"would see the write; take a .copy() instead{unknown}")
         value = self.expr(value_node)
+        if current.name in self.boolean and not (isinstance(value, Const) and isinstance(value.value, bool)
+                                                 or isinstance(value, Var) and value.name in self.boolean):
+            raise self.parsed.error(target, f"writing a number into {name} is not supported: {name} holds "
+                                            f"booleans (a comparison), and the number would become True or "
+                                            f"False, which has no derivative; write into {name} * 1.0 instead")
         items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
         index = Index(tuple(self._index_item(item) for item in items))
         old = self.emit("save", (current, index), stmt, None)
@@ -207,24 +218,48 @@ class Lowering(ControlLowering):
             # share the array of whoever holds that value now.
             holders = {v.name: self.identity.get(n) for n, v in self.env.items() if isinstance(v, Var)}
             shared: dict[str, object] = {}
-            for elt, item in zip(target.elts, value.items):
+            returned = self.returned_argument.get(node)
+            given = [self._holders(returned[k] if isinstance(returned, tuple) else frozenset())
+                     for k in range(len(value.items))]
+            for elt, item, names in zip(target.elts, value.items, given):
                 self.bind(elt, item, node)
                 if isinstance(elt, ast.Name) and isinstance(item, Var):
                     identity = holders.get(item.name) or shared.get(item.name)
                     if identity is not None:
                         self.identity[elt.id] = identity
                     shared.setdefault(item.name, self.identity[elt.id])
+                    self._share(elt.id, names)
             return
         if isinstance(target, ast.Name):
-            self.env[target.id] = value
-            # `y = x` shares x's array; any other expression makes a new one, even where the
-            # lowering reuses an equal computation's value
+            # `y = x` shares x's array, and so does `y = helper(x)` where the helper returns
+            # its parameter; any other expression makes a new one, even where the lowering
+            # reuses an equal computation's value
             source = node.id if isinstance(node, ast.Name) else None
+            returned = self.returned_argument.get(node)
+            holders = self._holders(returned) if isinstance(returned, frozenset) else []
+            self.env[target.id] = value
             self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
+            self._share(target.id, holders)
             return
         for i, elt in enumerate(target.elts):  # a, b = <tuple-valued expression>
             item = self.emit("getitem", (value, Index((Const(i),))), node, self._hint(elt))
             self.bind(elt, item, node)
+
+    def _holders(self, values: frozenset[Var]) -> list[str]:
+        """The names that hold one of ``values`` now."""
+        return [n for n, v in self.env.items() if v in values and n in self.identity]
+
+    def _share(self, name: str, holders: list[str]) -> None:
+        """``name`` may name the array of any of ``holders``: all of them name one array
+        (conservative, as after an if)."""
+        if not holders:
+            return
+        objs = {id(self.identity[n]) for n in holders}
+        one = self.identity[holders[0]] if len(objs) == 1 else object()
+        for n, obj in list(self.identity.items()):
+            if id(obj) in objs:
+                self.identity[n] = one
+        self.identity[name] = one
 
     @staticmethod
     def _hint(target: ast.expr) -> str | None:
@@ -247,6 +282,8 @@ class Lowering(ControlLowering):
         self._track_rank(prim, args, var)
         if prim in _FRESH or made and self.array_rank.get(var.name, 0) >= 1:
             self.writable.add(var.name)  # an array (not a number) that NumPy allocated here
+        if prim in _BOOL_RESULT or prim in ("copy", "setitem") and getattr(args[0], "name", None) in self.boolean:
+            self.boolean.add(var.name)  # a comparison, a copy of one, a write into one
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         plain = [a for a in args if not isinstance(a, Index)]
         if prim in _INT_RESULT:
@@ -450,7 +487,16 @@ class Lowering(ControlLowering):
             body = [s for s in parsed.tree.body if not isinstance(s, ast.Return)]
             for stmt in body:
                 self.statement(stmt)
-            return self.expr(parsed.tree.body[-1].value, hint)
+            returned = parsed.tree.body[-1].value
+
+            def given(expr: ast.expr) -> frozenset[Var]:  # the arguments whose array expr may be
+                return frozenset(value for param, value in arguments.items() if isinstance(value, Var)
+                                 and isinstance(expr, ast.Name) and expr.id in self.identity
+                                 and self.identity[expr.id] is self.identity.get(param))
+            # a name the caller binds to an array it passed shares that array (bind)
+            self.returned_argument[node] = tuple(map(given, returned.elts)) \
+                if isinstance(returned, ast.Tuple) else given(returned)
+            return self.expr(returned, hint)
         finally:
             self.parsed, self.resolver, self.env, self.identity, self.param_source = saved
             self.inlining.pop()
