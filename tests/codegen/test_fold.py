@@ -66,6 +66,19 @@ def test_a_user_named_alias_that_is_not_a_round_trip_stays(source):
     assert _run(source) == source
 
 
+def test_a_comment_left_without_statements_goes_unless_it_maps_the_next_line():
+    assert _run("""
+        for i in range(3):
+            # line 5: s = s + e
+            e_bar = s_bar * x
+            # line 4: for i in range(3):
+        # line 7: return s
+        x_bar = s_bar
+    """) == "for i in range(3):\n    # line 5: s = s + e\n    e_bar = s_bar * x\n# line 7: return s\nx_bar = s_bar"
+    kept = "if c:\n    # line 5: y = x\n    x_bar = y_bar\n    # line 4: if c:\nelse:\n    x_bar = 0.0"
+    assert _run(kept) == kept  # else: is mapped by the comment above it
+
+
 @pytest.mark.parametrize("line, expr, expected", [
     ("y = -t1", "-a * b / c", "y = a * b / c"),
     ("y = -t1 * d", "-a", "y = a * d"),
