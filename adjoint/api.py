@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
+from .analysis.kinds import argument_kind, check_integer_writes
 from .backend import numba_jit
 from .codegen.highlight import to_html
 from .codegen.linemap import line_map
@@ -119,6 +120,7 @@ class GradFunction:
         self._ir_timings: dict[str, float] = {}
         self._builds: dict[tuple | None, Built] = {}
         self._current: tuple | None = None  # the ranks of the latest call
+        self._kinds_checked: set[tuple] = set()  # (ranks, kinds) of the arguments, checked
         self._functions: dict[tuple, Callable[..., Any]] = {}
         # compiles under way in the background: (future, the plain-Python function meanwhile)
         self._pending: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
@@ -281,7 +283,12 @@ class GradFunction:
         ``value=False``: the caller does not need it, so ``<name>_grad`` may run instead of
         ``<name>_vjp`` where the module has one (then the value, a known scalar, is None)."""
         key = _ranks(values)
-        generated = self._build(key, current=False).generated
+        built = self._build(key, current=False)
+        kinds = tuple(map(argument_kind, values))
+        if (key, kinds) not in self._kinds_checked:  # no differentiated number written into ints
+            check_integer_writes(built.ir, built.active, kinds)
+            self._kinds_checked.add((key, kinds))
+        generated = built.generated
         name = generated.grad_name if not value and generated.grad_name else generated.vjp_name
         first = (key, name) not in self._functions and (key, name) not in self._pending
         fn = self._compiled(name, values, (seed,))

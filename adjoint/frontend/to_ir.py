@@ -38,7 +38,7 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 
 # Rules that return a new array each time: never merged by common-subexpression reuse.
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-          "copy", "arange", "save", "setitem", "helper.zero_like"}
+          "copy", "astype", "astype_int", "arange", "save", "setitem", "helper.zero_like"}
 
 # Rules whose result holds booleans: a number written into it becomes True or False (see write).
 _BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}

@@ -1,0 +1,61 @@
+"""analysis/kinds.py: a differentiated number written into an array of integers is an
+error (NumPy truncates it: no derivative), never a gradient as if it were stored."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import adjoint
+
+
+def into_int_copy(x, k):
+    y = k.copy()
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
+def into_full_of_an_int(x):
+    y = np.full(x.shape[0], 0)
+    y[1] = x[1] * 2.0
+    return np.sum(y * x)
+
+
+def into_ints_in_a_loop(x, k):
+    y = k * 2
+    for i in range(x.shape[0]):
+        y[i] = x[i] * 0.5
+    return np.sum(y * x)
+
+
+def into_floats_made_of_ints(x, k):
+    y = k.astype(np.float64)
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
+def ints_into_ints(x, k):
+    y = k.copy()
+    y[0] = k[1] * 3
+    return np.sum(y * x)
+
+
+X, K = np.array([0.3, -0.5, 0.7]), np.array([1, 2, 3])
+
+
+@pytest.mark.parametrize("fn, args, line", [
+    (into_int_copy, (X, K), "y[0] = x[0] * 0.5"),
+    (into_full_of_an_int, (X,), "y[1] = x[1] * 2.0"),
+    (into_ints_in_a_loop, (X, K), "y[i] = x[i] * 0.5")])
+def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, line):
+    with pytest.raises(adjoint.NonDifferentiableError, match="array of integers") as refused:
+        adjoint.grad(fn, wrt=0, jit=False)(*args)
+    assert line in str(refused.value)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("fn, args", [
+    (into_floats_made_of_ints, (X, K)),
+    (ints_into_ints, (X, K)),
+    (into_int_copy, (X, K.astype(np.float64)))])  # the same function, given floats
+def test_writes_that_keep_their_value_are_differentiated(fn, args, jit):
+    assert adjoint.check_grad(fn, *args, wrt=(0,), jit=jit) < 1e-6
