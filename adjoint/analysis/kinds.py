@@ -15,12 +15,13 @@ Anything else (a ``dtype=`` argument, other functions) is not known, and is not 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir.nodes import Assign, Const, For, Function, If, Stmt, Var, While
+from ..ir.nodes import Assign, Const, Function, Var, walk
+from .ranks import Dataflow
 
 INT, FLOAT = "int", "float"
 _MADE = {"zeros", "ones", "empty"}  # floats unless a dtype is given
@@ -40,10 +41,7 @@ def argument_kind(value: Any) -> str | None:
     return None
 
 
-class _Kinds:
-    def __init__(self, params: Mapping[str, str | None]) -> None:
-        self.known: dict[str, str | None] = dict(params)
-
+class _Kinds(Dataflow):
     def of(self, value) -> str | None:
         if isinstance(value, Var):
             return self.known.get(value.name)
@@ -68,57 +66,13 @@ class _Kinds:
             kind = FLOAT if FLOAT in kinds else INT if kinds and all(k == INT for k in kinds) else None
         self.known[stmt.target.name] = kind
 
-    def block(self, stmts: tuple[Stmt, ...]) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, Assign):
-                self.assign(stmt)
-            elif isinstance(stmt, If):
-                self.block(stmt.then)
-                self.block(stmt.orelse)
-                for phi in stmt.phis:
-                    self.known[phi.var.name] = self._meet(phi.first, phi.second)
-            elif isinstance(stmt, (For, While)):
-                for phi in stmt.carried:
-                    self.known[phi.var.name] = self.of(phi.first)
-                for _ in range(8):
-                    self.block(getattr(stmt, "cond", ()))
-                    self.block(stmt.body)
-                    changed = False
-                    for phi in stmt.carried:
-                        kind = self._meet(phi.first, phi.second)
-                        changed |= kind != self.known[phi.var.name]
-                        self.known[phi.var.name] = kind
-                    if not changed:
-                        break
-                else:  # no fixed point: know nothing of the carried values
-                    for phi in stmt.carried:
-                        self.known[phi.var.name] = None
-                    self.block(getattr(stmt, "cond", ()))
-                    self.block(stmt.body)
-
-    def _meet(self, a, b) -> str | None:
-        ka, kb = self.of(a), self.of(b)
-        return ka if ka == kb else None
-
-
-def _writes(stmts: tuple[Stmt, ...]):
-    for stmt in stmts:
-        if isinstance(stmt, Assign) and stmt.op.prim == "setitem":
-            yield stmt
-        elif isinstance(stmt, If):
-            yield from _writes(stmt.then)
-            yield from _writes(stmt.orelse)
-        elif isinstance(stmt, (For, While)):
-            yield from _writes(getattr(stmt, "cond", ()))
-            yield from _writes(stmt.body)
-
 
 def check_integer_writes(fn: Function, active: frozenset[str], kinds: Sequence[str | None]) -> None:
     """Raise ``NonDifferentiableError`` at the first write of a differentiated number into
     an array that holds integers (see the module docstring)."""
     analysis = _Kinds(dict(zip(fn.param_names, kinds)))
     analysis.block(fn.body)
-    for stmt in _writes(fn.body):
+    for stmt in (s for s in walk(fn.body) if isinstance(s, Assign) and s.op.prim == "setitem"):
         x, _, value, _ = stmt.op.args
         if isinstance(value, Var) and value.name in active and analysis.of(x) == INT:
             raise NonDifferentiableError(

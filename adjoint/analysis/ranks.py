@@ -21,7 +21,7 @@ Ranks = dict[str, int]
 _MAX_PASSES = 8
 
 
-def _meet(a: int | None, b: int | None) -> int | None:
+def _meet(a, b):
     return a if a == b else None
 
 
@@ -51,9 +51,62 @@ def index_rank(x: Value, index, known: Mapping[str, int | None]) -> int | None:
     return rank if rank >= 0 else None
 
 
-class _Ranks:
+class Dataflow:
+    """A fact per SSA name, forward through a body: ``assign`` gives a statement's target
+    its fact, ``of`` reads a value's; merges keep a fact only when both sides agree, loops
+    iterate to a fixed point (``analysis/kinds.py`` uses it too). A ``for`` loop's index
+    gets ``index_fact``."""
+
+    index_fact: object = None
+
+    def __init__(self, known: Mapping[str, object] | None = None) -> None:
+        self.known: dict[str, object] = dict(known or {})
+
+    def of(self, value) -> object:
+        raise NotImplementedError
+
+    def assign(self, stmt: Assign) -> None:
+        raise NotImplementedError
+
+    def block(self, stmts: tuple[Stmt, ...]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, Assign):
+                self.assign(stmt)
+            elif isinstance(stmt, If):
+                self.block(stmt.then)
+                self.block(stmt.orelse)
+                for phi in stmt.phis:
+                    self.known[phi.var.name] = _meet(self.of(phi.first), self.of(phi.second))
+            elif isinstance(stmt, (For, While)):
+                self.loop(stmt)
+
+    def loop(self, stmt: For | While) -> None:
+        if isinstance(stmt, For):
+            self.known[stmt.index.name] = self.index_fact
+        for phi in stmt.carried:
+            self.known[phi.var.name] = self.of(phi.first)
+        for _ in range(_MAX_PASSES):
+            self.block(getattr(stmt, "cond", ()))
+            self.block(stmt.body)
+            changed = False
+            for phi in stmt.carried:
+                fact = _meet(self.of(phi.first), self.of(phi.second))
+                if fact != self.known[phi.var.name]:
+                    self.known[phi.var.name] = fact
+                    changed = True
+            if not changed:
+                return
+        for phi in stmt.carried:  # no fixed point found: know nothing of the carried values
+            self.known[phi.var.name] = None
+        self.block(getattr(stmt, "cond", ()))
+        self.block(stmt.body)
+
+
+class _Ranks(Dataflow):
+    index_fact = 0  # a loop index is a number
+
     def __init__(self) -> None:
-        self.known: dict[str, int | None] = {}
+        super().__init__()
         self.shapes: set[str] = set()  # values that are an array's shape (tuples of ints)
 
     def of(self, value) -> int | None:
@@ -81,39 +134,6 @@ class _Ranks:
         self.known[stmt.target.name] = rank
         if stmt.op.prim == "shape":
             self.shapes.add(stmt.target.name)
-
-    def block(self, stmts: tuple[Stmt, ...]) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, Assign):
-                self.assign(stmt)
-            elif isinstance(stmt, If):
-                self.block(stmt.then)
-                self.block(stmt.orelse)
-                for phi in stmt.phis:
-                    self.known[phi.var.name] = _meet(self.of(phi.first), self.of(phi.second))
-            elif isinstance(stmt, (For, While)):
-                self.loop(stmt)
-
-    def loop(self, stmt: For | While) -> None:
-        if isinstance(stmt, For):
-            self.known[stmt.index.name] = 0
-        for phi in stmt.carried:
-            self.known[phi.var.name] = self.of(phi.first)
-        for _ in range(_MAX_PASSES):
-            self.block(getattr(stmt, "cond", ()))
-            self.block(stmt.body)
-            changed = False
-            for phi in stmt.carried:
-                rank = _meet(self.of(phi.first), self.of(phi.second))
-                if rank != self.known[phi.var.name]:
-                    self.known[phi.var.name] = rank
-                    changed = True
-            if not changed:
-                return
-        for phi in stmt.carried:  # no fixed point found: know nothing of the carried values
-            self.known[phi.var.name] = None
-        self.block(getattr(stmt, "cond", ()))
-        self.block(stmt.body)
 
 
 def ranks(fn: Function, params: Mapping[str, int | None]) -> Ranks:
