@@ -29,3 +29,15 @@ def overwritten_in_loop(x):
         y[i % 3] = np.sin(x[i]) * y[(i + 1) % 3] + x[i]
         s = s + y[i % 3] * y[i % 3]
     return s
+
+
+def made_in_each_iteration(x, w):
+    y = np.zeros(3)
+    s = 0.0
+    for j in range(3):
+        q = np.zeros(3)  # a new array in each iteration: each iteration's adjoint reads its own
+        for i in range(3):
+            q[i] = x[i] * (j + 1.0)
+        y[j] = x[j] * 2.0  # one array for all iterations
+        s = s + np.sum(q * w) * np.sum(y * w)
+    return s

@@ -2,6 +2,8 @@
 values are saved and written back only when the adjoint reads the array after that."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,17 @@ def test_an_array_read_after_its_write_is_undone_keeps_the_restore():
     assert "copy_of(" in vjp
     _, gw = g(*args)
     np.testing.assert_allclose(gw, 2.0 * np.array([3 * 0.3, 2 * -0.7, 1.1]), rtol=1e-12)
+
+
+def test_an_array_made_in_each_iteration_is_not_restored():
+    """Each iteration's adjoint reads the q that iteration made, which no other iteration's
+    restore touches: only y, one array for all iterations, has its writes undone."""
+    args = (np.array([0.3, -0.7, 1.1]), np.array([0.5, 2.0, -1.5]))
+    for jit in (False, True):
+        assert adjoint.check_grad(sample.made_in_each_iteration, *args, wrt=(0, 1), jit=jit) < 1e-6
+    vjp = _vjp_section(adjoint.grad(sample.made_in_each_iteration, wrt=(0, 1)), *args)
+    reverse = vjp[vjp.index("# adjoint: cotangents"):vjp.index("\ndef ")]
+    restores = re.findall(r"^\s*(\w+)\[[^]]*\] = (?!0\.0$)(.*)$", reverse, re.MULTILINE)
+    undone = {name.rstrip("_0123456789") for name, _ in restores if not name.endswith("_bar")}
+    assert undone == {"y"}, restores
+    assert vjp[:vjp.index("\ndef ")].count("copy_of(") == 1  # y's overwritten element, not q's

@@ -61,11 +61,11 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 
 class Reverser:
     def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset(),
-                 restore: bool = True, final: frozenset[str] = frozenset()) -> None:
+                 restore: frozenset[str] = frozenset(), final: frozenset[str] = frozenset()) -> None:
         self.active = active
         self.written = written  # arrays element writes update: recomputed from only by...
         self.final = final  # ...these element reads, which no later write changes
-        self.restore = restore  # undo element writes (reverse.reverse decides)
+        self.restore = restore  # undo element writes into these (reverse.reverse decides)
         self.loop_depth = 0
         self.values: set[str] = set()
         self.iteration: set[str] = set()
@@ -81,7 +81,8 @@ class Reverser:
             if isinstance(stmt, Assign):
                 if stmt.target.name in self.active and stmt.target.name in cot.bars \
                         or stmt.op.prim == "setitem":  # a write is always undone
-                    reverse_assign(stmt, self.active, cot, self.restore)
+                    reverse_assign(stmt, self.active, cot, stmt.op.prim == "setitem"
+                                   and getattr(stmt.op.args[0], "name", None) in self.restore)
             elif isinstance(stmt, If):
                 self.reverse_if(stmt, cot)
             elif isinstance(stmt, (For, While)):
@@ -250,9 +251,11 @@ class Reverser:
         pre += self._materialize(cot, child, known, stmt.loc)
         cot.out.extend(pre)
         if isinstance(stmt, For):  # the index runs backwards: it need not be taped
-            cot.out.append(AdjFor(stmt.index.name, reversed_range_text(stmt), tuple(body), stmt.loc))
+            cot.out.append(AdjFor(stmt.index.name, reversed_range_text(stmt), tuple(body), stmt.loc,
+                                  frozenset(defined_names(stmt.body))))
         else:
-            cot.out.append(AdjFor("_", f"range({stmt.count.name})", tuple(body), stmt.loc))
+            cot.out.append(AdjFor("_", f"range({stmt.count.name})", tuple(body), stmt.loc,
+                                  frozenset(defined_names(stmt.body))))
         for phi in carried:
             cot.disown(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:

@@ -22,6 +22,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
+from ..analysis.groups import Groups
 from ..analysis.overwrites import final_reads
 from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
@@ -67,6 +68,7 @@ class AdjFor:
     iterations: str
     body: tuple["AdjNode", ...]
     loc: Loc
+    scope: frozenset[str] = frozenset()  # what the forward body defines: new in each iteration
 
 
 AdjNode = Union[AdjStmt, AdjIf, AdjFor]
@@ -203,19 +205,24 @@ def _allocates(expr: str) -> bool:
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
             ranks: dict[str, int] | None = None) -> Adjoint:
     written = written_arrays(fn.body)
-    adjoint = _sweep(fn, wrt, active, ranks, written, restore=True)
-    if written and not _reads_undone(adjoint.statements, _aliases(fn, written, ranks or {})):
-        # Nothing reads the written arrays once their writes are undone: the overwritten
-        # values need not be saved (nor taped in loops), and the writes need not be undone.
-        # The arrays then keep their last values, so an element no later write changes is
-        # read again from its array instead of taped.
-        adjoint = _sweep(fn, wrt, active, ranks, written, restore=False,
-                         final=final_reads(fn, ranks or {}))
+    adjoint = _sweep(fn, wrt, active, ranks, written, restore=written)
+    undone = frozenset().union(*(family for family in _families(fn, written, ranks or {})
+                                 if _reads_undone(adjoint.statements, family)))
+    restore = written & undone
+    if restore != written:
+        # Nothing reads these arrays once their writes are undone: the overwritten values
+        # need not be saved (nor taped in loops), and the writes need not be undone. The
+        # arrays then keep their last values, so an element no later write changes is read
+        # again from its array instead of taped.
+        final = final_reads(fn, ranks or {})
+        final = frozenset(stmt.target.name for stmt in walk(fn.body) if isinstance(stmt, Assign)
+                          and stmt.target.name in final and stmt.op.args[0].name not in restore)
+        adjoint = _sweep(fn, wrt, active, ranks, written, restore=restore, final=final)
     return adjoint
 
 
 def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: dict[str, int] | None,
-           written: frozenset[str], restore: bool, final: frozenset[str] = frozenset()) -> Adjoint:
+           written: frozenset[str], restore: frozenset[str], final: frozenset[str] = frozenset()) -> Adjoint:
     from .control import Reverser
 
     names = Names(set(fn.names), set())
@@ -234,6 +241,26 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
             cot.out.append(AdjStmt("assign", cot.bar(p), cot.zero(p), fn.loc))
         grads.append(cot.bars[p])
     return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape())
+
+
+def _families(fn: Function, written: frozenset[str], ranks: dict[str, int]) -> list[frozenset[str]]:
+    """The written arrays, one family per array: the versions element writes and merges make
+    of it, and every name that may share its memory (views of them, merges of those)."""
+    groups = Groups()
+    for name in written:
+        groups.find(name)
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Assign) and stmt.op.prim == "setitem":
+            groups.join(stmt.target.name, stmt.op.args[0].name)
+        elif isinstance(stmt, (If, For, While)):
+            for phi in getattr(stmt, "phis", ()) + getattr(stmt, "carried", ()):
+                if phi.var.name in written:
+                    for side in value_vars(phi.first) + value_vars(phi.second):
+                        groups.join(phi.var.name, side.name)
+    members: dict[str, set[str]] = {}
+    for name in written:
+        members.setdefault(groups.find(name), set()).add(name)
+    return [_aliases(fn, frozenset(array), ranks) for array in members.values()]
 
 
 def _aliases(fn: Function, written: frozenset[str], ranks: dict[str, int]) -> frozenset[str]:
@@ -268,9 +295,10 @@ def _merges(phi: Phi, family: set[str]) -> bool:
 
 
 def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
-    """Whether an adjoint statement reads one of ``family`` (the written arrays and their
-    aliases) after a write into them has been undone (a loop's body runs again after
-    itself). Passing an array on under another name (``y_2 = y_1``) reads nothing."""
+    """Whether an adjoint statement reads one of ``family`` (a written array and its
+    aliases) after a write into it has been undone (a loop's body runs again after itself,
+    unless the array is made anew in each iteration: then an earlier iteration reads its
+    own). Passing an array on under another name (``y_2 = y_1``) reads nothing."""
     undone = False
 
     def visit(nodes: tuple[AdjNode, ...]) -> bool:
@@ -288,7 +316,12 @@ def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
                 if undone and node_reads(node) & family or visit(node.then) or visit(node.orelse):
                     return True
             elif isinstance(node, AdjFor):
-                if visit(node.body) or visit(node.body):
+                before = undone
+                if visit(node.body):
+                    return True
+                if family <= node.scope:
+                    undone = before
+                if visit(node.body):
                     return True
         return False
     return visit(nodes)
