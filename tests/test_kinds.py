@@ -27,6 +27,36 @@ def into_ints_in_a_loop(x, k):
     return np.sum(y * x)
 
 
+def into_zeros_of_an_int_dtype(x):
+    y = np.zeros(x.shape[0], dtype=int)
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
+def into_an_arange(x):
+    y = np.arange(x.shape[0])
+    y[2] = np.sin(x[2])
+    return np.sum(y * x)
+
+
+def into_a_where_of_ints(x, k):
+    y = np.where(k > 1, k, 0)
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
+def into_floats_of_a_dtype(x):
+    y = np.zeros(x.shape[0], dtype=np.float64)
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
+def into_a_quotient_of_ints(x, k):
+    y = k / 2
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
 def into_floats_made_of_ints(x, k):
     y = k.astype(np.float64)
     y[0] = x[0] * 0.5
@@ -45,7 +75,10 @@ X, K = np.array([0.3, -0.5, 0.7]), np.array([1, 2, 3])
 @pytest.mark.parametrize("fn, args, line", [
     (into_int_copy, (X, K), "y[0] = x[0] * 0.5"),
     (into_full_of_an_int, (X,), "y[1] = x[1] * 2.0"),
-    (into_ints_in_a_loop, (X, K), "y[i] = x[i] * 0.5")])
+    (into_ints_in_a_loop, (X, K), "y[i] = x[i] * 0.5"),
+    (into_zeros_of_an_int_dtype, (X,), "y[0] = x[0] * 0.5"),
+    (into_an_arange, (X,), "y[2] = np.sin(x[2])"),
+    (into_a_where_of_ints, (X, K), "y[0] = x[0] * 0.5")])
 def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, line):
     with pytest.raises(adjoint.NonDifferentiableError, match="array of integers") as refused:
         adjoint.grad(fn, wrt=0, jit=False)(*args)
@@ -55,6 +88,8 @@ def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, lin
 @pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
 @pytest.mark.parametrize("fn, args", [
     (into_floats_made_of_ints, (X, K)),
+    (into_floats_of_a_dtype, (X,)),
+    (into_a_quotient_of_ints, (X, K)),
     (ints_into_ints, (X, K)),
     (into_int_copy, (X, K.astype(np.float64)))])  # the same function, given floats
 def test_writes_that_keep_their_value_are_differentiated(fn, args, jit):

@@ -7,11 +7,15 @@ float array, None otherwise). Promises the element writes ``y[i] = v`` of an act
 into a ``y`` known to hold integers: NumPy truncates ``v`` there (``int(v)``), which has no
 derivative, while the adjoint would give ``v`` the cotangent of ``y[i]``.
 
-A kind is known only where it is certain: from the arguments, number literals,
-``np.zeros``/``np.ones``/``np.empty`` without a dtype (floats), ``np.full`` of a fill value
-of a known kind, ``.astype(int)``, copies, ``*_like``, element reads and writes of an array of a known kind,
-and ``+ - * // % abs max min`` of integers; a float operand makes arithmetic float.
-Anything else (a ``dtype=`` argument, other functions) is not known, and is not refused.
+A kind is known only where it is certain: from the arguments, number literals, a
+``dtype=`` argument (``np.zeros(n, dtype=int)``), ``np.zeros``/``np.ones``/``np.empty``
+without one (floats), ``np.full`` and ``*_like`` without one (the fill value's or the
+array's kind), ``np.arange`` (ints from int bounds), ``.astype(int)``, copies, element
+reads and writes of an array of a known kind, elementwise functions that keep integers
+integers (``+ - * // % **``, abs, sign, max, min, clip, where, ...; a float operand makes
+them float), comparisons (booleans, which count as integers), shapes, sizes, ``len`` and
+``int``; the other elementwise functions give floats (``/``, exp, sin, ...). Anything else
+is not known, and is not refused.
 """
 from __future__ import annotations
 
@@ -20,14 +24,20 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir.nodes import Assign, Const, Function, Var, walk
+from ..ir.nodes import Assign, Const, Function, Value, Var, walk
+from ..rules import RULES
 from .ranks import Dataflow
 
 INT, FLOAT = "int", "float"
 _MADE = {"zeros", "ones", "empty"}  # floats unless a dtype is given
 _SAME = {"copy", "getitem", "setitem", "save", "zeros_like", "ones_like", "empty_like"}
 _INT_PRESERVING = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg", "abs", "builtin_abs",
-                   "maximum", "minimum", "builtin_max2", "builtin_min2"}
+                   "maximum", "minimum", "builtin_max2", "builtin_min2", "pow", "pow_const", "square",
+                   "reciprocal", "sign", "clip", "arange", "helper.copy_of"}
+# np.floor of integers: integers since NumPy 2.3 (floats before)
+_INT_PRESERVING |= {"floor", "ceil", "trunc"} if np.floor(np.arange(1)).dtype.kind == "i" else set()
+_INTEGER = {"lt", "le", "gt", "ge", "eq", "ne", "not",  # booleans
+            "shape", "dim", "size", "ndim", "len", "int"}
 
 
 def argument_kind(value: Any) -> str | None:
@@ -52,19 +62,35 @@ class _Kinds(Dataflow):
     def assign(self, stmt: Assign) -> None:
         prim, args = stmt.op.prim, stmt.op.args
         untyped = isinstance(args[-1], Const) and args[-1].value is None  # no dtype= given
+        rule = RULES.get(prim)
         kind = None
-        if prim in _MADE and untyped:
+        if rule is not None and rule.params[-1:] == ("dtype",) and not untyped:
+            kind = _dtype_kind(args[-1])  # np.zeros(n, dtype=int), .astype(np.float32)
+        elif prim in _MADE:
             kind = FLOAT
-        elif prim == "full" and untyped:
+        elif prim == "full":
             kind = self.of(args[1])  # np.full(n, 0) holds ints
-        elif prim == "full_like" and untyped or prim == "astype_int":
-            kind = self.of(args[0]) if prim == "full_like" else INT
-        elif prim in _SAME and (untyped or not prim.endswith("_like")):
+        elif prim == "full_like":
             kind = self.of(args[0])
-        elif prim in _INT_PRESERVING:
-            kinds = [self.of(a) for a in args]
+        elif prim in _SAME:
+            kind = self.of(args[0])
+        elif prim in _INT_PRESERVING or prim == "where":
+            kinds = [self.of(a) for a in (args[1:] if prim == "where" else args)]
             kind = FLOAT if FLOAT in kinds else INT if kinds and all(k == INT for k in kinds) else None
+        elif prim in _INTEGER:
+            kind = INT
+        elif rule is not None and rule.rank == "broadcast" and not prim.startswith("helper."):
+            kind = FLOAT  # exp, sin, / ...: floats, of int operands too
         self.known[stmt.target.name] = kind
+
+
+def _dtype_kind(dtype: Value) -> str | None:
+    """The kind of a ``dtype=`` argument (np.int64, int, np.float32, float, bool)."""
+    try:
+        kind = np.dtype(dtype.value).kind if isinstance(dtype, Const) and dtype.value is not None else ""
+    except TypeError:
+        return None
+    return INT if kind in ("i", "u", "b") else FLOAT if kind == "f" else None
 
 
 def check_integer_writes(fn: Function, active: frozenset[str], kinds: Sequence[str | None]) -> None:
