@@ -35,6 +35,13 @@ def loop_broadcast(w, b, x, n):
     return total
 
 
+def squares_in_a_loop(x, mu):
+    total = 0.0
+    for j in range(mu.shape[0]):
+        total = total + np.sum(np.sum((x - mu[j]) ** 2, axis=1) * 0.5)
+    return total
+
+
 def setitem_broadcast(a, b, n):
     out = np.zeros((n, 3))
     for i in range(n):
@@ -54,6 +61,7 @@ CASES = {
     "loop": (loop_broadcast, (RNG.normal(size=3), RNG.normal(size=3), RNG.normal(size=(2, 3)), 4), (0, 1, 2)),
     "loop_numbers": (loop_broadcast, (0.3, -0.8, RNG.normal(size=(2, 3)), 3), (0, 1, 2)),
     "setitem": (setitem_broadcast, (0.6, 1.1, 3), (0, 1)),
+    "shape_twin": (squares_in_a_loop, (RNG.normal(size=(4, 3)), RNG.normal(size=(2, 3))), (0, 1)),
 }
 
 
@@ -82,6 +90,17 @@ def test_lstm_reverse_computes_no_product_for_its_shape():
     reverse = source[source.index("# adjoint: cotangents in reverse order"):]
     assert "layer_input_1 * t12 + t14" in reverse
     assert "unbroadcast(t15_bar, t13)" not in reverse
+
+
+def test_a_loop_reverse_computes_no_square_for_its_shape():
+    """(x - mu[j]) ** 2 was computed again in the reverse loop only to give expand_axis
+    the shape of the rows it repeats a cotangent along: x - mu[j] has that shape."""
+    source = adjoint.grad(squares_in_a_loop, wrt=(0, 1)).source_for(*CASES["shape_twin"][1])
+    start = source.index("# adjoint: cotangents in reverse order")
+    reverse = source[start:source.index("\ndef ", start)]
+    assert not re.search(r"^ *\w+ = .*\*\* 2", reverse, re.M)
+    assert re.search(r"expand_axis\(.*, t\d+, 1\)", reverse)
+    assert "-unbroadcast(" in reverse and "unbroadcast(-" not in reverse  # negate the sum
 
 
 def test_deferred_rules_are_elementwise_sums_into_their_operands():

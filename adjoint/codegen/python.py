@@ -162,6 +162,20 @@ def _taped(stmts: tuple[Stmt, ...], tape: Tape) -> set[str]:
     return values & tape.values | exits & tape.exits
 
 
+def _sign_and_term(expr: str) -> tuple[str, str]:
+    """``("-", "e")`` for ``-e`` (added as ``x - e``, ``x -= e``), else ``("+", expr)``."""
+    tree = ast.parse(expr, mode="eval").body
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+        return "-", ast.unparse(tree.operand)
+    return "+", expr
+
+
+def _sum_text(target: str, sign: str, term: str) -> str:
+    if sign == "+":
+        return f"{target} + {term}"
+    return ast.unparse(ast.BinOp(ast.Name(target, ast.Load()), ast.Sub(), ast.parse(term, mode="eval").body))
+
+
 def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
     for node in nodes:
         if isinstance(node, AdjStmt):
@@ -171,10 +185,11 @@ def _adjoint_block(w: _Writer, nodes: tuple[AdjNode, ...]) -> None:
                 w.line(f"{node.target} = {w.stacks[node.target]}[{top}]")
                 continue
             expr = tidy(node.expr)
+            sign, term = _sign_and_term(expr) if node.kind in ("add", "accumulate", "scatter") else ("+", expr)
             text = {"assign": f"{node.target} = {expr}", "recompute": f"{node.target} = {expr}",
-                    "add": f"{node.target} = {node.target} + {expr}",
-                    "accumulate": f"{node.target} += {expr}",
-                    "scatter": f"{node.target}[{node.index}] += {expr}",
+                    "add": f"{node.target} = {_sum_text(node.target, sign, term)}",
+                    "accumulate": f"{node.target} {sign}= {term}",
+                    "scatter": f"{node.target}[{node.index}] {sign}= {term}",
                     "store": f"{node.target}[{node.index}] = {expr}"}[node.kind]
             w.stmt(text, node.loc)
         elif isinstance(node, AdjIf):

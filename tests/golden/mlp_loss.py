@@ -54,7 +54,7 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     z_1_bar = t6_bar * t6
     # line 29: z = z - np.max(z, axis=1).reshape(-1, 1)
     z_bar = unbroadcast(z_1_bar, z)
-    t5_bar = unbroadcast(-z_1_bar, t5)
+    t5_bar = -unbroadcast(z_1_bar, t5)
     t4_bar = reshape_like(t5_bar, t4)
     z_bar = z_bar + extremum_axis_grad(z, t4, t4_bar, 1)
     # line 28: z = h @ W2 + b2

@@ -76,7 +76,7 @@ def nested_vjp(w, n, s_bar):
             s_2_bar = s_3_bar
             # line 58: s = s - t
             s_bar = s_bar + s_2_bar
-            t_bar = t_bar + -s_2_bar
+            t_bar = t_bar - s_2_bar
         # line 53: for j in range(i, n):
         for j in range(n - 1, i - 1, -1):
             # line 54: t = t + w[j] * w[i]
@@ -124,7 +124,7 @@ def nested_grad(w, n, s_bar):
             s_2_bar = s_3_bar
             # line 58: s = s - t
             s_bar = s_bar + s_2_bar
-            t_bar = t_bar + -s_2_bar
+            t_bar = t_bar - s_2_bar
         # line 53: for j in range(i, n):
         for j in range(n - 1, i - 1, -1):
             # line 54: t = t + w[j] * w[i]
