@@ -636,3 +636,12 @@ def booleans_into_a_comparison(x):
     y[0] = True
     y[1] = x[2] > 0.5
     return np.sum(np.where(y, x, x * x))
+
+
+def exp_in_a_loop(x, a):
+    s = 0.0
+    for i in range(3):
+        e = np.exp(x * a)  # an array: taped, not computed again (libm per element)
+        m = np.exp(a * i)  # a number: computed again in the reverse
+        s = s + np.sum(e * e) * m
+    return s

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -141,6 +142,19 @@ def test_the_tape_holds_only_what_cannot_be_recomputed():
     source = adjoint.grad(C.loop_sin).source
     stacks = sorted(line.strip() for line in source.splitlines() if line.strip().endswith("_stack = []"))
     assert stacks == ["s_stack = []"]
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_an_array_of_libm_results_is_taped_a_number_of_them_recomputed(jit):
+    args = (np.linspace(0.1, 0.9, 4), 0.7)
+    assert adjoint.check_grad(C.exp_in_a_loop, *args, wrt=(0, 1), jit=jit) < 1e-6
+    lines = _vjp_lines(adjoint.grad(C.exp_in_a_loop, wrt=(0, 1)).source_for(*args), "exp_in_a_loop")
+    reverse = lines[lines.index("# adjoint: cotangents in reverse order"):]
+    assert any(re.match(r"e(, \w+)* = tape_\d+\[", line) for line in reverse)  # e is popped
+    assert [line for line in reverse if "np.exp(" in line and not line.startswith("#")] == ["m = np.exp(a * i)"]
+    # before a call the rank of e is not known: computed again, like a number
+    generic = _vjp_lines(adjoint.grad(C.exp_in_a_loop, wrt=(0, 1)).source, "exp_in_a_loop")
+    assert "e = np.exp(x * a)" in generic[generic.index("# adjoint: cotangents in reverse order"):]
 
 
 @pytest.mark.parametrize("fn, taped", [

@@ -47,9 +47,15 @@ ZERO = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "sign": None, "rint"
 # math functions Numba cannot compile, computed by their NumPy twin instead.
 _MATH_FORWARD = {"cbrt": "np.cbrt({x})"}
 
+# Computed by a call into libm for each element: a loop's reverse tapes an array of them
+# rather than compute it again (Numba calls libm once per element: no SIMD).
+LIBM = {"sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+        "arctanh", "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "cbrt"}
+
 for _name, (_math, _vjp, (_lo, _hi)) in UNARY.items():
-    register(Rule.cheap(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
-                  (Example(f"np.{_name}(x)", cases.unary(_lo, _hi)),)), f"numpy.{_name}")
+    register(Rule(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
+                  (Example(f"np.{_name}(x)", cases.unary(_lo, _hi)),),
+                  recompute="numbers" if _name in LIBM else True, rank="broadcast"), f"numpy.{_name}")
     if _math is not None:
         register(Rule.cheap(f"math.{_math}", ("x",), _MATH_FORWARD.get(_math, f"math.{_math}({{x}})"), {"x": _vjp},
                       (Example(f"math.{_math}(x)", cases.scalar(_lo, _hi)),)), f"math.{_math}")

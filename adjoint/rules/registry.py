@@ -7,7 +7,8 @@ A ``Rule`` holds everything adjoint knows about a primitive:
   template over the parameters, ``{out}`` (the primal output) and ``{g}`` (the
   output's cotangent). A parameter without an entry gets no cotangent; a rule
   with no entry at all is non-differentiable and its output is never active;
-* ``recompute``: cheap enough that a loop's adjoint recomputes it rather than tape it;
+* ``recompute``: cheap enough that a loop's adjoint recomputes it rather than tape it
+  (``"numbers"``: only a number; an array of libm results is taped);
 * ``examples``: how a user spells the primitive, with the domain and shapes
   its finite-difference test samples. The rule tests are generated from them.
 
@@ -70,7 +71,9 @@ class Rule:
     # Cheap and pure (arithmetic, elementwise functions, indexing reads, shape queries,
     # int() and float()): the reverse sweep of a loop recomputes such a value from values
     # it still has instead of taping it.
-    recompute: bool = False
+    # "numbers": only where the value is a number; an array of it is taped (by reference)
+    # instead, as each of its elements costs a call into libm (exp, tanh, sin, ...).
+    recompute: "bool | str" = False
     # The rank of the result, for analysis/ranks.py: "broadcast" (the highest rank of the
     # operands: elementwise rules), "scalar" (always a number), "index" (getitem), "shape"
     # (an array of the shape given first: np.zeros), "like" (the first operand's: copies,

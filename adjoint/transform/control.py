@@ -61,8 +61,10 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 
 class Reverser:
     def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset(),
-                 restore: frozenset[str] = frozenset(), final: frozenset[str] = frozenset()) -> None:
+                 restore: frozenset[str] = frozenset(), final: frozenset[str] = frozenset(),
+                 ranks: dict[str, int] | None = None) -> None:
         self.active = active
+        self.ranks = ranks or {}  # known ranks: an array of libm results is taped, not recomputed
         self.written = written  # arrays element writes update: recomputed from only by...
         self.final = final  # ...these element reads, which no later write changes
         self.restore = restore  # undo element writes into these (reverse.reverse decides)
@@ -97,8 +99,12 @@ class Reverser:
         in order."""
         defs = {s.target.name: s for s in stmts if isinstance(s, Assign)}
 
+        def cheap(stmt: Assign) -> bool:
+            recompute = RULES[stmt.op.prim].recompute
+            return recompute is True or recompute == "numbers" and not self.ranks.get(stmt.target.name)
+
         def ok(stmt: Assign) -> bool:  # values the adjoint reads are at hand: popped or recomputed
-            return RULES[stmt.op.prim].recompute and all(
+            return cheap(stmt) and all(
                 (v.name not in self.written or stmt.target.name in self.final) and (
                     v.name not in unavailable or v.name in read or v.name in same or v.name in given
                     or v.name in defs and ok(defs[v.name]))

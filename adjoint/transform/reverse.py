@@ -233,7 +233,7 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active, written, restore, final)
+    reverser = Reverser(active, written, restore, final, ranks)
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
