@@ -645,3 +645,33 @@ def exp_in_a_loop(x, a):
         m = np.exp(a * i)  # a number: computed again in the reverse
         s = s + np.sum(e * e) * m
     return s
+
+
+def _activation(z):
+    return np.tanh(z)
+
+
+def written_after_a_helper(x):
+    a = np.tanh(x)
+    h = _activation(x)  # a new array in NumPy, though the value equals a's: the write copies
+    h[1] = 2.0 * x[0]
+    return np.sum(a * h)
+
+
+def written_after_a_unary_plus(x):
+    y = +(x * 2.0)
+    y[0] = np.sin(x[2])
+    return np.sum(y * y)
+
+
+def written_after_a_transpose(x):
+    y = x.T * 2.0
+    y[0, 1] = x[1, 1] ** 2
+    return np.sum(y * x)
+
+
+def helper_result_shared(x):
+    h = _activation(x)
+    g = h
+    h[0] = 1.0
+    return np.sum(g * x)

@@ -82,6 +82,9 @@ CASES = {
     "computed_then_written_in_loop": (C.computed_then_written_in_loop,
                                       [np.array([0.3, -0.5, 0.7, 1.1]), np.array([0.2, 0.4, -0.6, 0.8])], (0, 1)),
     "computed_in_each_iteration": (C.computed_in_each_iteration, [np.array([0.3, -0.5, 0.7])], (0,)),
+    "written_after_a_helper": (C.written_after_a_helper, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
+    "written_after_a_unary_plus": (C.written_after_a_unary_plus, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
+    "written_after_a_transpose": (C.written_after_a_transpose, [np.array([[0.3, -0.5], [0.7, 1.1]])], (0,)),
 }
 
 
@@ -218,7 +221,8 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
 
 @pytest.mark.parametrize("fn, args, why, write", [
     (C.number_write, (0.5,), "y is a number here, not an array", "y[0] = 1.0"),
-    (C.computed_and_shared, (np.linspace(0.2, 0.9, 4),), "b is the same array", "a[0] = 1.0")])
+    (C.computed_and_shared, (np.linspace(0.2, 0.9, 4),), "b is the same array", "a[0] = 1.0"),
+    (C.helper_result_shared, (np.linspace(0.2, 0.9, 4),), "g is the same array", "h[0] = 1.0")])
 def test_a_write_into_a_computed_value_is_refused_where_it_is_not_an_array_of_its_own(fn, args, why, write):
     with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
         adjoint.grad(fn, jit=False)(*args)

@@ -140,15 +140,14 @@ class Lowering(ControlLowering):
             if isinstance(current, Var) and self.array_rank.get(current.name) == 0 or _number(current):
                 raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
             computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank == "broadcast"
-            unknown = f" ({name}'s rank is not known here, so it may be a number: the gradient built for a call " \
-                      f"knows the arguments' ranks, and g.source_for(*args) shows its code)" \
-                if computed and current.name not in self.array_rank else ""
-            raise self.parsed.error(target, f"writing into an array element of {name} is not supported here: "
-                                            f"write only into arrays created inside the function (np.zeros, "
-                                            f"np.empty, np.ones, np.zeros_like, np.full, .copy(), or arithmetic "
-                                            f"and NumPy functions of arrays, {name} = np.sin(x) * 2.0), e.g. "
-                                            f"{name} = {name}.copy() first{unknown}")
-        shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
+            if not (computed and self.array_rank.get(current.name, 0) >= 1):
+                self._refuse_write(target, name, current, computed)
+            if not self._sharing(name) and current not in self.viewed:
+                # a new array in NumPy (a helper's np.tanh(z), +(x * 2.0)) whose value the
+                # lowering may share with an equal computation: the write goes into a copy
+                current = self.emit("copy", (current,), stmt, name)
+                self.env[name], self.identity[name] = current, object()
+        shared = self._sharing(name)
         if shared or current in self.viewed:
             why = f"{shared[0]} is the same array" if shared else "a view of it (a slice, reshape or .T) is in use"
             unknown = "" if shared or current.name in self.array_rank else (
@@ -168,6 +167,20 @@ class Lowering(ControlLowering):
         new = self.emit("setitem", (current, index, value, old), stmt, name)
         self.writable.add(new.name)
         self.env[name] = new
+
+    def _refuse_write(self, target: ast.Subscript, name: str, current: Value, computed: bool) -> None:
+        unknown = f" ({name}'s rank is not known here, so it may be a number: the gradient built for a call " \
+                  f"knows the arguments' ranks, and g.source_for(*args) shows its code)" \
+            if computed and current.name not in self.array_rank else ""
+        raise self.parsed.error(target, f"writing into an array element of {name} is not supported here: "
+                                        f"write only into arrays created inside the function (np.zeros, "
+                                        f"np.empty, np.ones, np.zeros_like, np.full, .copy(), or arithmetic "
+                                        f"and NumPy functions of arrays, {name} = np.sin(x) * 2.0), e.g. "
+                                        f"{name} = {name}.copy() first{unknown}")
+
+    def _sharing(self, name: str) -> list[str]:
+        """The other names that may name ``name``'s array."""
+        return [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
 
     def _check_in_place(self, stmt: ast.AugAssign) -> None:
         """``y += e`` updates an array in place in NumPy. Lowered as ``y = y + e``, it means

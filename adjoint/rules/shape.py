@@ -14,7 +14,7 @@ _ANY = cases.arrays({"x": (3,)}, {"x": (2, 3)})
 
 register(Rule("transpose", ("x",), "np.transpose({x})", {"x": "np.transpose({g})"},
               (Example("x.T * y", cases.arrays({"x": (2, 3), "y": (3, 2)}, {"x": (3,), "y": (3,)})),
-               Example("np.transpose(x)", _ANY), Example("x.transpose()", _ANY))),
+               Example("np.transpose(x)", _ANY), Example("x.transpose()", _ANY)), rank="like"),
          "attr:T", "numpy.transpose", "method:transpose")
 
 
