@@ -137,6 +137,76 @@ def propagate_aliases(lines: list[str]) -> list[str]:
     return _without_orphan_comments(lines)
 
 
+_PLAIN = re.compile(r"^(\s*)([A-Za-z_]\w*) = ([A-Za-z_]\w*)$")
+_JUMPS = ("break", "continue", "return")
+
+
+def _rebound(line: str) -> set[str]:
+    """Names a line binds anew (not an element write into one)."""
+    stripped = line.strip()
+    out = _defined([line])
+    match = re.match(r"^([A-Za-z_]\w*)\s*(?:[-+*/@%]|//|\*\*)=(?!=)", stripped)
+    if match:
+        out.add(match[1])
+    if stripped.startswith("for ") and " in " in stripped:
+        out |= {n.strip() for n in stripped[4:stripped.index(" in ")].split(",")}
+    return out
+
+
+def _without_pair(line: str, target: str, value: str) -> str | None:
+    """``line`` without the binding ``target = value``: "" for the whole line, the rest of
+    a tuple assignment (``y_1, i = y_2, i_2`` -> ``i = i_2``), or None if it has no such
+    binding."""
+    if line.strip() == f"{target} = {value}":
+        return ""
+    match = re.match(r"^(\s*)([\w, ]+) = ([\w, ]+)$", line)
+    if not match:
+        return None
+    targets = [t.strip() for t in match[2].split(",")]
+    values = [v.strip() for v in match[3].split(",")]
+    if len(targets) != len(values) or (target, value) not in zip(targets, values):
+        return None
+    kept = [(t, v) for t, v in zip(targets, values) if (t, v) != (target, value)]
+    return f"{match[1]}{', '.join(t for t, _ in kept)} = {', '.join(v for _, v in kept)}"
+
+
+def drop_round_trips(lines: list[str]) -> list[str]:
+    """Drop ``y_2 = y_1`` ... ``y_1 = y_2`` in one block: an element write's new version of
+    an array, then a loop's update of the name that carries it (or a branch's merge). The
+    second binding changes nothing when no line between binds either name anew (element
+    writes do not), so it goes (from a tuple assignment, the pair alone); the first goes
+    too when nothing else reads ``y_2``. No jump may be between them."""
+    lines = list(lines)
+    changed = True
+    while changed:
+        changed = False
+        for i, line in enumerate(lines):
+            match = _PLAIN.match(line)
+            if not match:
+                continue
+            new, old, depth = match[2], match[3], len(match[1])
+            for k in range(i + 1, len(lines)):
+                text = lines[k]
+                if not text.strip() or text.lstrip().startswith("#"):
+                    continue
+                if _indent(text) < depth or text.strip().split(" ")[0] in _JUMPS:
+                    break
+                rest = _without_pair(text, old, new) if _indent(text) == depth else None
+                if rest is not None:
+                    lines[k] = rest
+                    if not any(_word(new).search(t) for j, t in enumerate(lines)
+                               if j != i and t.strip() and not t.lstrip().startswith("#")):
+                        lines[i] = ""
+                    lines = [t for t in lines if t != ""]
+                    changed = True
+                    break
+                if {new, old} & _rebound(text):
+                    break
+            if changed:
+                break
+    return lines
+
+
 def _without_orphan_comments(lines: list[str]) -> list[str]:
     """Drop a ``# line N:`` comment that no statement follows any more (the next line is
     another such comment, at its depth or after its block ends, or there is none), and one
@@ -166,7 +236,7 @@ def fold(lines: list[str]) -> list[str]:
     values of loop bodies it reads: a name both sweeps define is counted in each sweep
     apart (the forward's reads are the forward definition's, the reverse's the reverse
     one's), every other name over the whole function."""
-    lines = propagate_aliases(lines)
+    lines = _without_orphan_comments(drop_round_trips(propagate_aliases(lines)))
     changed = True
     while changed:  # a pass folds chains forward (t1 into t2, then t2 into its reader)
         changed = False

@@ -6,7 +6,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from adjoint.codegen.fold import _substitute, propagate_aliases
+from adjoint.codegen.fold import _substitute, drop_round_trips, propagate_aliases
 
 
 def _run(source: str) -> str:
@@ -92,3 +92,34 @@ def test_folding_cancels_a_pair_of_minus_signs(line, expr, expected):
     rng = np.random.default_rng(0)
     for a, b, c, d in rng.normal(size=(50, 4)):  # the very same floats
         assert eval(folded[4:]) == eval(line[4:].replace("t1", f"({expr})"))
+
+
+def _trips(source: str) -> str:
+    lines = textwrap.dedent(source).strip("\n").split("\n")
+    return "\n".join(drop_round_trips(lines))
+
+
+def test_an_element_writes_round_trip_goes():
+    """y_2 = y_1 after a write into y_1, and the loop's y_1 = y_2: one array all along."""
+    assert _trips("""
+        for i in range(n):
+            y_1[i] = x[i] * 2.0
+            y_2 = y_1
+            if c:
+                y_1[0] = 1.0
+            y_1 = y_2
+    """) == "for i in range(n):\n    y_1[i] = x[i] * 2.0\n    if c:\n        y_1[0] = 1.0"
+    assert _trips("y_2 = y_1\ns = s_1\ny_1, i = y_2, i_2") == "s = s_1\ni = i_2"
+    assert _trips("y_2 = y_1\nz = y_2 * 2.0\ny_1 = y_2") == "y_2 = y_1\nz = y_2 * 2.0"  # y_2 read: kept
+
+
+@pytest.mark.parametrize("source", [
+    "y_2 = y_1\ny_1 = y_1 * 2.0\ny_1 = y_2",          # y_1 bound anew between
+    "y_2 = y_1\nif c:\n    y_2 = z\ny_1 = y_2",       # y_2 bound anew in a nested block
+    "y_2 = y_1\nfor y_1 in r:\n    pass\ny_1 = y_2",  # a loop variable
+    "y_2 = y_1\nif c:\n    y_1 = y_2",               # not in the same block
+    "y_2 = y_1\nreturn y_2\ny_1 = y_2",
+    "y_2 = y_1\ny_1, i = y_3, i_2",                   # another value
+])
+def test_a_binding_that_may_change_something_stays(source):
+    assert _trips(source) == source
