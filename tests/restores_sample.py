@@ -41,3 +41,13 @@ def made_in_each_iteration(x, w):
         y[j] = x[j] * 2.0  # one array for all iterations
         s = s + np.sum(q * w) * np.sum(y * w)
     return s
+
+
+def allocated_in_loop_written_in_inner_loop(x, w):
+    s = 0.0
+    for j in range(2):
+        q = x * 0.5  # cheap to compute again, but the inner loop's adjoint reads it as written
+        for i in range(2):
+            q[i] = w[i] * (j + 1.0)
+            s = s + np.sum(q * q)
+    return s

@@ -56,3 +56,15 @@ def test_an_array_made_in_each_iteration_is_not_restored():
     undone = {name.rstrip("_0123456789") for name, _ in restores if not name.endswith("_bar")}
     assert undone == {"y"}, restores
     assert vjp[:vjp.index("\ndef ")].count("copy_of(") == 1  # y's overwritten element, not q's
+
+
+def test_an_array_written_in_an_inner_loop_is_popped_not_computed_again():
+    """The inner loop's reverse reads q as its writes left it (q_1 = q: the array on entry
+    to the inner loop, updated in place); computing q = x * 0.5 again in the reverse would
+    give a new array without those writes."""
+    args = (np.array([0.3, -0.7, 1.1]), np.array([0.5, 2.0, -1.5]))
+    for jit in (False, True):
+        assert adjoint.check_grad(sample.allocated_in_loop_written_in_inner_loop, *args, wrt=(0, 1), jit=jit) < 1e-6
+    vjp = _vjp_section(adjoint.grad(sample.allocated_in_loop_written_in_inner_loop, wrt=(0, 1)), *args)
+    reverse = vjp[vjp.index("# adjoint: cotangents"):vjp.index("\ndef ")]
+    assert not re.search(r"^\s*q = x \* 0\.5$", reverse, re.MULTILINE), reverse  # popped instead

@@ -104,7 +104,9 @@ class Reverser:
             return recompute is True or recompute == "numbers" and not self.ranks.get(stmt.target.name)
 
         def ok(stmt: Assign) -> bool:  # values the adjoint reads are at hand: popped or recomputed
-            return cheap(stmt) and all(
+            # an array element writes update is never made again: a new one would lack the
+            # writes, and the versions of a carried array are the very array on entry (``same``)
+            return cheap(stmt) and stmt.target.name not in self.written and all(
                 (v.name not in self.written or stmt.target.name in self.final) and (
                     v.name not in unavailable or v.name in read or v.name in same or v.name in given
                     or v.name in defs and ok(defs[v.name]))
