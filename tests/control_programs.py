@@ -675,3 +675,11 @@ def helper_result_shared(x):
     g = h
     h[0] = 1.0
     return np.sum(g * x)
+
+
+def view_before_a_loop(x, w):
+    m = np.zeros(4)
+    r = m[1:]  # sees the loop's writes
+    for a in range(4):
+        m[a] = x[a] * w[a]
+    return np.sum(r * w[1:])

@@ -206,7 +206,9 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     (C.alias_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
     (C.alias_in_both_branches, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
     (C.alias_after_a_loop, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
-    (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = c * 5.0")])
+    (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = c * 5.0"),
+    (C.view_before_a_loop, (np.linspace(0.2, 0.9, 4), np.linspace(1.0, 2.0, 4)), "a view of it",
+     "m[a] = x[a] * w[a]")])
 def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
     rank the first iteration had, np.zeros of a shape that is not one int, and a name that

@@ -246,6 +246,8 @@ class ControlLowering:
                 self.array_rank.pop(phis[name].name, None)
             if isinstance(env[name], Var) and env[name].name in self.writable:
                 self.writable.add(phis[name].name)
+            if env[name] in self.viewed:  # a view taken before the loop sees its writes
+                self.viewed.add(phis[name])
             if isinstance(env[name], Var) and env[name].name in self.boolean:
                 self.boolean.add(phis[name].name)
         return env, identity, phis

@@ -206,9 +206,9 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
             ranks: dict[str, int] | None = None) -> Adjoint:
     written = written_arrays(fn.body)
     adjoint = _sweep(fn, wrt, active, ranks, written, restore=written)
-    undone = frozenset().union(*(family for family in _families(fn, written, ranks or {})
-                                 if _reads_undone(adjoint.statements, family)))
-    restore = written & undone
+    needs_undo = frozenset().union(*(family for family in _families(fn, written, ranks or {})
+                                     if _reads_undone(adjoint.statements, family)))
+    restore = written & needs_undo
     if restore != written:
         # Nothing reads these arrays once their writes are undone: the overwritten values
         # need not be saved (nor taped in loops), and the writes need not be undone. The
@@ -316,12 +316,16 @@ def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
                 if undone and node_reads(node) & family or visit(node.then) or visit(node.orelse):
                     return True
             elif isinstance(node, AdjFor):
+                # Made anew in each iteration (the frontend writes only into arrays made in
+                # the function that no other name or live view sees, so every name of the
+                # family is one of this iteration's): the next reverse iteration, an earlier
+                # forward one, reads its own array, as the first pass through the body did.
                 before = undone
                 if visit(node.body):
                     return True
                 if family <= node.scope:
                     undone = before
-                if visit(node.body):
+                elif visit(node.body):
                     return True
         return False
     return visit(nodes)
