@@ -683,3 +683,14 @@ def view_before_a_loop(x, w):
     for a in range(4):
         m[a] = x[a] * w[a]
     return np.sum(r * w[1:])
+
+
+def _first_set(z, v):
+    z[0] = v  # z is the caller's array: the caller's t would see the write
+    return np.sum(z)
+
+
+def computed_then_written_by_a_helper(x):
+    t = np.tanh(x)
+    r = _first_set(t, 2.0 * x[1])
+    return r + np.sum(t * x)

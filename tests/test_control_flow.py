@@ -232,6 +232,15 @@ def test_a_write_into_a_computed_value_is_refused_where_it_is_not_an_array_of_it
     assert refused.value.lineno == first + [line.strip() for line in lines].index(write)
 
 
+def test_a_helper_writing_into_its_parameter_is_refused():
+    """The parameter names the caller's array (np.tanh(x) there): a write into a copy of it
+    left the caller's t as it was, where NumPy changes it (a wrong value and gradient)."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="writing into an array element of z") as refused:
+        adjoint.grad(C.computed_then_written_by_a_helper, jit=False)(np.linspace(0.2, 0.9, 4))
+    lines, first = inspect.getsourcelines(C._first_set)
+    assert refused.value.lineno == first + 1
+
+
 @pytest.mark.parametrize("fn, args, why, write", [
     (C.computed_given_back_by_a_helper, (np.linspace(0.2, 0.9, 4),), "b is the same array", "a[1] = 3.0"),
     (C.zeros_given_back_by_a_helper, (np.linspace(0.2, 0.9, 4),), "a is the same array", "b[0] = x[1]"),

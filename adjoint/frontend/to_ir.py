@@ -140,7 +140,8 @@ class Lowering(ControlLowering):
             if isinstance(current, Var) and self.array_rank.get(current.name) == 0 or _number(current):
                 raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
             computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank == "broadcast"
-            if not (computed and self.array_rank.get(current.name, 0) >= 1):
+            if not (computed and self.array_rank.get(current.name, 0) >= 1) or current.name in self.param_source:
+                # (a helper's parameter names the caller's array: the caller would see the write)
                 self._refuse_write(target, name, current, computed)
             if not self._sharing(name) and current not in self.viewed:
                 # a new array in NumPy (a helper's np.tanh(z), +(x * 2.0)) whose value the
