@@ -2,6 +2,8 @@
 error (NumPy truncates it: no derivative), never a gradient as if it were stored."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,18 @@ def into_a_quotient_of_ints(x, k):
     return np.sum(y * x)
 
 
+def into_a_full_of_a_negative_power(x, n):
+    y = np.full(x.shape[0], n ** -1)  # a Python int to a negative power: 0.5, a float
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
+def into_a_full_of_a_floor(x):
+    y = np.full(x.shape[0], math.floor(x[2] * 10.0))  # math.floor gives a Python int
+    y[0] = x[0] * 0.5
+    return np.sum(y * x)
+
+
 def into_floats_made_of_ints(x, k):
     y = k.astype(np.float64)
     y[0] = x[0] * 0.5
@@ -78,7 +92,8 @@ X, K = np.array([0.3, -0.5, 0.7]), np.array([1, 2, 3])
     (into_ints_in_a_loop, (X, K), "y[i] = x[i] * 0.5"),
     (into_zeros_of_an_int_dtype, (X,), "y[0] = x[0] * 0.5"),
     (into_an_arange, (X,), "y[2] = np.sin(x[2])"),
-    (into_a_where_of_ints, (X, K), "y[0] = x[0] * 0.5")])
+    (into_a_where_of_ints, (X, K), "y[0] = x[0] * 0.5"),
+    (into_a_full_of_a_floor, (X,), "y[0] = x[0] * 0.5")])
 def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, line):
     with pytest.raises(adjoint.NonDifferentiableError, match="array of integers") as refused:
         adjoint.grad(fn, wrt=0, jit=False)(*args)
@@ -94,3 +109,10 @@ def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, lin
     (into_int_copy, (X, K.astype(np.float64)))])  # the same function, given floats
 def test_writes_that_keep_their_value_are_differentiated(fn, args, jit):
     assert adjoint.check_grad(fn, *args, wrt=(0,), jit=jit) < 1e-6
+
+
+def test_a_python_int_to_a_negative_power_is_not_an_int():
+    """n ** -1 of an int n is 0.5 in Python: np.full of it holds floats, and the write is
+    differentiated (it was refused as a write into integers). Python only: Numba computes
+    an int to a negative int power as an int (0)."""
+    assert adjoint.check_grad(into_a_full_of_a_negative_power, X, 2, wrt=(0,), jit=False) < 1e-6

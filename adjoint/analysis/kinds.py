@@ -37,7 +37,8 @@ _INT_PRESERVING = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg", "a
 # np.floor of integers: integers since NumPy 2.3 (floats before)
 _INT_PRESERVING |= {"floor", "ceil", "trunc"} if np.floor(np.arange(1)).dtype.kind == "i" else set()
 _INTEGER = {"lt", "le", "gt", "ge", "eq", "ne", "not",  # booleans
-            "shape", "dim", "size", "ndim", "len", "int"}
+            "shape", "dim", "size", "ndim", "len", "int",
+            "math.floor", "math.ceil", "math.trunc"}  # Python ints, of floats too
 
 
 def argument_kind(value: Any) -> str | None:
@@ -77,6 +78,9 @@ class _Kinds(Dataflow):
         elif prim in _INT_PRESERVING or prim == "where":
             kinds = [self.of(a) for a in (args[1:] if prim == "where" else args)]
             kind = FLOAT if FLOAT in kinds else INT if kinds and all(k == INT for k in kinds) else None
+            if kind == INT and prim in ("pow", "pow_const") and not (
+                    isinstance(args[1], Const) and isinstance(args[1].value, (int, float)) and args[1].value >= 0):
+                kind = None  # a Python int to a negative power is a float (n ** -1 is 0.5)
         elif prim in _INTEGER:
             kind = INT
         elif rule is not None and rule.rank == "broadcast" and not prim.startswith("helper."):
