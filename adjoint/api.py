@@ -119,6 +119,9 @@ class GradFunction:
         self._irs: dict[tuple | None, Function] = {}  # by the ranks of the arguments
         self._ir_timings: dict[str, float] = {}
         self._builds: dict[tuple | None, Built] = {}
+        # a loop's reverse tapes arrays of libm results (False: computes them again, for
+        # adjoint.hessian, which cannot differentiate a tape)
+        self._libm_taped = True
         self._current: tuple | None = None  # the ranks of the latest call
         self._kinds_checked: set[tuple] = set()  # (ranks, kinds) of the arguments, checked
         self._functions: dict[tuple, Callable[..., Any]] = {}
@@ -136,7 +139,8 @@ class GradFunction:
         """The module for arguments of these ranks (by default, those of the latest call)."""
         key = self._current if ranks is None and current else ranks
         if key not in self._builds:
-            self._builds[key] = build(self._lowered(key), self.wrt, key, self._ir_timings)
+            self._builds[key] = build(self._lowered(key), self.wrt, key, self._ir_timings,
+                                     libm_taped=self._libm_taped)
         return self._builds[key]
 
     def source_for(self, *args: Any, **kwargs: Any) -> str:

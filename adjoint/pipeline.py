@@ -101,7 +101,7 @@ def lower_function(fn: Callable[..., Any], timings: dict[str, float],
 
 
 def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float],
-                    param_ranks: tuple[int | None, ...] | None = None) -> Generated:
+                    param_ranks: tuple[int | None, ...] | None = None, libm_taped: bool = True) -> Generated:
     """Run activity -> codegen for ``ir`` differentiated with respect to the parameters
     ``wrt``; ``param_ranks`` (0 for a number, ndim for an array, None unknown) specialize
     the adjoint to the arguments of a call, None gives code for any arguments."""
@@ -112,7 +112,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
         check_indices(ir, known)
     with _stage(timings, "reverse"):
-        adjoint = defer_sums(reverse(ir, wrt_names, active, known), ir)
+        adjoint = defer_sums(reverse(ir, wrt_names, active, known, libm_taped), ir)
         adjoint = accumulate_directly(adjoint, ir, known)
     with _stage(timings, "cleanup"):
         forward = live_forward(ir.body, set())
@@ -131,9 +131,9 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
 
 
 def build(ir: Function, wrt: tuple[int, ...], param_ranks: tuple[int | None, ...] | None = None,
-          timings: dict[str, float] | None = None) -> Built:
+          timings: dict[str, float] | None = None, libm_taped: bool = True) -> Built:
     timings = dict(timings or {})
-    products = generate_module(ir, wrt, timings, param_ranks)
+    products = generate_module(ir, wrt, timings, param_ranks, libm_taped)
     generated = products.module
     with _stage(timings, "write"):
         path = write_module(generated.source, f"{generated.forward_name}")

@@ -106,6 +106,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
     returning the gradient, and takes the Jacobian of that, differentiating the generated
     code like any user code: one pullback per entry of the gradient."""
     grad = GradFunction(fn, wrt, jit)
+    grad._libm_taped = False  # a tape could not be differentiated again
     if not grad._single:
         raise TypeError("hessian differentiates with respect to one argument: pass wrt=int or a name")
     jacobians: dict[tuple, Callable[..., Any]] = {}

@@ -50,3 +50,11 @@ def two_products_then_element(x, i):
     y = np.sin(x)
     z = y[i]
     return np.sum(y * x) + np.sum(y * y * 0.5) + z * z
+
+
+def sines_in_a_loop(x, r):
+    s = 0.0
+    for i in range(3):
+        y = x - r * (i + 1.0)
+        s = s + np.sum(np.sin(y))  # an array of libm results: a gradient would tape it
+    return s

@@ -70,6 +70,16 @@ def test_hessian_through_a_loop(jit):
     assert adjoint.hessian(H.loop, jit=jit)(x, n) == pytest.approx(expected, rel=1e-10)
 
 
+@JIT
+def test_hessian_through_a_loop_of_libm_arrays(jit):
+    """adjoint.grad tapes the loop's np.sin(y) (5a4173e); the gradient that hessian
+    differentiates computes it again instead, as a tape could not be differentiated."""
+    x, r = np.array([[0.3, -0.5, 0.2], [0.7, 1.1, -0.4]]), np.array([0.3, -0.5, 0.7])
+    assert ".append(" in adjoint.grad(H.sines_in_a_loop, jit=False).source_for(x, r)
+    hess = adjoint.hessian(H.sines_in_a_loop, jit=jit)(x, r)
+    np.testing.assert_allclose(hess, _gradient_differences(H.sines_in_a_loop, (x, r), 0), rtol=1e-6, atol=1e-8)
+
+
 def test_a_gradient_that_tapes_is_refused_with_an_explanation():
     with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
         adjoint.hessian(H.carried_array, jit=False)(np.array([0.3, -0.2]), 3)

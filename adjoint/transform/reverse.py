@@ -19,6 +19,7 @@ overwrites and the adjoint reads are taped (``Adjoint.tape``).
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
@@ -203,9 +204,12 @@ def _allocates(expr: str) -> bool:
 
 
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
-            ranks: dict[str, int] | None = None) -> Adjoint:
+            ranks: dict[str, int] | None = None, libm_taped: bool = True) -> Adjoint:
+    """``libm_taped=False``: a loop's reverse computes arrays of libm results again rather
+    than tape them (adjoint.hessian differentiates the gradient, and no tape)."""
     written = written_arrays(fn.body)
-    adjoint = _sweep(fn, wrt, active, ranks, written, restore=written)
+    sweep = functools.partial(_sweep, libm_taped=libm_taped)
+    adjoint = sweep(fn, wrt, active, ranks, written, restore=written)
     needs_undo = frozenset().union(*(family for family in _families(fn, written, ranks or {})
                                      if _reads_undone(adjoint.statements, family)))
     restore = written & needs_undo
@@ -217,12 +221,13 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
         final = final_reads(fn, ranks or {})
         final = frozenset(stmt.target.name for stmt in walk(fn.body) if isinstance(stmt, Assign)
                           and stmt.target.name in final and stmt.op.args[0].name not in restore)
-        adjoint = _sweep(fn, wrt, active, ranks, written, restore=restore, final=final)
+        adjoint = sweep(fn, wrt, active, ranks, written, restore=restore, final=final)
     return adjoint
 
 
 def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: dict[str, int] | None,
-           written: frozenset[str], restore: frozenset[str], final: frozenset[str] = frozenset()) -> Adjoint:
+           written: frozenset[str], restore: frozenset[str], final: frozenset[str] = frozenset(),
+           libm_taped: bool = True) -> Adjoint:
     from .control import Reverser
 
     names = Names(set(fn.names), set())
@@ -233,7 +238,7 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active, written, restore, final, ranks)
+    reverser = Reverser(active, written, restore, final, ranks if libm_taped else None)
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
