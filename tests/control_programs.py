@@ -694,3 +694,10 @@ def computed_then_written_by_a_helper(x):
     t = np.tanh(x)
     r = _first_set(t, 2.0 * x[1])
     return r + np.sum(t * x)
+
+
+def incremented_in_a_loop(x, n):
+    acc = 0.5 * x
+    for i in range(n):
+        acc += 0.2 * np.cos(0.3 * i)  # the reverse loop only passes acc's cotangent on
+    return acc

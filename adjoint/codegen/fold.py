@@ -170,6 +170,13 @@ def _without_pair(line: str, target: str, value: str) -> str | None:
     return f"{match[1]}{', '.join(t for t, _ in kept)} = {', '.join(v for _, v in kept)}"
 
 
+def _empty_blocks(lines: list[str]) -> int:
+    """How many block headers (``for ...:``) have no statement in their block."""
+    code = [t for t in lines if t.strip() and not t.lstrip().startswith("#")]
+    return sum(t.rstrip().endswith(":") and (k + 1 == len(code) or _indent(code[k + 1]) <= _indent(t))
+               for k, t in enumerate(code))
+
+
 def drop_round_trips(lines: list[str]) -> list[str]:
     """Drop ``y_2 = y_1`` ... ``y_1 = y_2`` in one block: an element write's new version of
     an array, then a loop's update of the name that carries it (or a branch's merge). The
@@ -193,12 +200,15 @@ def drop_round_trips(lines: list[str]) -> list[str]:
                     break
                 rest = _without_pair(text, old, new) if _indent(text) == depth else None
                 if rest is not None:
-                    lines[k] = rest
-                    if not any(_word(new).search(t) for j, t in enumerate(lines)
+                    dropped = list(lines)
+                    dropped[k] = rest
+                    if not any(_word(new).search(t) for j, t in enumerate(dropped)
                                if j != i and t.strip() and not t.lstrip().startswith("#")):
-                        lines[i] = ""
-                    lines = [t for t in lines if t != ""]
-                    changed = True
+                        dropped[i] = ""
+                    dropped = [t for t in dropped if t != ""]
+                    if _empty_blocks(dropped) > _empty_blocks(lines):  # the pair was a loop's whole body: it stays
+                        break
+                    lines, changed = dropped, True
                     break
                 if {new, old} & _rebound(text):
                     break

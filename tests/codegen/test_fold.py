@@ -120,6 +120,9 @@ def test_an_element_writes_round_trip_goes():
     "y_2 = y_1\nif c:\n    y_1 = y_2",               # not in the same block
     "y_2 = y_1\nreturn y_2\ny_1 = y_2",
     "y_2 = y_1\ny_1, i = y_3, i_2",                   # another value
+    # the whole body of a loop (a reverse loop passing a cotangent on): dropped, it left
+    # `for` without a block, an IndentationError
+    "for i in range(n - 1, -1, -1):\n    acc_2_bar = acc_1_bar\n    acc_1_bar = acc_2_bar",
 ])
 def test_a_binding_that_may_change_something_stays(source):
     assert _trips(source) == source
