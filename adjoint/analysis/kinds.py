@@ -14,7 +14,7 @@ array's kind), ``np.arange`` (ints from int bounds), ``.astype(int)``, copies, e
 reads and writes of an array of a known kind, elementwise functions that keep integers
 integers (``+ - * // % **``, abs, sign, max, min, clip, where, ...; a float operand makes
 them float), comparisons (booleans, which count as integers), shapes, sizes, ``len`` and
-``int``; the other elementwise functions give floats (``/``, exp, sin, ...). Anything else
+``int``; libm functions, roots and ``/`` give floats (exp, sin, sqrt, ...). Anything else
 is not known, and is not refused.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import NonDifferentiableError
 from ..ir.nodes import Assign, Const, Function, Value, Var, walk
 from ..rules import RULES
+from ..rules.elementwise import LIBM
 from .ranks import Dataflow
 
 INT, FLOAT = "int", "float"
@@ -39,6 +40,9 @@ _INT_PRESERVING |= {"floor", "ceil", "trunc"} if np.floor(np.arange(1)).dtype.ki
 _INTEGER = {"lt", "le", "gt", "ge", "eq", "ne", "not",  # booleans
             "shape", "dim", "size", "ndim", "len", "int",
             "math.floor", "math.ceil", "math.trunc"}  # Python ints, of floats too
+# Floats, of integer operands too: libm functions, square and cube roots, division, ...
+_FLOAT = LIBM | {"sqrt", "cbrt", "deg2rad", "rad2deg", "rint", "truediv", "arctan2", "hypot"} | {
+    name for name in RULES if name.startswith("math.") and name not in _INTEGER}
 
 
 def argument_kind(value: Any) -> str | None:
@@ -83,8 +87,8 @@ class _Kinds(Dataflow):
                 kind = None  # a Python int to a negative power is a float (n ** -1 is 0.5)
         elif prim in _INTEGER:
             kind = INT
-        elif rule is not None and rule.rank == "broadcast" and not prim.startswith("helper."):
-            kind = FLOAT  # exp, sin, / ...: floats, of int operands too
+        elif prim in _FLOAT:
+            kind = FLOAT
         self.known[stmt.target.name] = kind
 
 
