@@ -701,3 +701,14 @@ def incremented_in_a_loop(x, n):
     for i in range(n):
         acc += 0.2 * np.cos(0.3 * i)  # the reverse loop only passes acc's cotangent on
     return acc
+
+
+def written_with_a_number_a_loop_set(x, w):
+    t = 0.5
+    for i in range(3):
+        t = 0.5  # a number on every path: h + t below keeps h's rank
+    h = w * 1.0
+    for i in range(3):
+        h[0] = x
+        h = np.tanh(h + t)
+    return np.sum(h)

@@ -102,9 +102,14 @@ class ControlLowering:
         if all(s is not None for s in sources):
             self.int_sources[var.name] = frozenset().union(*sources)
 
+    def _rank_of(self, value: Value) -> int | None:
+        """0 for a number literal, the known rank of a value, or None."""
+        if isinstance(value, Const) and isinstance(value.value, (bool, int, float)):
+            return 0
+        return self.array_rank.get(getattr(value, "name", None))
+
     def _phi_rank(self, var: Var, *values: Value) -> None:
-        ranks = {0 if isinstance(v, Const) and isinstance(v.value, (bool, int, float))
-                 else self.array_rank.get(getattr(v, "name", None)) for v in values}
+        ranks = {self._rank_of(v) for v in values}
         if len(ranks) == 1 and None not in ranks:
             self.array_rank[var.name] = ranks.pop()
         else:
@@ -204,7 +209,7 @@ class ControlLowering:
         for phi in merges:
             if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
                 del self.int_sources[phi.var.name]
-            if self.array_rank.get(phi.var.name) != self.array_rank.get(getattr(phi.second, "name", None)):
+            if self.array_rank.get(phi.var.name) != self._rank_of(phi.second):
                 self.array_rank.pop(phi.var.name, None)
             if phi.var.name in written and phi.var.name not in self.boolean and isinstance(phi.second, Var) \
                     and phi.second.name in self.boolean:
@@ -256,7 +261,7 @@ class ControlLowering:
         """Carried names whose rank on entry, which the body was lowered with, the update
         does not keep: in a later iteration, ``y[i]`` of a 1-D ``y`` made 2-D is a row."""
         return frozenset(name for name, var in phis.items() if var.name in self.array_rank
-                         and self.array_rank[var.name] != self.array_rank.get(getattr(self.env[name], "name", None)))
+                         and self.array_rank[var.name] != self._rank_of(self.env[name]))
 
     def _sharing_changed(self, env: dict, identity: dict) -> tuple[frozenset[str], ...]:
         """Names the body leaves naming one array that did not on entry (``w = y``): the
