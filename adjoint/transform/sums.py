@@ -176,9 +176,10 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
     nodes = _unread_recomputations_dropped(_polished(nodes, {}))
     while True:  # t2 = t1 ** 2 recomputed for a shape: read t1's (and t1 may go next)
         twins = _shape_twins(fn, nodes)
-        if not twins:
+        polished = _unread_recomputations_dropped(_polished(nodes, twins)) if twins else nodes
+        if polished == nodes:
             break
-        nodes = _unread_recomputations_dropped(_polished(nodes, twins))
+        nodes = polished
     return adjoint if nodes == adjoint.statements else replace(adjoint, statements=nodes)
 
 
