@@ -712,3 +712,10 @@ def written_with_a_number_a_loop_set(x, w):
         h[0] = x
         h = np.tanh(h + t)
     return np.sum(h)
+
+
+def series_of_inverse_squares(x, n):
+    s = 0.0
+    for k in range(n):
+        s = s + x ** k * (k + 1) ** -2  # an int to a negative power: a float, 1 / (k + 1)^2
+    return s

@@ -85,6 +85,7 @@ CASES = {
     "written_after_a_helper": (C.written_after_a_helper, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
     "written_after_a_unary_plus": (C.written_after_a_unary_plus, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
     "written_after_a_transpose": (C.written_after_a_transpose, [np.array([[0.3, -0.5], [0.7, 1.1]])], (0,)),
+    "int_to_a_negative_power": (C.series_of_inverse_squares, [0.5, 6], (0,)),
     "written_with_a_number_a_loop_set": (C.written_with_a_number_a_loop_set, [0.3, np.array([0.1, 0.2, 0.3])],
                                          (0, 1)),
     "incremented_in_a_loop": (C.incremented_in_a_loop, [0.41, 3], (0,)),

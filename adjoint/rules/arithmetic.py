@@ -47,10 +47,20 @@ def _pow_const_vjp(ctx: VjpContext) -> "str | list[str]":
     return f"{factor} * {ctx.args['x']} ** {Const(n - 1).spelling()}"
 
 
-POW_CONST = register(Rule.cheap("pow_const", ("x", "n"), "{x} ** {n}", {"x": _pow_const_vjp},
+def _pow_const_forward(args: Mapping[str, str]) -> str:
+    """``x ** n``; a negative int n is spelled as a float (``k ** -1.0``): Numba computes an
+    int to a negative int power as an int (``2 ** -1`` is 0, where Python gives 0.5)."""
+    n = ast.literal_eval(args["n"])
+    if isinstance(n, int) and not isinstance(n, bool) and n < 0:
+        return f"{args['x']} ** {float(n)!r}"
+    return f"{args['x']} ** {args['n']}"
+
+
+POW_CONST = register(Rule.cheap("pow_const", ("x", "n"), _pow_const_forward, {"x": _pow_const_vjp},
                           (Example("x ** 3", cases.unary(-2.0, 2.0)),
                            Example("x ** 2", cases.unary(-2.0, 2.0)),
                            Example("x ** -1.5", cases.unary(0.5, 2.0)),
+                           Example("x ** -2", cases.unary(0.5, 2.0)),
                            Example("x ** 0.5", cases.unary(0.5, 2.0)))))
 
 
