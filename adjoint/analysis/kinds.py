@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import NonDifferentiableError
+from ..frontend.to_ir import BOOL_RESULT, INT_OF_INTS, INT_RESULT
 from ..ir.nodes import Assign, Const, Function, Value, Var, walk
 from ..rules import RULES
 from ..rules.elementwise import LIBM
@@ -32,14 +33,12 @@ from .ranks import Dataflow
 INT, FLOAT = "int", "float"
 _MADE = {"zeros", "ones", "empty"}  # floats unless a dtype is given
 _SAME = {"copy", "getitem", "setitem", "save", "zeros_like", "ones_like", "empty_like"}
-_INT_PRESERVING = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg", "abs", "builtin_abs",
-                   "maximum", "minimum", "builtin_max2", "builtin_min2", "pow", "pow_const", "square",
-                   "reciprocal", "sign", "clip", "arange", "helper.copy_of"}
+_INT_PRESERVING = INT_OF_INTS | {"abs", "builtin_abs", "maximum", "minimum", "builtin_max2", "builtin_min2",
+                                 "pow", "pow_const", "square", "reciprocal", "sign", "clip", "arange",
+                                 "helper.copy_of"}
 # np.floor of integers: integers since NumPy 2.3 (floats before)
 _INT_PRESERVING |= {"floor", "ceil", "trunc"} if np.floor(np.arange(1)).dtype.kind == "i" else set()
-_INTEGER = {"lt", "le", "gt", "ge", "eq", "ne", "not",  # booleans
-            "shape", "dim", "size", "ndim", "len", "int",
-            "math.floor", "math.ceil", "math.trunc"}  # Python ints, of floats too
+_INTEGER = BOOL_RESULT | INT_RESULT | {"math.floor", "math.ceil", "math.trunc"}  # Python ints, of floats too
 # Floats, of integer operands too: libm functions, square and cube roots, division, ...
 _FLOAT = LIBM | {"sqrt", "cbrt", "deg2rad", "rad2deg", "rint", "truediv", "arctan2", "hypot"} | {
     name for name in RULES if name.startswith("math.") and name not in _INTEGER}

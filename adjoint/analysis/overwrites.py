@@ -27,12 +27,12 @@ from __future__ import annotations
 from ..ir.nodes import (Assign, Const, For, Function, If, Index, Stmt, Tup, Value, Var, While, array_versions,
                         int_literal, walk)
 from ..frontend.control import VIEWS
-from .groups import Groups
+from .groups import array_groups
 
 
 def final_reads(fn: Function, ranks: dict[str, int]) -> frozenset[str]:
     """The ``getitem`` targets whose element holds the same value when the function returns."""
-    groups = Groups()
+    groups = array_groups(fn.body)
     writes: list[tuple[Assign, tuple[Stmt, ...]]] = []  # each write and the loops around it
     reads: list[tuple[Assign, tuple[Stmt, ...]]] = []
     viewed: set[str] = set()
@@ -43,17 +43,11 @@ def final_reads(fn: Function, ranks: dict[str, int]) -> frozenset[str]:
         if isinstance(stmt, Assign):
             prim, args = stmt.op.prim, stmt.op.args
             if prim == "setitem" and isinstance(args[0], Var):
-                groups.join(stmt.target.name, args[0].name)
                 writes.append((stmt, loops, top))
             elif prim == "getitem" and isinstance(args[0], Var) and ranks.get(stmt.target.name) == 0:
                 reads.append((stmt, loops, top))
             elif prim in VIEWS and isinstance(args[0], Var):
                 viewed.add(args[0].name)
-        elif isinstance(stmt, (If, For, While)):
-            for phi in getattr(stmt, "phis", ()) + getattr(stmt, "carried", ()):
-                for side in (phi.first, phi.second):
-                    if isinstance(side, Var):
-                        groups.join(phi.var.name, side.name)
     viewed_groups = {groups.find(name) for name in viewed}
     out = set()
     for read, loops, top in reads:

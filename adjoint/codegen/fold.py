@@ -76,19 +76,19 @@ def _defined(lines: list[str]) -> set[str]:
 
 
 _ALIAS = re.compile(r"^(\s*)([A-Za-z_]\w*_bar) = ([A-Za-z_]\w*)$")
-_UPDATED = re.compile(r"^([A-Za-z_]\w*)(?:\[.*\])?\s*(?:[-+*/@%]|//|\*\*)?=(?!=)")
+_UPDATED = re.compile(r"^([A-Za-z_]\w*)(\[.*\])?\s*(?:[-+*/@%]|//|\*\*)?=(?!=)")
 
 
-def _written(line: str) -> set[str]:
+def _written(line: str, elements: bool = True) -> set[str]:
     """Names a line binds or changes: ``a = ...``, ``a, b = ...``, ``a += ...``,
-    ``a[i] = ...``, ``a[i] += ...``, ``for a in ...``."""
+    ``for a in ...``, and with ``elements`` ``a[i] = ...``, ``a[i] += ...``."""
     stripped = line.strip()
     out = _defined([line])
     match = _UPDATED.match(stripped)
-    if match:
+    if match and (elements or not match[2]):
         out.add(match[1])
     if stripped.startswith("for ") and " in " in stripped:
-        out.add(stripped[4:stripped.index(" in ")])
+        out |= {name.strip() for name in stripped[4:stripped.index(" in ")].split(",")}
     return out
 
 
@@ -141,18 +141,6 @@ _PLAIN = re.compile(r"^(\s*)([A-Za-z_]\w*) = ([A-Za-z_]\w*)$")
 _JUMPS = ("break", "continue", "return")
 
 
-def _rebound(line: str) -> set[str]:
-    """Names a line binds anew (not an element write into one)."""
-    stripped = line.strip()
-    out = _defined([line])
-    match = re.match(r"^([A-Za-z_]\w*)\s*(?:[-+*/@%]|//|\*\*)=(?!=)", stripped)
-    if match:
-        out.add(match[1])
-    if stripped.startswith("for ") and " in " in stripped:
-        out |= {n.strip() for n in stripped[4:stripped.index(" in ")].split(",")}
-    return out
-
-
 def _without_pair(line: str, target: str, value: str) -> str | None:
     """``line`` without the binding ``target = value``: "" for the whole line, the rest of
     a tuple assignment (``y_1, i = y_2, i_2`` -> ``i = i_2``), or None if it has no such
@@ -187,6 +175,7 @@ def drop_round_trips(lines: list[str]) -> list[str]:
     changed = True
     while changed:
         changed = False
+        empty = _empty_blocks(lines)
         for i, line in enumerate(lines):
             match = _PLAIN.match(line)
             if not match:
@@ -206,11 +195,11 @@ def drop_round_trips(lines: list[str]) -> list[str]:
                                if j != i and t.strip() and not t.lstrip().startswith("#")):
                         dropped[i] = ""
                     dropped = [t for t in dropped if t != ""]
-                    if _empty_blocks(dropped) > _empty_blocks(lines):  # the pair was a loop's whole body: it stays
+                    if _empty_blocks(dropped) > empty:  # the pair was a loop's whole body: it stays
                         break
                     lines, changed = dropped, True
                     break
-                if {new, old} & _rebound(text):
+                if {new, old} & _written(text, elements=False):  # bound anew
                     break
             if changed:
                 break

@@ -106,7 +106,7 @@ class ControlLowering:
         """0 for a number literal, the known rank of a value, or None."""
         if isinstance(value, Const) and isinstance(value.value, (bool, int, float)):
             return 0
-        return self.array_rank.get(getattr(value, "name", None))
+        return self.array_rank.get(value.name) if isinstance(value, Var) else None
 
     def _phi_rank(self, var: Var, *values: Value) -> None:
         ranks = {self._rank_of(v) for v in values}

@@ -30,8 +30,8 @@ _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array).
 # An element read (getitem) is an int when what it reads from holds ints: see emit.
-_INT_PRESERVING = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg"}
-_INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
+INT_OF_INTS = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg"}
+INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
 
 _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
               ast.Mod: "%", ast.MatMult: "@"}
@@ -41,7 +41,7 @@ _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_li
           "copy", "astype", "astype_int", "arange", "save", "setitem", "helper.zero_like"}
 
 # Rules whose result holds booleans: a number written into it becomes True or False (see write).
-_BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}
+BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}
 
 # Names generated code uses besides the user's: modules and runtime helpers.
 RESERVED = frozenset({"np", "math", "numpy"})
@@ -137,7 +137,7 @@ class Lowering(ControlLowering):
         name = target.value.id
         current = self.env.get(name)
         if not isinstance(current, Var) or current.name not in self.writable:
-            if isinstance(current, Var) and self.array_rank.get(current.name) == 0 or _number(current):
+            if self._rank_of(current) == 0:
                 raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
             computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank == "broadcast"
             if not (computed and self.array_rank.get(current.name, 0) >= 1) or current.name in self.param_source:
@@ -296,13 +296,13 @@ class Lowering(ControlLowering):
         self._track_rank(prim, args, var)
         if prim in _FRESH or made and self.array_rank.get(var.name, 0) >= 1:
             self.writable.add(var.name)  # an array (not a number) that NumPy allocated here
-        if prim in _BOOL_RESULT or prim in ("copy", "setitem") and getattr(args[0], "name", None) in self.boolean:
+        if prim in BOOL_RESULT or prim in ("copy", "setitem") and getattr(args[0], "name", None) in self.boolean:
             self.boolean.add(var.name)  # a comparison, a copy of one, a write into one
         self.body.append(Assign(var, Op(prim, args), self.parsed.loc(node)))
         plain = [a for a in args if not isinstance(a, Index)]
-        if prim in _INT_RESULT:
+        if prim in INT_RESULT:
             self.int_sources[var.name] = frozenset()
-        elif prim in _INT_PRESERVING and all(self._int_sources(a) is not None for a in plain):
+        elif prim in INT_OF_INTS and all(self._int_sources(a) is not None for a in plain):
             self.int_sources[var.name] = frozenset().union(*(self._int_sources(a) for a in plain))
         elif prim == "getitem" and self._int_sources(args[0]) is not None:
             # an element of an int parameter's value holds ints if that is an integer array
@@ -341,8 +341,7 @@ class Lowering(ControlLowering):
         if rank == "scalar":
             self.array_rank[var.name] = 0
         elif rank == "broadcast":  # the highest rank of the operands, where all are known
-            ranks = [0 if _number(a) else self.array_rank.get(a.name) if isinstance(a, Var) else None
-                     for a in args]
+            ranks = [self._rank_of(a) for a in args]
             if ranks and None not in ranks:
                 self.array_rank[var.name] = max(ranks)
         elif rank == "index":  # y[i] of a 1-D y is a number; x[i] of a 2-D x a row

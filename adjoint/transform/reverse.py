@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from ..analysis.groups import Groups
+from ..analysis.groups import array_groups
 from ..analysis.overwrites import final_reads
 from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
@@ -251,17 +251,7 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
 def _families(fn: Function, written: frozenset[str], ranks: dict[str, int]) -> list[frozenset[str]]:
     """The written arrays, one family per array: the versions element writes and merges make
     of it, and every name that may share its memory (views of them, merges of those)."""
-    groups = Groups()
-    for name in written:
-        groups.find(name)
-    for stmt in walk(fn.body):
-        if isinstance(stmt, Assign) and stmt.op.prim == "setitem":
-            groups.join(stmt.target.name, stmt.op.args[0].name)
-        elif isinstance(stmt, (If, For, While)):
-            for phi in getattr(stmt, "phis", ()) + getattr(stmt, "carried", ()):
-                if phi.var.name in written:
-                    for side in value_vars(phi.first) + value_vars(phi.second):
-                        groups.join(phi.var.name, side.name)
+    groups = array_groups(fn.body)  # a merge of written arrays is written (written_arrays)
     members: dict[str, set[str]] = {}
     for name in written:
         members.setdefault(groups.find(name), set()).add(name)

@@ -49,7 +49,7 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
-from ..ir.nodes import Assign, Const, For, Function, Var, While, op_vars, walk
+from ..ir.nodes import Assign, Const, Function, Var, op_vars, walk
 from ..rules import RULES
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, node_reads
@@ -197,14 +197,12 @@ def _shape_twins(fn: Function, nodes: tuple[AdjNode, ...]) -> dict[str, str]:
     other_reads: set[str] = set()
     for block in _blocks(nodes):
         for node in block:
-            if isinstance(node, AdjStmt) and node.kind != "recompute" and node.kind != "pop":
+            if isinstance(node, AdjStmt) and node.kind not in ("recompute", "pop"):
                 tree = ast.parse(node.expr, mode="eval")
                 _Polish({}, drop_shapes=True).visit(tree)
                 other_reads |= names_in([ast.unparse(tree)] + ([f"_[{node.index}]"] if node.index else []))
                 other_reads |= {node.target} if node.kind == "store" else set()
-            elif isinstance(node, AdjStmt) and node.kind == "recompute":
-                other_reads |= node_reads(node)
-            elif not isinstance(node, AdjStmt):
+            else:  # a recomputation, a branch's test, a loop's range (a pop reads nothing)
                 other_reads |= node_reads(node)
     twins = {}
     for stmt in walk(fn.body):
