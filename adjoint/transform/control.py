@@ -177,7 +177,7 @@ class Reverser:
                 cot.owned.add(bar)
                 known.add(var)
             elif own and bar not in cot.owned:
-                pre.append(AdjStmt("assign", bar, f"{bar} + {cot.zero(var)}", loc))  # a copy we own
+                pre.append(AdjStmt("assign", bar, f"copy_of({bar})", loc))  # a copy we own
                 cot.owned.add(bar)
         return pre
 
