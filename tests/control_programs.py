@@ -719,3 +719,10 @@ def series_of_inverse_squares(x, n):
     for k in range(n):
         s = s + x ** k * (k + 1) ** -2  # an int to a negative power: a float, 1 / (k + 1)^2
     return s
+
+
+def int_to_a_run_time_power(x, n, m):
+    s = 0.0
+    for k in range(n):
+        s = s + x ** k * 2 ** (m - k)  # ints to a run-time power: negative once k > m
+    return s

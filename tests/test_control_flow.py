@@ -86,6 +86,7 @@ CASES = {
     "written_after_a_unary_plus": (C.written_after_a_unary_plus, [np.array([0.3, -0.5, 0.7, 1.1])], (0,)),
     "written_after_a_transpose": (C.written_after_a_transpose, [np.array([[0.3, -0.5], [0.7, 1.1]])], (0,)),
     "int_to_a_negative_power": (C.series_of_inverse_squares, [0.5, 6], (0,)),
+    "int_to_a_run_time_power": (C.int_to_a_run_time_power, [0.5, 4, 3], (0,)),
     "written_with_a_number_a_loop_set": (C.written_with_a_number_a_loop_set, [0.3, np.array([0.1, 0.2, 0.3])],
                                          (0, 1)),
     "incremented_in_a_loop": (C.incremented_in_a_loop, [0.41, 3], (0,)),
@@ -105,6 +106,16 @@ def test_against_finite_differences(name, jit):
         alone = adjoint.grad(fn, wrt=wrt, jit=False)(*args)
         for g, h in zip(grads, alone):
             np.testing.assert_allclose(h, g, rtol=1e-13, atol=1e-15, err_msg=f"{name}: grad alone")
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_an_int_to_a_negative_run_time_power_is_an_error(jit):
+    """2 ** (m - k) with m - k < 0: Numba's compiled ** gives 0 (a wrong value and gradient)
+    where Python gives a float; both modes raise NumPy's error instead."""
+    g = adjoint.grad(C.int_to_a_run_time_power, jit=jit)
+    assert g(0.5, 4, 3) == pytest.approx(sum(k * 0.5 ** (k - 1) * 2 ** (3 - k) for k in range(4)))
+    with pytest.raises(ValueError, match="negative int power"):
+        g(0.5, 6, 3)
 
 
 def test_grad_skips_what_only_the_value_needs():

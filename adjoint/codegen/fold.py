@@ -8,7 +8,8 @@ into that statement (``h = np.tanh(X @ W1 + b1)``, as the user wrote it), when n
 between them can change what it reads.
 
 What is folded: a line ``tN = expr`` (``tN``, ``tN_bar``: names the compiler made up, never
-the user's) whose ``expr`` is arithmetic, NumPy/math calls, reads of names, attributes,
+the user's) whose ``expr`` is arithmetic, NumPy/math calls (and ``power``, the forward of
+``x ** y``), reads of names, attributes,
 subscripts and constants. The one line that reads it must come from the same source line
 (no ``# line N:`` comment between: every statement stays traceable to its line) and be
 in the same block (same indentation), every line between must be a plain ``name = ...``
@@ -47,7 +48,8 @@ def _pure(expr: str) -> ast.Expression | None:
             func = node.func
             if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
                     and func.value.id in ("np", "math")
-                    or isinstance(func, ast.Attribute) and func.attr == "reshape"):
+                    or isinstance(func, ast.Attribute) and func.attr == "reshape"
+                    or isinstance(func, ast.Name) and func.id == "power"):  # x ** y, checked
                 return None
     return tree
 

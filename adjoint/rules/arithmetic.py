@@ -6,7 +6,7 @@ from typing import Mapping, Sequence
 
 from ..ir.nodes import Const, Value, Var
 from . import cases
-from .registry import Example, Rule, VjpContext, register, unbroadcast
+from .registry import BindError, Example, Rule, VjpContext, register, unbroadcast
 
 
 def _binary(name: str, symbol: str, vjp: dict, examples: tuple[Example, ...]) -> Rule:
@@ -22,10 +22,31 @@ _binary("mul", "*", {"x": unbroadcast("{g} * {y}", "{x}"), "y": unbroadcast("{g}
 _binary("truediv", "/", {"x": unbroadcast("{g} / {y}", "{x}"),
                          "y": unbroadcast("-{g} * {out} / {y}", "{y}")},
         (Example("x / y", cases.binary(-2.0, 2.0, 0.5, 2.0)),))
+
+
+def _float_literal(text: str) -> bool:
+    try:
+        return isinstance(ast.literal_eval(text), float)
+    except (ValueError, SyntaxError):
+        return False
+
+
+def _pow_forward(args: Mapping[str, str]) -> str:
+    """``x ** y`` with a run-time exponent is ``power(x, y)`` (runtime/helpers.py) unless an
+    operand is a float literal: both may be ints, and Numba computes an int to a negative
+    int power as 0 (Python gives a float, NumPy raises); ``power`` raises as NumPy does."""
+    if _float_literal(args["x"]) or _float_literal(args["y"]):
+        return f"{args['x']} ** {args['y']}"
+    return f"power({args['x']}, {args['y']})"
+
+
 # x ** y with a run-time exponent; d/dy needs log(x), so the test samples x > 0.
-_binary("pow", "**", {"x": unbroadcast("{g} * {y} * {x} ** ({y} - 1)", "{x}"),
-                      "y": unbroadcast("{g} * {out} * np.log({x})", "{y}")},
-        (Example("x ** y", cases.binary(0.5, 2.0)),))
+register(Rule.cheap("pow", ("x", "y"), _pow_forward,
+                    {"x": unbroadcast("{g} * {y} * {x} ** ({y} - 1)", "{x}"),
+                     "y": unbroadcast("{g} * {out} * np.log({x})", "{y}")},
+                    (Example("x ** y", cases.binary(0.5, 2.0)),
+                     Example("np.power(x, y)", cases.binary(0.5, 2.0)),
+                     Example("pow(x, y)", cases.scalar(0.5, 2.0, "x y")))))
 # Floor division is piecewise constant: zero derivative almost everywhere.
 _binary("floordiv", "//", {}, (Example("x // y", cases.binary(0.1, 5.0, 0.7, 2.0)),))
 # x % y = x - y * floor(x / y), differentiated away from the jumps.
@@ -66,6 +87,8 @@ POW_CONST = register(Rule.cheap("pow_const", ("x", "n"), _pow_const_forward, {"x
 
 def bind_pow(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
     """``x ** <number literal>`` becomes pow_const: the exponent is not differentiated."""
+    if len(args) != 2 or kwargs:
+        raise BindError("takes exactly two positional arguments, the base and the exponent")
     x, y = args
     if isinstance(y, Const) and isinstance(y.value, (int, float)) and not isinstance(y.value, bool):
         return "pow_const", (x, y)
@@ -74,7 +97,7 @@ def bind_pow(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, t
 
 from .registry import CALLS  # noqa: E402
 
-CALLS["op:pow"] = bind_pow
+CALLS["op:pow"] = CALLS["numpy.power"] = CALLS["builtins.pow"] = bind_pow
 
 # x * x of one value: a single contribution 2 g x, as a person writes it, instead of
 # g x added to g x (the same number: doubling is exact). The forward still reads x * x.

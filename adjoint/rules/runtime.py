@@ -83,7 +83,8 @@ register(Rule("helper.extremum_axis_grad", ("x", "extremum", "grad", "axis"),
 
 # Helpers that are the forward of a rule of the table already: the same rule.
 for _helper, _rule in (("reduce_sum", "sum_axis"), ("reduce_mean", "mean_axis"), ("reduce_max", "max_axis"),
-                       ("reduce_min", "min_axis"), ("reduce_prod", "prod_axis"), ("clip", "clip")):
+                       ("reduce_min", "min_axis"), ("reduce_prod", "prod_axis"), ("clip", "clip"),
+                       ("power", "pow")):
     from .registry import RULES
     CALLS[f"helpers.{_helper}"] = positional_binder(RULES[_rule])
 

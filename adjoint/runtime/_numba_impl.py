@@ -675,6 +675,28 @@ def _ov_copy_of(x):
     return lambda x: x
 
 
+def _ints(t):
+    return isinstance(t, (types.Integer, types.Boolean)) or _arr(t) and isinstance(t.dtype, (types.Integer, types.Boolean))
+
+
+@overload(h.power)
+def _ov_power(x, y):
+    if not (_ints(x) and _ints(y)):
+        return lambda x, y: x ** y
+    if _arr(y):
+        def impl(x, y):
+            if np.any(y < 0):
+                raise ValueError(h.NEGATIVE_INT_POWER)
+            return x ** y
+        return impl
+
+    def impl(x, y):
+        if y < 0:
+            raise ValueError(h.NEGATIVE_INT_POWER)
+        return x ** y
+    return impl
+
+
 @overload(h.sign_nonneg)
 def _ov_sign_nonneg(x):
     if not _arr(x):

@@ -41,6 +41,7 @@ __all__ = [
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
+    "power",
 ]
 
 
@@ -329,6 +330,24 @@ def copy_of(x: ArrayOrScalar) -> ArrayOrScalar:
 
 
 # ------------------------------------------------------------ elementwise
+
+NEGATIVE_INT_POWER = ("an int raised to a negative int power: Python makes it a float, NumPy "
+                      "refuses it and Numba's compiled code gives 0; make the base a float, "
+                      "e.g. float(n) ** k or n.astype(np.float64) ** k")
+
+
+def _holds_ints(x: Any) -> bool:
+    return isinstance(x, (bool, int, np.integer, np.bool_)) or \
+        isinstance(x, np.ndarray) and x.dtype.kind in "iub"
+
+
+def power(x: ArrayOrScalar, y: ArrayOrScalar) -> ArrayOrScalar:
+    """``x ** y`` with a run-time exponent; an int to a negative int power raises
+    ``ValueError`` (as NumPy does for arrays) instead of the float Python gives and the 0
+    Numba's compiled ``**`` gives, so that jit=False and jit=True agree."""
+    if _holds_ints(x) and _holds_ints(y) and np.any(np.asarray(y) < 0):
+        raise ValueError(NEGATIVE_INT_POWER)
+    return x ** y
 
 def sign_nonneg(x: ArrayOrScalar) -> ArrayOrScalar:
     """1.0 where x >= 0 else -1.0 (derivative of abs, grad(abs)(0) == 1)."""
