@@ -189,8 +189,8 @@ class Lowering(ControlLowering):
         shared with another variable. Anything else is refused, never mis-differentiated."""
         name = stmt.target.id
         value = self.env.get(name)
-        if not isinstance(value, Var):
-            return
+        if not isinstance(value, Var) or self._rank_of(value) == 0:
+            return  # a number (s = x[0] of a 1-D x, a float argument): += rebinds it, as in Python
         shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
         defined_by = self.defined_by.get(value.name)
         viewed = value in self.viewed

@@ -493,3 +493,16 @@ def loop_variable_after_loop(x):
         s = s + x[i]
     return s * i  # <-
 
+
+
+def augmented_element(x):
+    a, b = x[0], x[1]
+    a += 1.0  # <- a number (an element of a 1-D x): += rebinds it, no array is updated
+    a *= b
+    return a
+
+
+def augmented_row(x):
+    a = x[0]
+    a += 1.0  # <- a row of a 2-D x: a view, updated in place by NumPy
+    return np.sum(a)

@@ -331,3 +331,18 @@ def test_augmented_assignment_to_an_array_argument_is_refused() -> None:
     with pytest.raises((adjoint.UnsupportedSyntaxError, TypeError)) as info:
         adjoint.grad(bp.augmented_argument, jit=False)(np.zeros(3), 0.5)
     assert_clean(info.value)
+
+
+def test_augmented_assignment_to_an_element_is_a_number() -> None:
+    """``a = x[0]; a += 1.0`` of a 1-D x rebinds a number: differentiated, not refused as a view."""
+    x = np.array([0.5, 1.5, 2.5])
+    g = adjoint.grad(bp.augmented_element, jit=False)(x)
+    np.testing.assert_allclose(g, [1.5, 1.5, 0.0])
+
+
+def test_augmented_assignment_to_a_row_is_refused() -> None:
+    line, _ = marked_line(bp.augmented_row)
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="view") as info:
+        adjoint.grad(bp.augmented_row, jit=False)(np.ones((2, 2)))
+    assert info.value.lineno == line
+    assert_clean(info.value)
