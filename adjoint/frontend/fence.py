@@ -88,6 +88,8 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt) -> None:
     elif isinstance(stmt, ast.Assign):
         for target in stmt.targets:
             _check_target(parsed, target)
+            if isinstance(target, ast.Subscript) and len(stmt.targets) > 1 or isinstance(target, ast.Tuple):
+                _one_write_per_statement(parsed, target)
         _check_expr(parsed, stmt.value)
     elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
         _check_target(parsed, stmt.target)
@@ -156,6 +158,15 @@ def _check_target(parsed: Parsed, target: ast.expr) -> None:
         return
     raise parsed.error(target, f"assigning to {type(target).__name__.lower()} is not supported; "
                                "assign to a plain variable")
+
+
+def _one_write_per_statement(parsed: Parsed, target: ast.expr) -> None:
+    """``y[0], y[1] = a, b`` and ``a = y[0] = b``: an element write has a statement of its own."""
+    for node in ast.walk(target):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            name = ast.unparse(node)
+            raise parsed.error(node, f"writing into {name} as part of a tuple or chained assignment is not "
+                                     f"supported; write each element in a statement of its own: {name} = ...")
 
 
 def _check_expr(parsed: Parsed, node: ast.expr) -> None:

@@ -506,3 +506,15 @@ def augmented_row(x):
     a = x[0]
     a += 1.0  # <- a row of a 2-D x: a view, updated in place by NumPy
     return np.sum(a)
+
+
+def tuple_element_writes(x):
+    y = np.zeros(3)
+    y[0], y[1] = x[0], x[1]  # <-
+    return np.sum(y * y)
+
+
+def chained_element_write(x):
+    y = np.zeros(3)
+    a = y[0] = x[0]  # <-
+    return np.sum(y * y) * a
