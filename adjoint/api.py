@@ -36,7 +36,7 @@ from .codegen.highlight import to_html
 from .codegen.linemap import line_map
 from .errors import CompileError, CompileWarning
 from .ir.nodes import For, Function, While, walk
-from .pipeline import Built, build, lower_function
+from .pipeline import Built, build, lower_function, returns_scalar
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -274,7 +274,18 @@ class GradFunction:
             f"{numba_jit.first_line(exc)}. Run with jit=False to execute the same generated code "
             f"as plain Python, and print .source to read it.") from None
 
+    def check_scalar_result(self, values: list[Any]) -> None:
+        """A TypeError unless ``fn`` returns a number for these (checked) arguments: told by
+        the ranks, or else by running the generated forward as plain Python."""
+        key = _ranks(values)
+        built = self._build(key, current=False)
+        if returns_scalar(built.ir, key) is not True:
+            self._check_value(getattr(built.module, built.generated.forward_name)(*values))
+
     def _check_value(self, value: Any) -> None:
+        if value is None:
+            raise TypeError(f"{self.fn.__qualname__} must return a scalar to be differentiated, but it "
+                            f"returned None; return a number")
         if np.ndim(value) != 0 or not isinstance(value, (numbers.Number, np.ndarray, np.generic)):
             shape = f" of shape {np.shape(value)}" if isinstance(value, np.ndarray) else ""
             raise TypeError(f"{self.fn.__qualname__} must return a scalar to be differentiated, but it "
@@ -304,7 +315,7 @@ class GradFunction:
             result, grads = None, self._run(fn, values + [seed])
         if first:
             self._build().timings["first call (compile)" if compiling else "first call"] = time.perf_counter() - start
-        if scalar and result is not None:
+        if scalar and name == generated.vjp_name:  # (<name>_grad runs only for a known scalar)
             self._check_value(result)
         return result, _gradients([values[i] for i in self.wrt], grads, values)
 

@@ -120,7 +120,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         vjp_forward = live_forward(ir.body, reads)
         grad_forward = live_forward(ir.body[:-1], reads)  # without what only the value needs
         ret = ir.body[-1].value
-        scalar = isinstance(ret, Const) or isinstance(ret, Var) and known.get(ret.name) == 0
+        scalar = _number(ret) or isinstance(ret, Var) and known.get(ret.name) == 0
         if not scalar or loop_work(grad_forward) == loop_work(vjp_forward):
             grad_forward = None  # adjoint.grad checks the value (unknown rank), or it is cheap
     with _stage(timings, "codegen"):
@@ -128,6 +128,25 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions), grad_forward)
     _dump("codegen", lambda: generated.source)
     return Generated(ir, active, generated)
+
+
+def _number(value: Any) -> bool:
+    """A number literal (``return 0.0``; not ``return None``, which adjoint.grad refuses)."""
+    return isinstance(value, Const) and isinstance(value.value, (bool, int, float))
+
+
+def returns_scalar(ir: Function, param_ranks: tuple[int | None, ...]) -> bool | None:
+    """Whether ``ir`` returns a number for arguments of these ranks: True, False (an array
+    or a tuple), or None when the ranks do not tell."""
+    ret = ir.body[-1].value
+    if _number(ret):
+        return True
+    if isinstance(ret, Const):
+        return False  # None
+    if not isinstance(ret, Var):
+        return False  # a tuple
+    rank = ranks(ir, dict(zip(ir.param_names, param_ranks))).get(ret.name)
+    return None if rank is None else rank == 0
 
 
 def build(ir: Function, wrt: tuple[int, ...], param_ranks: tuple[int | None, ...] | None = None,

@@ -116,6 +116,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
         key = _ranks(values)
         try:
             if key not in jacobians:
+                grad.check_scalar_result(values)  # (the gradient of an array's sum is no Hessian)
                 jacobians[key] = GradFunction(_gradient_function(grad, key), grad.wrt[0], jit)
             inner = jacobians[key]
             if jit and isinstance(values[grad.wrt[0]], np.ndarray):  # the gradient has x's shape

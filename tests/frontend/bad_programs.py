@@ -518,3 +518,8 @@ def chained_element_write(x):
     y = np.zeros(3)
     a = y[0] = x[0]  # <-
     return np.sum(y * y) * a
+
+
+def none_result(x):
+    s = np.sum(x)
+    return None

@@ -348,3 +348,18 @@ def test_augmented_assignment_to_a_row_is_refused() -> None:
         adjoint.grad(bp.augmented_row, jit=False)(np.ones((2, 2)))
     assert info.value.lineno == line
     assert_clean(info.value)
+
+
+@pytest.mark.parametrize("transform", [adjoint.grad, adjoint.value_and_grad])
+def test_none_result(transform) -> None:
+    """``return None`` is not a scalar (it gave a zero gradient)."""
+    err = _type_error(lambda: transform(bp.none_result, jit=False)(X))
+    assert "none_result" in str(err) and "returned None" in str(err)
+
+
+@pytest.mark.parametrize("name", ["array_result", "none_result"])
+def test_hessian_of_a_non_scalar_result(name: str) -> None:
+    """hessian checks the result is a scalar (of an array result it gave the gradient of the
+    sum's gradient, a wrong answer of the wrong shape)."""
+    err = _type_error(lambda: adjoint.hessian(getattr(bp, name), jit=False)(X))
+    assert name in str(err) and "must return a scalar" in str(err)
