@@ -76,10 +76,17 @@ def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_ind
         raise TypeError(f"argument {name!r} of {fn_name} has its elements used in an index and must be "
                         f"an integer array, not {got} (e.g. pass idx.astype(np.int64))")
     if isinstance(value, np.ndarray):
+        if type(value) is not np.ndarray:  # np.matrix's * is a matrix product, a masked array's mask...
+            raise TypeError(f"argument {name!r} of {fn_name} is a {type(value).__name__}, a subclass of "
+                            f"np.ndarray that adjoint does not differentiate; pass a plain array "
+                            f"(np.asarray({name}))")
         kind = value.dtype.kind
-        if kind not in "fiub" or value.dtype == np.float16:
+        if kind not in "fiub" or value.dtype == np.float16 or kind == "f" and value.dtype.itemsize > 8:
             raise TypeError(f"argument {name!r} of {fn_name} has dtype {value.dtype}; adjoint takes "
                             f"float64, float32, int and bool arrays")
+        if not value.dtype.isnative:  # Numba compiles native byte order only
+            raise TypeError(f"argument {name!r} of {fn_name} has dtype {value.dtype.str} (not the machine's "
+                            f"byte order); convert it with {name}.astype({value.dtype.newbyteorder('=').name})")
         if differentiated and kind != "f":
             raise TypeError(f"cannot differentiate {fn_name} with respect to {name!r}: it is an array "
                             f"of {value.dtype}; pass a float array (e.g. x.astype(float))")

@@ -363,3 +363,21 @@ def test_hessian_of_a_non_scalar_result(name: str) -> None:
     sum's gradient, a wrong answer of the wrong shape)."""
     err = _type_error(lambda: adjoint.hessian(getattr(bp, name), jit=False)(X))
     assert name in str(err) and "must return a scalar" in str(err)
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda: np.ma.array(X), "MaskedArray"),
+    (lambda: np.matrix(X), "matrix"),
+    (lambda: X.astype(">f8" if np.little_endian else "<f8"), "byte order"),
+    (lambda: X.astype(np.longdouble), "float128"),
+])
+def test_arrays_numba_cannot_take(make, fragment: str) -> None:
+    """ndarray subclasses, float128 and a non-native byte order are a TypeError at the call
+    (under Numba they were a CompileError, "non-precise type pyobject", or, for np.matrix,
+    another function: its * is a matrix product)."""
+    x = make()
+    if fragment == "float128" and x.dtype.itemsize <= 8:
+        pytest.skip("long double is float64 here")
+    for jit in (False, True):
+        err = _type_error(lambda: adjoint.grad(bp.plain, jit=jit)(x, X))
+        assert "'x'" in str(err) and fragment in str(err), str(err)
