@@ -44,8 +44,12 @@ Wrt = Union[int, str, Sequence[Union[int, str]]]
 def _normalize_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[int, ...], bool]:
     """Positions of the ``wrt`` parameters, and whether a single one was asked for."""
     params = list(inspect.signature(fn).parameters)
+    if isinstance(wrt, np.integer):
+        wrt = int(wrt)
     single = isinstance(wrt, (int, str))
-    items = [wrt] if single else list(wrt)
+    if not single and not isinstance(wrt, Sequence):
+        raise TypeError(f"wrt takes a parameter position or name, or a tuple of them, not {wrt!r}")
+    items = [wrt] if single else [int(w) if isinstance(w, np.integer) else w for w in wrt]
     if not items:
         raise TypeError(f"wrt for {fn.__qualname__} is empty: name at least one parameter")
     positions = []
@@ -115,6 +119,11 @@ class GradFunction:
             raise TypeError("grad of a grad (higher derivatives) is not supported yet")
         if not callable(fn):
             raise TypeError(f"adjoint.grad needs a function, got {type(fn).__name__}")
+        if not inspect.isfunction(fn):
+            what = "a bound method: write a module-level def that takes the numbers and arrays " \
+                   "it needs as arguments" if inspect.ismethod(fn) else \
+                "a class" if inspect.isclass(fn) else f"a {type(fn).__name__} object"
+            raise TypeError(f"adjoint differentiates Python functions (def), not {what}")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.jit = jit
@@ -234,7 +243,10 @@ class GradFunction:
 
     # -- calling ------------------------------------------------------------
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
-        bound = self._signature.bind(*args, **kwargs)
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:  # as Python says it: f() missing a required argument: 'y'
+            raise TypeError(f"{self.fn.__qualname__}() {exc}") from None
         bound.apply_defaults()
         lowered = self._lowered(_ranks(list(bound.arguments.values())))
         name = self.fn.__qualname__

@@ -381,3 +381,35 @@ def test_arrays_numba_cannot_take(make, fragment: str) -> None:
     for jit in (False, True):
         err = _type_error(lambda: adjoint.grad(bp.plain, jit=jit)(x, X))
         assert "'x'" in str(err) and fragment in str(err), str(err)
+
+
+class _WithMethod:
+    def loss(self, x):
+        return x * 2.0
+
+
+@pytest.mark.parametrize("fn, fragment", [(dict, "not a class"), (_WithMethod().loss, "bound method"),
+                                          (np.sin, "ufunc")])
+def test_grad_of_a_non_function(fn, fragment: str) -> None:
+    """A class was a ValueError from inspect ('no signature found for builtin type')."""
+    err = _type_error(lambda: adjoint.grad(fn))
+    assert fragment in str(err) and "def" in str(err), str(err)
+
+
+@pytest.mark.parametrize("wrt", [0.0, None, {0, 1}])
+def test_wrt_of_the_wrong_type(wrt) -> None:
+    """It was "'float' object is not iterable"."""
+    err = _type_error(lambda: adjoint.grad(bp.plain, wrt=wrt))
+    assert str(err).startswith("wrt takes"), str(err)
+
+
+def test_wrt_a_numpy_int() -> None:
+    np.testing.assert_allclose(adjoint.grad(bp.plain, wrt=np.int64(1), jit=False)(X, 2.0 * X), X)
+
+
+@pytest.mark.parametrize("args, kwargs, fragment", [((X,), {}, "missing a required argument: 'y'"),
+                                                    ((X, X, X), {}, "too many positional arguments"),
+                                                    ((X, X), {"z": X}, "unexpected keyword argument 'z'")])
+def test_wrong_arguments_name_the_function(args, kwargs, fragment: str) -> None:
+    err = _type_error(lambda: adjoint.grad(bp.plain, jit=False)(*args, **kwargs))
+    assert str(err).startswith("plain() ") and fragment in str(err), str(err)
