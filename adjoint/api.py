@@ -259,6 +259,15 @@ class GradFunction:
         except Exception as exc:
             if self.jit and numba_jit.is_numba_error(exc):
                 self._explain_compile_error(values, exc)
+            plain = getattr(fn, "py_func", None)
+            if plain is not None:
+                # Compiled code fails without a line ("unable to broadcast argument 1 to output
+                # array"): the same code as plain Python fails as NumPy does, at the user's line.
+                try:
+                    plain(*values)
+                except Exception as again:
+                    self._point_at_user_lines(again)
+                    raise again from None
             self._point_at_user_lines(exc)
             raise
 

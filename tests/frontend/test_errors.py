@@ -413,3 +413,14 @@ def test_wrt_a_numpy_int() -> None:
 def test_wrong_arguments_name_the_function(args, kwargs, fragment: str) -> None:
     err = _type_error(lambda: adjoint.grad(bp.plain, jit=False)(*args, **kwargs))
     assert str(err).startswith("plain() ") and fragment in str(err), str(err)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_shape_mismatch_is_numpys_error_at_the_users_line(jit: bool) -> None:
+    """Compiled code said "unable to broadcast argument 1 to output array", naming line 1 of the
+    generated file: the call fails as NumPy does, with a note naming the user's line."""
+    with pytest.raises(ValueError, match="could not be broadcast together") as info:
+        adjoint.grad(bp.plain, jit=jit, background=False)(X, np.ones(4))
+    line = inspect.getsourcelines(bp.plain)[1] + 1
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert f"bad_programs.py, line {line}: return np.sum(x * y)" in notes, notes
