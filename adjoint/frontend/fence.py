@@ -58,11 +58,11 @@ def check_function(parsed: Parsed) -> None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]  # the docstring
+    _check_block(parsed, body)  # first: a yield, a raise... is named, not the missing return
     if not ends(body, ast.Return):
         last = body[-1] if body else tree
         raise parsed.error(last, f"{tree.name} must end with a return statement on every path "
                                  "(falling off the end returns None)")
-    _check_block(parsed, body)
 
 
 def _check_arguments(parsed: Parsed, args: ast.arguments) -> None:

@@ -42,24 +42,34 @@ def parse_function(fn: Callable[..., Any], helper: str = "") -> Parsed:
     """Read ``fn``'s source and parse it; a function without a source file is a TypeError."""
     if not inspect.isfunction(fn):
         raise TypeError(f"adjoint differentiates Python functions, not {type(fn).__name__} objects")
+    if fn.__name__ == "<lambda>":
+        raise TypeError(f"cannot differentiate {fn.__qualname__}: lambdas are not supported; write a def")
     try:
         lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
         raise TypeError(f"cannot read the source of {fn.__qualname__}: adjoint differentiates "
                         f"functions defined in a .py file ({exc})") from None
     raw = "".join(lines)
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    module = ast.parse(textwrap.dedent(raw))
-    ast.increment_lineno(module, start - 1)
-    if indent:
-        for node in ast.walk(module):
-            if hasattr(node, "col_offset"):
-                node.col_offset += indent
-    tree = module.body[0]
-    if not isinstance(tree, ast.FunctionDef):
-        raise TypeError(f"cannot differentiate {fn.__qualname__}: it is not defined by a def statement "
-                        "(lambdas are not supported; write a def)")
+    indented = lines[0][:1].isspace()
+    # An indented def (a method, a nested function) parses under an `if 1:`, which keeps its
+    # real columns; textwrap.dedent would fail on a multi-line string at column 0 inside it.
+    try:
+        module = ast.parse("if 1:\n" + raw if indented else raw)
+    except SyntaxError as exc:
+        raise TypeError(f"cannot differentiate {fn.__qualname__}: the source inspect finds for it does not "
+                        f"parse ({exc.msg}); adjoint differentiates functions defined by a def in a .py "
+                        f"file") from None
+    ast.increment_lineno(module, start - 2 if indented else start - 1)
+    tree = module.body[0].body[0] if indented else module.body[0]
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    if isinstance(tree, ast.AsyncFunctionDef):
+        raise UnsupportedSyntaxError("an async function is not supported by adjoint: use a plain def",
+                                     filename, tree.lineno, tree.col_offset + 1,
+                                     linecache.getline(filename, tree.lineno).rstrip("\n"))
+    if not isinstance(tree, ast.FunctionDef) or tree.name != fn.__name__:
+        raise TypeError(f"cannot differentiate {fn.__qualname__}: the source inspect finds for it, at "
+                        f"{filename}:{start}, is not its def statement; adjoint differentiates functions "
+                        f"defined by a def in a .py file")
     return Parsed(fn, tree, filename, raw, _namespace(fn), helper)
 
 

@@ -523,3 +523,26 @@ def chained_element_write(x):
 def none_result(x):
     s = np.sum(x)
     return None
+
+
+class Documented:
+    @staticmethod
+    def method_with_docstring(x):
+        """A docstring whose second line
+starts at column 0 (textwrap.dedent could not dedent the method)."""
+        s = np.sum(x)
+        t = [s]  # <-
+        return t
+
+
+async def async_function(x):  # <-
+    return x * 2.0
+
+
+def generator_function(x):
+    s = np.sum(x)
+    yield s  # <- (no return: the yield is named, not the missing return)
+
+
+lambda_in_a_call = adjoint.grad(
+    lambda x: x * 2.0)

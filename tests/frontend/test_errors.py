@@ -122,6 +122,8 @@ REFUSED = [
     ("falls_off_the_end", r"return statement on every path"),
     ("multi_line_statement", r"\.?real\b"),
     ("tuple_element_writes", r"y\[0\] as part of a tuple or chained assignment.*statement of its own"),
+    ("async_function", r"async function.*plain def"),
+    ("generator_function", r"\byield\b"),
     ("chained_element_write", r"y\[0\] as part of a tuple or chained assignment.*statement of its own"),
 ]
 
@@ -424,3 +426,30 @@ def test_shape_mismatch_is_numpys_error_at_the_users_line(jit: bool) -> None:
     line = inspect.getsourcelines(bp.plain)[1] + 1
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert f"bad_programs.py, line {line}: return np.sum(x * y)" in notes, notes
+
+
+def test_method_with_a_column_0_docstring_is_located() -> None:
+    """An indented def with a multi-line string at column 0 was an IndentationError from ast."""
+    fn = bp.Documented.method_with_docstring
+    line, code = marked_line(fn)
+    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
+        adjoint.grad(fn).source
+    err = info.value
+    assert err.lineno == line and code in err.text and err.offset == err.text.index("[s]") + 1
+    assert_clean(err)
+
+
+def test_lambda_in_a_multi_line_call() -> None:
+    """inspect finds `    lambda x: x * 2.0)` for it: that was a raw SyntaxError ("unmatched ')'")."""
+    err = _type_error(lambda: bp.lambda_in_a_call(1.0))
+    assert "lambda" in str(err) and "def" in str(err)
+    assert not isinstance(err, SyntaxError)
+
+
+def test_source_that_is_not_the_def() -> None:
+    """A function compiled from a string under a real file's name: inspect reads that file's
+    first lines, which are not its def (it was "not defined by a def statement (lambdas ...)")."""
+    namespace = {"np": np}
+    exec(compile("def exec_made(x):\n    return np.sum(x * x)\n", str(_PATH), "exec"), namespace)
+    err = _type_error(lambda: adjoint.grad(namespace["exec_made"], jit=False)(X))
+    assert "exec_made" in str(err) and "is not its def statement" in str(err)
