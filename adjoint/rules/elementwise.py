@@ -134,7 +134,22 @@ register(Rule.cheap("clip", ("x", "lo", "hi"), "clip({x}, {lo}, {hi})",
               (Example("np.clip(x, -0.5, 0.7)", cases.unary()),
                Example("np.clip(x, y, 1.5)", cases.binary(-2.0, 2.0, -1.0, 1.0)))), "numpy.clip")
 
-from .registry import CALLS, BindError  # noqa: E402
+
+from ..ir.nodes import Const  # noqa: E402
+from .registry import CALLS, BindError, bind_params  # noqa: E402
+
+
+def _bind_clip(args, kwargs):
+    """np.clip(x, None, hi) is np.minimum(x, hi), np.clip(x, lo, None) np.maximum(x, lo) (the
+    clip rule's code cannot compare with None)."""
+    x, lo, hi = bind_params(("x", "lo", "hi"), args, kwargs, {})
+    no_lo, no_hi = (isinstance(v, Const) and v.value is None for v in (lo, hi))
+    if no_lo and no_hi:
+        raise BindError("needs a lower or an upper bound (both are None)")
+    return ("minimum", (x, hi)) if no_lo else ("maximum", (x, lo)) if no_hi else ("clip", (x, lo, hi))
+
+
+CALLS["numpy.clip"] = _bind_clip
 
 for _alias, _target in CALLS_ALIASES.items():
     CALLS[_alias] = CALLS[f"numpy.{_target}"]

@@ -546,3 +546,11 @@ def generator_function(x):
 
 lambda_in_a_call = adjoint.grad(
     lambda x: x * 2.0)
+
+
+def clip_above(x):
+    return np.sum(np.clip(x, None, 1.0) ** 2)
+
+
+def clip_below(x):
+    return np.sum(np.clip(x, 1.0, None) ** 2)

@@ -453,3 +453,13 @@ def test_source_that_is_not_the_def() -> None:
     exec(compile("def exec_made(x):\n    return np.sum(x * x)\n", str(_PATH), "exec"), namespace)
     err = _type_error(lambda: adjoint.grad(namespace["exec_made"], jit=False)(X))
     assert "exec_made" in str(err) and "is not its def statement" in str(err)
+
+
+@pytest.mark.parametrize("name, bound", [("clip_above", "upper"), ("clip_below", "lower")])
+def test_clip_with_one_bound(name: str, bound: str) -> None:
+    """np.clip(x, None, hi) is valid NumPy: it was a TypeError from the generated code
+    ("'>=' not supported between instances of 'float' and 'NoneType')."""
+    fn = getattr(bp, name)
+    x = np.array([0.5, 1.5, 2.5])
+    np.testing.assert_allclose(adjoint.grad(fn, jit=False)(x),
+                               adjoint.check.finite_difference(fn, [x], 0), rtol=1e-6)
