@@ -211,7 +211,19 @@ def _constant(parsed: Parsed, node: ast.Constant) -> None:
         raise parsed.error(node, "... (Ellipsis) is not supported; write the slices out, e.g. x[:, 0]")
     if not (node.value is None or isinstance(node.value, (bool, int, float))):
         raise parsed.error(node, f"a {type(node.value).__name__} constant is not supported; "
-                                 "adjoint computes with numbers only")
+                                 f"adjoint computes with numbers only{_dtype_hint(node.value)}")
+
+
+def _dtype_hint(value: object) -> str:
+    """``dtype="float32"``: name the dtype object to write instead."""
+    import numpy as np
+    try:
+        dtype = np.dtype(value) if isinstance(value, str) else None
+    except TypeError:
+        return ""
+    if dtype is None or dtype.kind not in "fiub":
+        return ""
+    return f" (for a dtype, write np.{dtype.name})"
 
 
 def _call(parsed: Parsed, node: ast.Call) -> None:

@@ -554,3 +554,7 @@ def clip_above(x):
 
 def clip_below(x):
     return np.sum(np.clip(x, 1.0, None) ** 2)
+
+
+def dtype_string(x):
+    return np.sum(np.zeros(3, dtype="float32") + x)  # <-

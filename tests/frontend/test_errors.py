@@ -122,6 +122,7 @@ REFUSED = [
     ("falls_off_the_end", r"return statement on every path"),
     ("multi_line_statement", r"\.?real\b"),
     ("tuple_element_writes", r"y\[0\] as part of a tuple or chained assignment.*statement of its own"),
+    ("dtype_string", r"str constant.*np\.float32"),
     ("async_function", r"async function.*plain def"),
     ("generator_function", r"\byield\b"),
     ("chained_element_write", r"y\[0\] as part of a tuple or chained assignment.*statement of its own"),
