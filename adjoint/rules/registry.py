@@ -33,7 +33,8 @@ VjpFn = Callable[["VjpContext"], "str | list[str]"]
 
 @dataclass(frozen=True)
 class Arg:
-    """A sampled test argument: ``shape`` () is a Python float; ``const`` is passed as is."""
+    """A sampled test argument: ``shape`` () is a number (a Python float, or an np.float32 in
+    the float32 run); ``const`` is passed as is (an int, an int array ...)."""
 
     shape: tuple[int, ...] = ()
     low: float = -2.0
@@ -51,11 +52,13 @@ class Example:
     """A user spelling of a rule, e.g. ``np.max(x, axis=1)``, with test argument cases.
 
     ``cases`` is a tuple of cases; each case maps the names in ``code`` to an ``Arg``.
-    ``scalar_only`` marks spellings (``math.*``) that only take Python floats.
+    ``numba=False`` marks spellings that only plain Python runs (``jit=False``): NumPy
+    accepts them and Numba does not (a ``CompileError``), e.g. ``np.full`` of an array.
     """
 
     code: str
     cases: tuple[Mapping[str, Arg], ...]
+    numba: bool = True
 
 
 @dataclass(frozen=True)

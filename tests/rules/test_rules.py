@@ -42,14 +42,16 @@ def _check(fn, prog: generate.Program, dtype, jit: bool) -> None:
     wrt = _float_positions(prog)
     grads = adjoint.grad(fn, wrt=wrt, jit=jit)(*args)
     rtol, atol = TOL[dtype]
-    wide = generate.sample_args(prog, np.float64)
-    wide = [np.asarray(a, dtype=np.float64) if isinstance(a, np.ndarray) else
+    # finite differences in float64, at the float32 inputs upcast
+    wide = [np.asarray(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else
             (float(a) if isinstance(a, (float, np.floating)) else a) for a in args]
     for pos, g in zip(wrt, grads):
         expected = finite_difference(fn, wide, pos)
         assert np.shape(g) == np.shape(args[pos]), prog.labels[pos]
         if isinstance(args[pos], np.ndarray):
             assert g.dtype == args[pos].dtype, f"{prog.labels[pos]}: gradient dtype {g.dtype}"
+        else:  # a number, np.float32 too, runs as a Python float (docs/subset.md, Notes)
+            assert type(g) is float, f"{prog.labels[pos]}: gradient type {type(g).__name__}"
         np.testing.assert_allclose(np.asarray(g, dtype=np.float64), expected, rtol=rtol, atol=atol,
                                    err_msg=f"{prog.labels[pos]} (jit={jit}, {dtype.__name__})")
 
