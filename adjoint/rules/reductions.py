@@ -11,18 +11,20 @@ from typing import Mapping, Sequence
 
 from ..ir.nodes import Const, Tup, Value
 from . import cases
-from .registry import CALLS, Arg, BindError, Example, Rule, bind_params, register
+from .registry import CALLS, Arg, BindError, Example, Rule, bind_params, const, register
 
-_ALL = cases.arrays({"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)})
-_AXIS0 = cases.arrays({"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)})
+_ALL = cases.arrays({"x": ()}, {"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)})
+_AXIS0 = cases.arrays({"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)}, {"x": (1, 3)})
 _AXIS1 = cases.arrays({"x": (2, 3)}, {"x": (2, 3, 2)})
+# A run-time int axis, positional: negative, a middle axis, an axis of length 1.
+_AXIS_K = cases.arrays({"x": (2, 3, 2), "k": const(-2)}, {"x": (3, 1), "k": const(1)})
 
 # name: (forward without axis, forward with axis, vjp without axis, vjp with axis)
 REDUCTIONS = {
     "sum": ("np.sum({x})", "reduce_sum({x}, {axis})",
             "fill_like({g}, {x})", "expand_axis({g}, {x}, {axis})"),
     "mean": ("np.mean({x})", "reduce_mean({x}, {axis})",
-             "fill_like({g} / {x}.size, {x})", "expand_axis({g} / {x}.shape[{axis}], {x}, {axis})"),
+             "fill_like({g} / np.size({x}), {x})", "expand_axis({g} / {x}.shape[{axis}], {x}, {axis})"),
     "prod": ("np.prod({x})", "reduce_prod({x}, {axis})",
              "prod_grad({x}, {g})", "prod_axis_grad({x}, {g}, {axis})"),
     "max": ("np.max({x})", "reduce_max({x}, {axis})",
@@ -47,14 +49,16 @@ def _bind_reduction(name: str):
 
 for _name, (_fwd, _fwd_axis, _vjp, _vjp_axis) in REDUCTIONS.items():
     _lo, _hi = _DOMAIN.get(_name, (-2.0, 2.0))
-    _ranged = lambda cs: tuple({k: Arg(v.shape, _lo, _hi) for k, v in c.items()} for c in cs)  # noqa: E731
+    _ranged = lambda cs: tuple({k: v if v.is_const else Arg(v.shape, _lo, _hi)  # noqa: E731
+                                for k, v in c.items()} for c in cs)
     register(Rule(_name, ("x",), _fwd, {"x": _vjp},
-                  (Example(f"np.{_name}(x)", _ranged(_ALL)), Example(f"x.{_name}()", _ranged(_ALL[1:]))),
+                  (Example(f"np.{_name}(x)", _ranged(_ALL)), Example(f"x.{_name}()", _ranged(_ALL[2:]))),
                   rank="scalar"))
     register(Rule(f"{_name}_axis", ("x", "axis"), _fwd_axis, {"x": _vjp_axis},
                   (Example(f"np.{_name}(x, axis=0)", _ranged(_AXIS0)),
                    Example(f"x.{_name}(axis=1)", _ranged(_AXIS1)),
-                   Example(f"np.{_name}(x, axis=-1)", _ranged(_AXIS1)))))
+                   Example(f"np.{_name}(x, axis=-1)", _ranged(_AXIS1)),
+                   Example(f"np.{_name}(x, k)", _ranged(_AXIS_K)))))
     CALLS[f"numpy.{_name}"] = CALLS[f"method:{_name}"] = _bind_reduction(_name)
 
 CALLS["numpy.amax"] = CALLS["numpy.max"]
