@@ -119,10 +119,10 @@ def _with_dtype(call: str):
     return render
 
 
-def _constructor(name: str, params: tuple[str, ...], call: str, vjp: dict, example: Example,
+def _constructor(name: str, params: tuple[str, ...], call: str, vjp: dict, *examples: Example,
                  refuses: tuple[str, ...] = ()) -> None:
     rank = "like" if name.endswith("_like") else "shape"
-    rule = Rule(name, params + ("dtype",), _with_dtype(call), vjp, (example,), refuses, rank=rank)
+    rule = Rule(name, params + ("dtype",), _with_dtype(call), vjp, examples, refuses, rank=rank)
     register(rule)
 
     def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
@@ -136,13 +136,18 @@ _constructor("zeros", ("shape",), "np.zeros({shape}", {}, Example("np.zeros(x.sh
 _constructor("ones", ("shape",), "np.ones({shape}", {}, Example("np.ones((2, len(x))) * x[0]", cases.arrays({"x": (3,)}, {"x": (3, 3)})))
 _constructor("empty", ("shape",), "np.empty({shape}", {},
              Example("np.empty(x.shape).size * x", _SHAPE_ARGS))
-_constructor("full", ("shape", "fill_value"), "np.full({shape}, {fill_value}", {"fill_value": "np.sum({g})"},
-             Example("np.full((2, 3), x) * y", cases.arrays({"x": (), "y": (2, 3)})))
+# The fill value broadcasts to the shape (NumPy takes an array too): its cotangent is g summed
+# back to the fill value's shape (the sum of g for a number).
+_FILL_VJP = {"fill_value": "unbroadcast({g}, {fill_value})"}
+_constructor("full", ("shape", "fill_value"), "np.full({shape}, {fill_value}", _FILL_VJP,
+             Example("np.full((2, 3), x) * y", cases.arrays({"x": (), "y": (2, 3)})),
+             Example("np.full((2, 3), x) * y", cases.arrays({"x": (3,), "y": (2, 3)}), numba=False))
 _constructor("zeros_like", ("x",), "np.zeros_like({x}", {}, Example("np.zeros_like(x) + x", _ANY))
 _constructor("ones_like", ("x",), "np.ones_like({x}", {}, Example("np.ones_like(x) * x", _ANY))
 _constructor("empty_like", ("x",), "np.empty_like({x}", {}, Example("np.empty_like(x).size * x", _ANY))
 _constructor("full_like", ("x", "fill_value"), "np.full_like({x}, {fill_value}",
-             {"fill_value": "np.sum({g})"}, Example("np.full_like(y, x) * y", cases.arrays({"x": (), "y": (2, 3)})))
+             _FILL_VJP, Example("np.full_like(y, x) * y", cases.arrays({"x": (), "y": (2, 3)})),
+             Example("np.full_like(y, x) * y", cases.arrays({"x": (2, 1), "y": (2, 3)}), numba=False))
 register(Rule("arange", ("start", "stop", "step"), "np.arange({start}, {stop}, {step})",
               examples=(Example("np.sum(np.arange(1, 4, 1) * x)", _ANY[:1]),),
               refuses=("start", "stop", "step")), "numpy.arange",
