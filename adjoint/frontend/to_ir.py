@@ -31,7 +31,7 @@ _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq
 # Rules whose result is an integer when their arguments are (so it may index an array).
 # An element read (getitem) is an int when what it reads from holds ints: see emit.
 INT_OF_INTS = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg"}
-INT_RESULT = {"shape", "dim", "size", "ndim", "len", "int"}
+INT_RESULT = {"shape", "dim", "size", "np_size", "ndim", "len", "int"}
 
 _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
               ast.Mod: "%", ast.MatMult: "@"}

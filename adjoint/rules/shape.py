@@ -106,6 +106,9 @@ _SHAPE_EX = (Example("x * x.shape[0] + x.size * len(x) + x.ndim", _ANY),)
 register(Rule("shape", ("x",), "{x}.shape", examples=_SHAPE_EX, recompute=True), "attr:shape")
 register(Rule("dim", ("x", "i"), "{x}.shape[{i}]", examples=_SHAPE_EX, rank="scalar", recompute=True))
 register(Rule("size", ("x",), "{x}.size", examples=_SHAPE_EX, rank="scalar", recompute=True), "attr:size")
+# np.size(x) is x.size that a number has too (1): np.mean's cotangent divides by it.
+register(Rule("np_size", ("x",), "np.size({x})", examples=(Example("x * np.size(x)", cases.unary()),),
+              rank="scalar", recompute=True), "numpy.size")
 register(Rule("ndim", ("x",), "{x}.ndim", examples=_SHAPE_EX, rank="scalar", recompute=True), "attr:ndim")
 register(Rule("len", ("x",), "len({x})", examples=_SHAPE_EX, rank="scalar", recompute=True), "builtins.len")
 register(Rule("int", ("x",), "int({x})", examples=(Example("x * int(x)", cases.scalar(0.1, 2.9)),), rank="scalar",
