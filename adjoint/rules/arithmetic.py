@@ -4,9 +4,11 @@ from __future__ import annotations
 import ast
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from ..ir.nodes import Const, Value, Var
 from . import cases
-from .registry import BindError, Example, Rule, VjpContext, register, unbroadcast
+from .registry import BindError, Example, Rule, VjpContext, const, register, unbroadcast
 
 
 def _binary(name: str, symbol: str, vjp: dict, examples: tuple[Example, ...]) -> Rule:
@@ -41,12 +43,22 @@ def _pow_forward(args: Mapping[str, str]) -> str:
 
 
 # x ** y with a run-time exponent; d/dy needs log(x), so the test samples x > 0.
+# As JAX: where y == 0, d/dx is 0 (x ** (y - 1) would make 0 * inf = nan at x = 0, e.g.
+# x ** np.arange(4) at x = 0.0), and where x == 0, d/dy is 0 (out * log(0) = 0 * -inf):
+# the exponent y - (y != 0) and the log of x + (x == 0) avoid them, and are y - 1 and
+# log(x) everywhere else.
 register(Rule.cheap("pow", ("x", "y"), _pow_forward,
-                    {"x": unbroadcast("{g} * {y} * {x} ** ({y} - 1)", "{x}"),
-                     "y": unbroadcast("{g} * {out} * np.log({x})", "{y}")},
+                    {"x": unbroadcast("{g} * {y} * {x} ** ({y} - ({y} != 0))", "{x}"),
+                     "y": unbroadcast("{g} * {out} * np.log({x} + ({x} == 0))", "{y}")},
                     (Example("x ** y", cases.binary(0.5, 2.0)),
                      Example("np.power(x, y)", cases.binary(0.5, 2.0)),
-                     Example("pow(x, y)", cases.scalar(0.5, 2.0, "x y")))))
+                     Example("pow(x, y)", cases.scalar(0.5, 2.0, "x y")),
+                     # int exponents (0 among them), also of a zero base; a zero base with a float exponent
+                     Example("x ** k + (x * 0.0) ** k", cases.arrays(
+                         {"x": cases.Arg((2, 4), 0.5, 2.0), "k": const(np.arange(4))},
+                         {"x": cases.Arg((), 0.5, 2.0), "k": const(np.array([0, 1, 2]))})),
+                     Example("b ** y", cases.arrays({"b": const(np.array([0.0, 1.5, 2.0])), "y": cases.Arg((3,), 0.5, 2.0)},
+                                                    {"b": const(np.array([0, 1, 2])), "y": cases.Arg((), 0.5, 2.0)})))))
 # Floor division is piecewise constant: zero derivative almost everywhere.
 _binary("floordiv", "//", {}, (Example("x // y", cases.binary(0.1, 5.0, 0.7, 2.0)),))
 # x % y = x - y * floor(x / y), differentiated away from the jumps.

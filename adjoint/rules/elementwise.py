@@ -82,9 +82,13 @@ register(Rule.cheap("math.log_base", ("x", "base"), "math.log({x}) / math.log({b
               {"x": "{g} / ({x} * math.log({base}))",
                "base": "-{g} * {out} / ({base} * math.log({base}))"},
               (Example("math.log(x, y)", cases.scalar(0.5, 3.0, "x y")),)))
+# As x ** y (arithmetic.py): d/dx is 0 where y == 0 and d/dy is 0 where x == 0 (math.pow(0.0,
+# -1.0) and math.log(0.0) raise ValueError in Python).
 register(Rule.cheap("math.pow", ("x", "y"), "math.pow({x}, {y})",
-              {"x": "{g} * {y} * math.pow({x}, {y} - 1.0)", "y": "{g} * {out} * math.log({x})"},
-              (Example("math.pow(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.pow")
+              {"x": "{g} * {y} * math.pow({x}, {y} - ({y} != 0))", "y": "{g} * {out} * math.log({x} + ({x} == 0))"},
+              (Example("math.pow(x, y)", cases.scalar(0.5, 2.0, "x y")),
+               Example("math.pow(x * 0.0, y) + math.pow(x * 0.0, y * 0.0)",
+                       ({"x": cases.Arg((), 0.5, 2.0), "y": cases.Arg((), 1.1, 2.0)},)))), "math.pow")
 register(Rule.cheap("math.copysign", ("x", "y"), "math.copysign({x}, {y})",
               {"x": "{g} * sign_nonneg({x}) * sign_nonneg({y})"},
               (Example("math.copysign(x, y)", cases.scalar(-2.0, 2.0, "x y")),)), "math.copysign")
