@@ -15,15 +15,19 @@ def _binary(name: str, symbol: str, vjp: dict, examples: tuple[Example, ...]) ->
     return register(Rule.cheap(name, ("x", "y"), "{x} %s {y}" % symbol, vjp, examples), f"op:{name}")
 
 
+# Int arguments (arrays and numbers) mixed with floats: k is never differentiated.
+_INTS = cases.arrays({"x": (2, 3), "k": const(np.arange(3))}, {"x": (), "k": const(np.arange(6).reshape(2, 3))},
+                     {"x": (3,), "k": const(2)})
 _binary("add", "+", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("{g}", "{y}")},
-        (Example("x + y", cases.binary()),))
+        (Example("x + y", cases.binary()), Example("k + x", _INTS)))
 _binary("sub", "-", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("-{g}", "{y}")},
         (Example("x - y", cases.binary()),))
 _binary("mul", "*", {"x": unbroadcast("{g} * {y}", "{x}"), "y": unbroadcast("{g} * {x}", "{y}")},
-        (Example("x * y", cases.binary()),))
+        (Example("x * y", cases.binary()), Example("x * k", _INTS)))
 _binary("truediv", "/", {"x": unbroadcast("{g} / {y}", "{x}"),
                          "y": unbroadcast("-{g} * {out} / {y}", "{y}")},
-        (Example("x / y", cases.binary(-2.0, 2.0, 0.5, 2.0)),))
+        (Example("x / y", cases.binary(-2.0, 2.0, 0.5, 2.0)),
+         Example("k / x + x / (k + 1)", tuple({**c, "x": cases.Arg(c["x"].shape, 0.5, 2.0)} for c in _INTS))))
 
 
 def _float_literal(text: str) -> bool:

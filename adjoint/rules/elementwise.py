@@ -7,7 +7,9 @@ is written; each entry registers ``np.<name>`` and, where it exists,
 from __future__ import annotations
 
 from . import cases
-from .registry import Example, Rule, register, unbroadcast
+import numpy as np
+
+from .registry import Arg, Example, Rule, register, unbroadcast
 
 # name: (math spelling or None, cotangent of x, test domain (low, high))
 UNARY: dict[str, tuple[str | None, str, tuple[float, float]]] = {
@@ -116,7 +118,9 @@ _MAX = {"x": unbroadcast("{g} * maximum_grad_weight({x}, {y})", "{x}"),
 _MIN = {"x": unbroadcast("{g} * minimum_grad_weight({x}, {y})", "{x}"),
         "y": unbroadcast("{g} * minimum_grad_weight({y}, {x})", "{y}")}
 register(Rule.cheap("maximum", ("x", "y"), "np.maximum({x}, {y})", _MAX,
-              (Example("np.maximum(x, y)", cases.binary()),)), "numpy.maximum")
+              (Example("np.maximum(x, y)", cases.binary()),
+               Example("np.maximum(x, k)", cases.arrays({"x": (2, 3), "k": Arg(const=np.array([0, 1, -1]), is_const=True)},
+                                                        {"x": (3,), "k": Arg(const=1, is_const=True)})))), "numpy.maximum")
 register(Rule.cheap("minimum", ("x", "y"), "np.minimum({x}, {y})", _MIN,
               (Example("np.minimum(x, y)", cases.binary()),)), "numpy.minimum")
 register(Rule.cheap("builtin_max2", ("x", "y"), "max({x}, {y})", _MAX,
@@ -127,7 +131,9 @@ register(Rule.cheap("builtin_min2", ("x", "y"), "min({x}, {y})", _MIN,
 # where(c, x, y): the cotangent goes to the side that was selected.
 register(Rule.cheap("where", ("c", "x", "y"), "np.where({c}, {x}, {y})",
               {"x": unbroadcast("{g} * ({c} != 0)", "{x}"), "y": unbroadcast("{g} * ({c} == 0)", "{y}")},
-              (Example("np.where(x > 0.5, x * y, y)", cases.binary()),)), "numpy.where")
+              (Example("np.where(x > 0.5, x * y, y)", cases.binary()),
+               Example("np.where(x > 0.5, x, k) + np.where(x < 0.0, 1, x)",
+                       cases.arrays({"x": (2, 3), "k": Arg(const=np.arange(3), is_const=True)})))), "numpy.where")
 # clip(x, lo, hi) = minimum(maximum(x, lo), hi), differentiated as that composition (JAX's convention).
 register(Rule.cheap("clip", ("x", "lo", "hi"), "clip({x}, {lo}, {hi})",
               {"x": unbroadcast("{g} * minimum_grad_weight(np.maximum({x}, {lo}), {hi})"
@@ -135,7 +141,7 @@ register(Rule.cheap("clip", ("x", "lo", "hi"), "clip({x}, {lo}, {hi})",
                "lo": unbroadcast("{g} * minimum_grad_weight(np.maximum({x}, {lo}), {hi})"
                                  " * maximum_grad_weight({lo}, {x})", "{lo}"),
                "hi": unbroadcast("{g} * minimum_grad_weight({hi}, np.maximum({x}, {lo}))", "{hi}")},
-              (Example("np.clip(x, -0.5, 0.7)", cases.unary()),
+              (Example("np.clip(x, -0.5, 0.7)", cases.unary()), Example("np.clip(x, -1, 1)", cases.unary()),
                Example("np.clip(x, y, 1.5)", cases.binary(-2.0, 2.0, -1.0, 1.0)))), "numpy.clip")
 
 

@@ -13,7 +13,8 @@ from .registry import CALLS, Arg, BindError, Example, Rule, VjpContext, bind_par
 _ANY = cases.arrays({"x": (3,)}, {"x": (2, 3)})
 
 register(Rule("transpose", ("x",), "np.transpose({x})", {"x": "np.transpose({g})"},
-              (Example("x.T * y", cases.arrays({"x": (2, 3), "y": (3, 2)}, {"x": (3,), "y": (3,)})),
+              (Example("x.T * y", cases.arrays({"x": (2, 3), "y": (3, 2)}, {"x": (3,), "y": (3,)},
+                                               {"x": (2, 3, 4), "y": (4, 3, 2)})),
                Example("np.transpose(x)", _ANY), Example("x.transpose()", _ANY)), rank="like"),
          "attr:T", "numpy.transpose", "method:transpose")
 
@@ -30,11 +31,12 @@ def _bind_reshape(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[s
 register(Rule("reshape", ("x", "shape"), "{x}.reshape({shape})", {"x": "reshape_like({g}, {x})"},
               (Example("x.reshape(-1, 1) * y", cases.arrays({"x": (3,), "y": (3, 2)})),
                Example("np.reshape(x, (3, 2))", cases.arrays({"x": (2, 3)})),
-               Example("x.reshape((6,))", cases.arrays({"x": (2, 3)})))),
+               Example("x.reshape((6,))", cases.arrays({"x": (2, 3)})),
+               Example("x.reshape(2, 3, 2) * y", cases.arrays({"x": (3, 4), "y": (2, 3, 2)})))),
          binder=_bind_reshape)
 CALLS["method:reshape"] = CALLS["numpy.reshape"] = _bind_reshape
 register(Rule("ravel", ("x",), "np.ravel({x})", {"x": "reshape_like({g}, {x})"},
-              (Example("np.ravel(x)", _ANY), Example("x.ravel()", _ANY), Example("x.flatten()", _ANY))),
+              (Example("np.ravel(x) * np.arange(x.size)", _ANY + cases.arrays({"x": (2, 3, 2)})), Example("x.ravel()", _ANY), Example("x.flatten()", _ANY))),
          "numpy.ravel", "method:ravel", "method:flatten")
 
 
@@ -65,13 +67,16 @@ def _bind_sequence(name: str):
 
 register(Rule("concatenate", ("xs", "axis"), "np.concatenate({xs}, axis={axis})",
               {"xs": _part_vjp("concat_part")},
-              (Example("np.concatenate((x, y))", cases.arrays({"x": (3,), "y": (2,)})),
+              (Example("np.concatenate((x, y))", cases.arrays({"x": (3,), "y": (2,)}, {"x": (2, 3), "y": (1, 3)})),
                Example("np.concatenate([x, y, x], axis=1)", cases.arrays({"x": (2, 3), "y": (2, 1)})),
                Example("np.concatenate((x, y), axis=-1)", cases.arrays({"x": (2, 3), "y": (2, 2)})))),
          "numpy.concatenate", binder=_bind_sequence("concatenate"))
 register(Rule("stack", ("xs", "axis"), "np.stack({xs}, axis={axis})", {"xs": _part_vjp("stack_part")},
               (Example("np.stack((x, y))", cases.arrays({"x": (3,), "y": (3,)})),
-               Example("np.stack([x, y, x], axis=1)", cases.arrays({"x": (2, 3), "y": (2, 3)})))),
+               Example("np.stack([x, y, x], axis=1)", cases.arrays({"x": (2, 3), "y": (2, 3)})),
+               Example("np.stack((x, y), axis=-1) * np.arange(2)", cases.arrays({"x": (2, 3), "y": (2, 3)})),
+               # numbers stacked into a vector: Numba's np.stack takes arrays only
+               Example("np.stack((x, y)) * np.arange(2)", cases.arrays({"x": (), "y": ()}), numba=False))),
          "numpy.stack", binder=_bind_sequence("stack"))
 
 _IDENTITY = {"x": "{g}"}
@@ -82,7 +87,10 @@ register(Rule("copy", ("x",), "{x}.copy()", _IDENTITY,
 register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cases.scalar()),), rank="scalar",
               recompute=True),
          "builtins.float")
-register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY, (Example("np.float64(x)", cases.scalar()),)),
+register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY,
+              (Example("np.float64(x)", cases.scalar()),
+               # of an array, a float64 array: Numba's np.float64 takes a number only
+               Example("np.float64(x)", _ANY, numba=False))),
          "numpy.float64")
 register(Rule("astype", ("x", "dtype"), "{x}.astype({dtype})", _IDENTITY,
               (Example("x.astype(np.float64)", _ANY),)))

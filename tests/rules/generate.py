@@ -41,6 +41,14 @@ def write_into_copy(x, y):
     z[2:4] = z[0:2] * y
     z[0] += z[3] * z[1]
     return z
+
+
+def write_into_copy_2d(x, y):
+    z = x.copy()
+    z[1] = y * z[0]
+    z[0, 1:] = z[1, :2] * y
+    z[0, 0] += z[1, 2] * y
+    return z
 """
 
 
