@@ -558,3 +558,10 @@ def clip_below(x):
 
 def dtype_string(x):
     return np.sum(np.zeros(3, dtype="float32") + x)  # <-
+
+
+def past_the_end(x, n):
+    s = 0.0
+    for k in range(n):
+        s = s + x[k] * x[k]
+    return s

@@ -374,6 +374,7 @@ def test_hessian_of_a_non_scalar_result(name: str) -> None:
     (lambda: X.astype(">f8" if np.little_endian else "<f8"), "byte order"),
     (lambda: X.astype(np.longdouble), "float128"),
 ])
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 def test_arrays_numba_cannot_take(make, fragment: str) -> None:
     """ndarray subclasses, float128 and a non-native byte order are a TypeError at the call
     (under Numba they were a CompileError, "non-precise type pyobject", or, for np.matrix,
@@ -464,3 +465,16 @@ def test_clip_with_one_bound(name: str, bound: str) -> None:
     x = np.array([0.5, 1.5, 2.5])
     np.testing.assert_allclose(adjoint.grad(fn, jit=False)(x),
                                adjoint.check.finite_difference(fn, [x], 0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_an_index_out_of_range_is_numpys_error(jit: bool) -> None:
+    """Compiled code read past the end of x (a wrong value) and its adjoint wrote past the
+    end of x_bar: Numba checks bounds now, and the call fails as NumPy does, at the user's line."""
+    g = adjoint.grad(bp.past_the_end, jit=jit, background=False)
+    assert g(np.array([1.0, 2.0, 3.0]), 3).tolist() == [2.0, 4.0, 6.0]
+    with pytest.raises(IndexError, match="out of bounds") as info:
+        g(np.array([1.0, 2.0, 3.0]), 5)
+    line = inspect.getsourcelines(bp.past_the_end)[1] + 3
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert f"bad_programs.py, line {line}: s = s + x[k] * x[k]" in notes, notes
