@@ -5,6 +5,8 @@ recomputed in the reverse sweep, never taped.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -79,6 +81,18 @@ def direct(x, i):
     return x[i] * 2.0
 
 
+def clamped(x, k):
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[min(i + 1, n - 1)] * x[max(i - k, 0)] + x[abs(i - 2)] * x[np.minimum(i, 1)]
+    return s
+
+
+def floored(x, v):
+    return x[math.floor(v)] * x[math.ceil(v)] + x[math.trunc(-v) + 3]
+
+
 def fd(fn, args, step=1e-6):
     """Central differences with respect to the first argument (a float array) only."""
     x = np.array(args[0], dtype=np.float64)
@@ -106,6 +120,9 @@ CASES = {
     "row_then_element": (row_then_element, [np.linspace(1.0, 2.0, 5), OBS]),
     "shifted": (shifted, [np.linspace(1.0, 2.0, 6), IDX, 2]),
     "scatter_write": (scatter_write, [np.array([0.5, -1.0, 2.0, 1.5]), IDX]),
+    # indices clamped with min, max, abs, np.minimum, and made by math.floor, ceil, trunc
+    "clamped": (clamped, [np.linspace(0.5, 2.0, 5), 2]),
+    "floored": (floored, [np.linspace(0.5, 2.0, 5), 1.5]),
 }
 
 

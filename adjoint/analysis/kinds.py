@@ -33,12 +33,11 @@ from .ranks import Dataflow
 INT, FLOAT = "int", "float"
 _MADE = {"zeros", "ones", "empty"}  # floats unless a dtype is given
 _SAME = {"copy", "getitem", "setitem", "save", "zeros_like", "ones_like", "empty_like"}
-_INT_PRESERVING = INT_OF_INTS | {"abs", "builtin_abs", "maximum", "minimum", "builtin_max2", "builtin_min2",
-                                 "pow", "pow_const", "square", "reciprocal", "sign", "clip", "arange",
+_INT_PRESERVING = INT_OF_INTS | {"pow", "pow_const", "square", "reciprocal", "sign", "clip", "arange",
                                  "helper.copy_of"}
 # np.floor of integers: integers since NumPy 2.3 (floats before)
 _INT_PRESERVING |= {"floor", "ceil", "trunc"} if np.floor(np.arange(1)).dtype.kind == "i" else set()
-_INTEGER = BOOL_RESULT | INT_RESULT | {"math.floor", "math.ceil", "math.trunc"}  # Python ints, of floats too
+_INTEGER = BOOL_RESULT | INT_RESULT  # Python ints, of floats too (math.floor)
 # Floats, of integer operands too: libm functions, square and cube roots, division, ...
 _FLOAT = LIBM | {"sqrt", "cbrt", "deg2rad", "rad2deg", "rint", "truediv", "arctan2", "hypot"} | {
     name for name in RULES if name.startswith("math.") and name not in _INTEGER}

@@ -28,10 +28,13 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", 
 _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
             ast.Eq: operator.eq, ast.NotEq: operator.ne}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
-# Rules whose result is an integer when their arguments are (so it may index an array).
-# An element read (getitem) is an int when what it reads from holds ints: see emit.
-INT_OF_INTS = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg"}
-INT_RESULT = {"shape", "dim", "size", "np_size", "ndim", "len", "int"}
+# Rules whose result is an integer when their arguments are (so it may index an array:
+# x[i + 1], x[min(i + 1, n - 1)], x[abs(i - 2)]). An element read (getitem) is an int when
+# what it reads from holds ints: see emit.
+INT_OF_INTS = {"add", "sub", "mul", "mul_self", "floordiv", "mod", "neg",
+               "builtin_abs", "abs", "builtin_max2", "builtin_min2", "maximum", "minimum"}
+# Rules whose result is an int whatever their arguments (x[int(v)], x[math.floor(v)]).
+INT_RESULT = {"shape", "dim", "size", "np_size", "ndim", "len", "int", "math.floor", "math.ceil", "math.trunc"}
 
 _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
               ast.Mod: "%", ast.MatMult: "@"}
