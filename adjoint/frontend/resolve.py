@@ -34,9 +34,12 @@ _DTYPES = {np.float64: "np.float64", np.float32: "np.float32", float: "np.float6
 def _object_keys() -> dict[int, str]:
     keys: dict[int, str] = {}
     for key in CALLS:
-        module, _, attr = key.partition(".")
-        if module in _MODULES and hasattr(_MODULES[module], attr):
-            keys.setdefault(id(getattr(_MODULES[module], attr)), key)
+        module, _, path = key.partition(".")
+        obj = _MODULES.get(module)
+        for attr in path.split(".") if obj is not None else ():
+            obj = getattr(obj, attr, None)  # numpy.linalg.norm: np.linalg, then its norm
+        if obj is not None:
+            keys.setdefault(id(obj), key)
     return keys
 
 

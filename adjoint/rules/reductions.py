@@ -63,3 +63,27 @@ for _name, (_fwd, _fwd_axis, _vjp, _vjp_axis) in REDUCTIONS.items():
 
 CALLS["numpy.amax"] = CALLS["numpy.max"]
 CALLS["numpy.amin"] = CALLS["numpy.min"]
+
+# Spread and size of the whole array (no axis, no ddof/ord: refused by the binder).
+_WHOLE = cases.arrays({"x": (3,)}, {"x": (2, 3)}, {"x": (2, 3, 2)})
+_VECTOR_OR_MATRIX = cases.arrays({"x": (3,)}, {"x": (2, 3)})
+# var: the mean of the squared deviations, so 2 g (x - mean) / n. std = sqrt(var): g (x -
+# mean) / (n std), and 0 where every element is the same (std = 0: 0 / 0 otherwise; 0 is a
+# subgradient, where JAX gives nan).
+register(Rule("var", ("x",), "np.var({x})", {"x": "2.0 * {g} * ({x} - np.mean({x})) / np.size({x})"},
+              (Example("np.var(x)", _WHOLE), Example("x.var()", _WHOLE[1:2])), rank="scalar"),
+         "numpy.var", "method:var")
+register(Rule("std", ("x",), "np.std({x})",
+              {"x": "{g} * ({x} - np.mean({x})) / (np.size({x}) * ({out} + ({out} == 0)))"},
+              (Example("np.std(x)", _WHOLE), Example("x.std()", _WHOLE[1:2])), rank="scalar"),
+         "numpy.std", "method:std")
+# The 2-norm of a vector, the Frobenius norm of a matrix: g x / norm, and 0 at x = 0 (a
+# subgradient; JAX gives nan there).
+register(Rule("norm", ("x",), "np.linalg.norm({x})", {"x": "{g} * {x} / ({out} + ({out} == 0))"},
+              (Example("np.linalg.norm(x)", _VECTOR_OR_MATRIX),), rank="scalar"),
+         "numpy.linalg.norm")
+# Running sums of the flattened array: each input element reaches every later output, so
+# its cotangent is the sum of g from its position on, the running sum of g reversed.
+register(Rule("cumsum", ("x",), "np.cumsum({x})", {"x": "reshape_like(np.cumsum({g}[::-1])[::-1], {x})"},
+              (Example("np.cumsum(x)", _WHOLE), Example("x.cumsum()", _WHOLE[1:2]))),
+         "numpy.cumsum", "method:cumsum")
