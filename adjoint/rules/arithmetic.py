@@ -19,14 +19,15 @@ def _binary(name: str, symbol: str, vjp: dict, examples: tuple[Example, ...]) ->
 _INTS = cases.arrays({"x": (2, 3), "k": const(np.arange(3))}, {"x": (), "k": const(np.arange(6).reshape(2, 3))},
                      {"x": (3,), "k": const(2)})
 _binary("add", "+", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("{g}", "{y}")},
-        (Example("x + y", cases.binary()), Example("k + x", _INTS)))
+        (Example("x + y", cases.binary()), Example("k + x", _INTS), Example("np.add(x, y)", cases.binary()[:1])))
 _binary("sub", "-", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("-{g}", "{y}")},
-        (Example("x - y", cases.binary()),))
+        (Example("x - y", cases.binary()), Example("np.subtract(x, y)", cases.binary()[:1])))
 _binary("mul", "*", {"x": unbroadcast("{g} * {y}", "{x}"), "y": unbroadcast("{g} * {x}", "{y}")},
-        (Example("x * y", cases.binary()), Example("x * k", _INTS)))
+        (Example("x * y", cases.binary()), Example("x * k", _INTS), Example("np.multiply(x, y)", cases.binary()[:1])))
 _binary("truediv", "/", {"x": unbroadcast("{g} / {y}", "{x}"),
                          "y": unbroadcast("-{g} * {out} / {y}", "{y}")},
         (Example("x / y", cases.binary(-2.0, 2.0, 0.5, 2.0)),
+         Example("np.divide(x, y) + np.true_divide(y, x)", cases.binary(0.5, 2.0)[:1]),
          Example("k / x + x / (k + 1)", tuple({**c, "x": cases.Arg(c["x"].shape, 0.5, 2.0)} for c in _INTS))))
 
 
@@ -64,11 +65,13 @@ register(Rule.cheap("pow", ("x", "y"), _pow_forward,
                      Example("b ** y", cases.arrays({"b": const(np.array([0.0, 1.5, 2.0])), "y": cases.Arg((3,), 0.5, 2.0)},
                                                     {"b": const(np.array([0, 1, 2])), "y": cases.Arg((), 0.5, 2.0)})))))
 # Floor division is piecewise constant: zero derivative almost everywhere.
-_binary("floordiv", "//", {}, (Example("x // y", cases.binary(0.1, 5.0, 0.7, 2.0)),))
+_binary("floordiv", "//", {}, (Example("x // y", cases.binary(0.1, 5.0, 0.7, 2.0)),
+                              Example("x * np.floor_divide(x, y)", cases.binary(0.1, 5.0, 0.7, 2.0)[:1])))
 # x % y = x - y * floor(x / y), differentiated away from the jumps.
 _binary("mod", "%", {"x": unbroadcast("{g}", "{x}"),
                      "y": unbroadcast("-{g} * np.floor({x} / {y})", "{y}")},
-        (Example("x % y", cases.binary(0.1, 0.9, 1.1, 2.0)),))
+        (Example("x % y", cases.binary(0.1, 0.9, 1.1, 2.0)),
+         Example("np.mod(x, y) + np.remainder(x, y)", cases.binary(0.1, 0.9, 1.1, 2.0)[:1])))
 
 
 def _pow_const_vjp(ctx: VjpContext) -> "str | list[str]":
@@ -123,13 +126,16 @@ MUL_SELF = register(Rule.cheap("mul_self", ("x",), "{x} * {x}", {"x": unbroadcas
 
 def bind_mul(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
     """``x * x`` of one SSA value is ``mul_self``; any other product is ``mul``."""
+    if len(args) != 2 or kwargs:
+        raise BindError("takes exactly two positional arguments")
     x, y = args
     return ("mul_self", (x,)) if isinstance(x, Var) and x == y else ("mul", (x, y))
 
 
 CALLS["op:mul"] = bind_mul
 
-register(Rule.cheap("neg", ("x",), "-{x}", {"x": "-{g}"}, (Example("-x", cases.unary()),)), "op:neg")
+register(Rule.cheap("neg", ("x",), "-{x}", {"x": "-{g}"}, (Example("-x", cases.unary()),
+                                                          Example("np.negative(x)", cases.unary()[:1]))), "op:neg")
 # Comparisons and `not` carry no derivative: their results are never active.
 # Their examples check that a gradient flows through the arithmetic around them.
 register(Rule.cheap("not", ("x",), "not {x}", examples=(Example("x * (not (x > 3.0))", cases.scalar()),)),
@@ -137,3 +143,9 @@ register(Rule.cheap("not", ("x",), "not {x}", examples=(Example("x * (not (x > 3
 for _name, _sym in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")):
     register(Rule.cheap(_name, ("x", "y"), "{x} %s {y}" % _sym,
                   examples=(Example(f"x * (x {_sym} y) + y", cases.binary()),)), f"op:{_name}")
+
+# The ufunc spellings of the operators: the operators' rules.
+for _ufunc, _op in (("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("divide", "truediv"),
+                    ("true_divide", "truediv"), ("floor_divide", "floordiv"), ("mod", "mod"),
+                    ("remainder", "mod"), ("negative", "neg")):
+    CALLS[f"numpy.{_ufunc}"] = CALLS[f"op:{_op}"]

@@ -112,6 +112,12 @@ register(Rule.cheap("hypot", ("x", "y"), "np.hypot({x}, {y})", _HYPOT,
 register(Rule.cheap("math.hypot", ("x", "y"), "math.hypot({x}, {y})", _HYPOT,
               (Example("math.hypot(x, y)", cases.scalar(0.5, 2.0, "x y")),)), "math.hypot")
 
+# log(exp(x) + exp(y)), computed without overflow: each side gets g times its softmax weight.
+register(Rule.cheap("logaddexp", ("x", "y"), "np.logaddexp({x}, {y})",
+                    {"x": unbroadcast("{g} * np.exp({x} - {out})", "{x}"),
+                     "y": unbroadcast("{g} * np.exp({y} - {out})", "{y}")},
+                    (Example("np.logaddexp(x, y)", cases.binary()),)), "numpy.logaddexp")
+
 # maximum/minimum: at a tie each side gets half the cotangent, as in JAX.
 _MAX = {"x": unbroadcast("{g} * maximum_grad_weight({x}, {y})", "{x}"),
         "y": unbroadcast("{g} * maximum_grad_weight({y}, {x})", "{y}")}
