@@ -51,3 +51,12 @@ def allocated_in_loop_written_in_inner_loop(x, w):
             q[i] = w[i] * (j + 1.0)
             s = s + np.sum(q * q)
     return s
+
+
+def slice_read_then_written_in_loop(w):
+    a = w * 1.0
+    for c in range(2):
+        a[0:3] = a[0:3] * (a[0:3] + 1.0)  # a[0:3] is a view: the writes below change it
+        for i in range(3):
+            a[i] = 0.5 * np.sum(a)
+    return np.sum(a * a)

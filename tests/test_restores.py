@@ -68,3 +68,12 @@ def test_an_array_written_in_an_inner_loop_is_popped_not_computed_again():
     vjp = _vjp_section(adjoint.grad(sample.allocated_in_loop_written_in_inner_loop, wrt=(0, 1)), *args)
     reverse = vjp[vjp.index("# adjoint: cotangents"):vjp.index("\ndef ")]
     assert not re.search(r"^\s*q = x \* 0\.5$", reverse, re.MULTILINE), reverse  # popped instead
+
+
+def test_nothing_is_computed_again_from_a_view_of_a_written_array():
+    """a[0:3] is a view that the inner loop's writes change: the outer loop's reverse, at its
+    start (before it undoes any write), would compute a[0:3] + 1.0 from the values the loop
+    left, not those the forward read; it pops it instead."""
+    args = (np.array([0.31, -0.52, 0.77, 0.13]),)
+    for jit in (False, True):
+        assert adjoint.check_grad(sample.slice_read_then_written_in_loop, *args, jit=jit) < 1e-6

@@ -62,11 +62,12 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 class Reverser:
     def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset(),
                  restore: frozenset[str] = frozenset(), final: frozenset[str] = frozenset(),
-                 ranks: dict[str, int] | None = None) -> None:
+                 ranks: dict[str, int] | None = None, views: frozenset[str] = frozenset()) -> None:
         self.active = active
         self.ranks = ranks or {}  # known ranks: an array of libm results is taped, not recomputed
         self.written = written  # arrays element writes update: recomputed from only by...
         self.final = final  # ...these element reads, which no later write changes
+        self.views = views  # views of the written arrays, which see their writes: never recomputed from
         self.restore = restore  # undo element writes into these (reverse.reverse decides)
         self.loop_depth = 0
         self.values: set[str] = set()
@@ -107,7 +108,7 @@ class Reverser:
             # an array element writes update is never made again: a new one would lack the
             # writes, and the versions of a carried array are the very array on entry (``same``)
             return cheap(stmt) and stmt.target.name not in self.written and all(
-                (v.name not in self.written or stmt.target.name in self.final) and (
+                (v.name not in self.written or stmt.target.name in self.final) and v.name not in self.views and (
                     v.name not in unavailable or v.name in read or v.name in same or v.name in given
                     or v.name in defs and ok(defs[v.name]))
                 for v in op_vars(stmt.op))

@@ -208,9 +208,13 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
     """``libm_taped=False``: a loop's reverse computes arrays of libm results again rather
     than tape them (adjoint.hessian differentiates the gradient, and no tape)."""
     written = written_arrays(fn.body)
-    sweep = functools.partial(_sweep, libm_taped=libm_taped)
+    families = _families(fn, written, ranks or {})
+    # Views of the written arrays see their writes: like the arrays, nothing is computed
+    # again from them (a loop's reverse computes at its start, before undoing any write).
+    views = frozenset().union(*families) - written
+    sweep = functools.partial(_sweep, libm_taped=libm_taped, views=views)
     adjoint = sweep(fn, wrt, active, ranks, written, restore=written)
-    needs_undo = frozenset().union(*(family for family in _families(fn, written, ranks or {})
+    needs_undo = frozenset().union(*(family for family in families
                                      if _reads_undone(adjoint.statements, family)))
     restore = written & needs_undo
     if restore != written:
@@ -227,7 +231,7 @@ def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
 
 def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: dict[str, int] | None,
            written: frozenset[str], restore: frozenset[str], final: frozenset[str] = frozenset(),
-           libm_taped: bool = True) -> Adjoint:
+           libm_taped: bool = True, views: frozenset[str] = frozenset()) -> Adjoint:
     from .control import Reverser
 
     names = Names(set(fn.names), set())
@@ -238,7 +242,7 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active, written, restore, final, ranks if libm_taped else None)
+    reverser = Reverser(active, written, restore, final, ranks if libm_taped else None, views)
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
