@@ -93,6 +93,8 @@ def _check_statement(parsed: Parsed, stmt: ast.stmt) -> None:
         _check_expr(parsed, stmt.value)
     elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
         _check_target(parsed, stmt.target)
+        if isinstance(stmt.target, ast.Subscript):
+            _one_write_per_statement(parsed, stmt.target)
         _check_expr(parsed, stmt.value)
     elif isinstance(stmt, ast.AugAssign):
         _check_target(parsed, stmt.target)
@@ -161,12 +163,13 @@ def _check_target(parsed: Parsed, target: ast.expr) -> None:
 
 
 def _one_write_per_statement(parsed: Parsed, target: ast.expr) -> None:
-    """``y[0], y[1] = a, b`` and ``a = y[0] = b``: an element write has a statement of its own."""
+    """``y[0], y[1] = a, b``, ``a = y[0] = b`` and ``y[0]: float = b``: an element write has a
+    plain statement of its own."""
     for node in ast.walk(target):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
             name = ast.unparse(node)
-            raise parsed.error(node, f"writing into {name} as part of a tuple or chained assignment is not "
-                                     f"supported; write each element in a statement of its own: {name} = ...")
+            raise parsed.error(node, f"writing into {name} as part of a tuple, chained or annotated assignment "
+                                     f"is not supported; write each element in a statement of its own: {name} = ...")
 
 
 def _check_expr(parsed: Parsed, node: ast.expr) -> None:

@@ -377,8 +377,8 @@ def calls_python_helper(x):
     return np.sum(helper(x))
 
 
-def calls_linalg_norm(x):
-    return np.linalg.norm(x)
+def calls_linalg_det(x):
+    return np.linalg.det(x)
 
 
 def calls_argsort(x):
@@ -518,6 +518,12 @@ def chained_element_write(x):
     y = np.zeros(3)
     a = y[0] = x[0]  # <-
     return np.sum(y * y) * a
+
+
+def annotated_element_write(x):
+    y = np.zeros(3)
+    y[0]: float = x[0]  # <-
+    return np.sum(y * y)
 
 
 def none_result(x):
