@@ -726,3 +726,11 @@ def int_to_a_run_time_power(x, n, m):
     for k in range(n):
         s = s + x ** k * 2 ** (m - k)  # ints to a run-time power: negative once k > m
     return s
+
+
+def float32_carried_cotangent(x, n):
+    h = x.copy()
+    for i in range(n):
+        h[i % 3] = 2.0
+        h = np.tanh(h * x)  # tanh's cotangent multiplies by 1.0 - h * h: float64 under Numba
+    return np.sum(h)

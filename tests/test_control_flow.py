@@ -118,6 +118,18 @@ def test_an_int_to_a_negative_run_time_power_is_an_error(jit):
         g(0.5, 6, 3)
 
 
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_a_float32_loop_reverse_compiles(jit):
+    """A float32 loop whose forward compiles: its cotangent started float32 (fill_like of a
+    float32 array) and turned float64 in the body (1.0 - h * h under Numba), a CompileError
+    ("Cannot unify array(float32) and array(float64)"). Cotangents start as float64."""
+    x = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    g = adjoint.grad(C.float32_carried_cotangent, jit=jit, background=False)(x, 4)
+    assert g.dtype == np.float32
+    wide = adjoint.grad(C.float32_carried_cotangent, jit=False)(x.astype(np.float64), 4)
+    np.testing.assert_allclose(g, wide, rtol=1e-5, atol=1e-6)
+
+
 def test_grad_skips_what_only_the_value_needs():
     """For floats, loop_sin's value is the whole forward loop, which the cotangents do not
     need: adjoint.grad runs loop_sin_grad, which has no forward loop at all."""

@@ -52,6 +52,11 @@ def _grad_dt(*ts):
     return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
+def _cot_dt(t):
+    """The cotangent dtype (helpers._cotangent_dtype): float64, complex128 for complex."""
+    return np.result_type(_np_dt(t), np.float64)
+
+
 def _rank(t):
     return t.ndim if _arr(t) else 0
 
@@ -191,7 +196,7 @@ def _ov_unbroadcast(g, like):
 @overload(h.zero_like)
 def _ov_zero_like(x):
     if _arr(x):
-        dt = _grad_dt(x)
+        dt = _cot_dt(x)
         return lambda x: np.zeros(x.shape, dt)
     return lambda x: 0.0
 
@@ -199,7 +204,7 @@ def _ov_zero_like(x):
 @overload(h.fill_like)
 def _ov_fill_like(g, x):
     if _arr(x):
-        dt = _grad_dt(x)
+        dt = _cot_dt(x)
         return lambda g, x: np.full(x.shape, g, dt)
     return lambda g, x: g
 
@@ -434,7 +439,7 @@ def _ov_extremum_grad(x, out, g):
     if not _arr(x):
         return lambda x, out, g: g
     _need(_num(out) and _num(g), "extremum_grad: out and g must be scalars")
-    dt = _grad_dt(x)
+    dt = _cot_dt(x)
 
     def impl(x, out, g):
         rf = np.zeros(x.size, dt)
@@ -455,7 +460,7 @@ def _ov_extremum_axis_grad(x, out, g, axis):
         return impl1
     _need(_rank(out) == x.ndim - 1 and _rank(g) == x.ndim - 1,
           "extremum_axis_grad: out and g must have rank x.ndim - 1")
-    dt = _grad_dt(x)
+    dt = _cot_dt(x)
 
     def impl(x, out, g, axis):
         shp = np.array(x.shape)
@@ -495,7 +500,7 @@ def _ov_prod_grad(x, g):
     if not _arr(x):
         return lambda x, g: g
     _need(_num(g), "prod_grad: g must be a scalar")
-    dt = _grad_dt(x)
+    dt = _cot_dt(x)
     one = dt.type(1)
 
     def impl(x, g):
@@ -516,7 +521,7 @@ def _ov_prod_axis_grad(x, g, axis):
             return h.prod_grad(x, g)
         return impl1
     _need(_rank(g) == x.ndim - 1, "prod_axis_grad: g must have rank x.ndim - 1")
-    dt = _grad_dt(x)
+    dt = _cot_dt(x)
     one = dt.type(1)
 
     def impl(x, g, axis):

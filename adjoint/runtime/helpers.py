@@ -11,7 +11,9 @@ Conventions shared by twins and overloads:
   numbers, NumPy scalars, 0-d arrays in the twins) is a scalar.
 * Python ``float``/``int`` count as float64/int64 (what Numba types them as),
   so dtype rules agree between the two paths.
-* A "gradient dtype" is the input dtype if it is inexact, else float64.
+* A "gradient dtype" is the input dtype if it is inexact, else float64. The arrays a
+  cotangent starts from (``zero_like``, ``fill_like``, and the cotangents of max, min and
+  prod) have the "cotangent dtype", float64 (complex128 for complex input) whatever x's.
   ``matmul_grad_*``/``outer_grad_*`` work in the common dtype of g, a and b
   (np.result_type; integers become float64, as Numba's BLAS needs floats).
 * A scalar operand of ``maximum/minimum_grad_weight``, and a scalar bound of
@@ -56,6 +58,14 @@ def _dtype_of(x: Any) -> np.dtype:
 def _grad_dtype(x: Any) -> np.dtype:
     dt = _dtype_of(x)
     return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def _cotangent_dtype(x: Any) -> np.dtype:
+    """float64 (complex128 for complex x): the arrays a cotangent starts from. A float32
+    cotangent would turn float64 where the adjoint multiplies it by a Python float under
+    Numba, and a loop or branch whose cotangent is float32 on one path and float64 on the
+    other does not compile. The gradients come back in their arguments' dtypes."""
+    return np.result_type(_dtype_of(x), np.float64)
 
 
 def _removed(shape: tuple, axis: int) -> tuple:
@@ -116,13 +126,13 @@ def broadcast_like(g: ArrayOrScalar, like: ArrayOrScalar) -> ArrayOrScalar:
 
 
 def zero_like(x: ArrayOrScalar) -> ArrayOrScalar:
-    """0.0 for a scalar, zeros of x's shape (gradient dtype) for an array."""
-    return np.zeros(x.shape, _grad_dtype(x)) if _is_array(x) else 0.0
+    """0.0 for a scalar, zeros of x's shape (cotangent dtype) for an array."""
+    return np.zeros(x.shape, _cotangent_dtype(x)) if _is_array(x) else 0.0
 
 
 def fill_like(g: Scalar, x: ArrayOrScalar) -> ArrayOrScalar:
-    """Array of x's shape filled with scalar ``g`` (gradient dtype of x); g if x is scalar."""
-    return np.full(x.shape, g, _grad_dtype(x)) if _is_array(x) else g
+    """Array of x's shape filled with scalar ``g`` (cotangent dtype of x); g if x is scalar."""
+    return np.full(x.shape, g, _cotangent_dtype(x)) if _is_array(x) else g
 
 
 def expand_axis(g: ArrayOrScalar, x: np.ndarray, axis: int) -> np.ndarray:
@@ -170,7 +180,7 @@ def extremum_grad(x: ArrayOrScalar, out: Scalar, g: Scalar) -> ArrayOrScalar:
     if not _is_array(x):
         return g
     mask = x == out
-    res = np.zeros(x.shape, _grad_dtype(x))
+    res = np.zeros(x.shape, _cotangent_dtype(x))
     count = int(mask.sum())
     if count:
         res[mask] = g / count
@@ -185,7 +195,7 @@ def extremum_axis_grad(x: np.ndarray, out: ArrayOrScalar, g: ArrayOrScalar,
     mask = x == out_e
     count = mask.sum(axis=ax, keepdims=True)
     share = np.asarray(np.expand_dims(g, ax), dtype=np.float64) / np.maximum(count, 1)
-    res = np.zeros(x.shape, _grad_dtype(x))
+    res = np.zeros(x.shape, _cotangent_dtype(x))
     np.copyto(res, share, where=mask, casting="unsafe")
     return res
 
@@ -206,7 +216,7 @@ def prod_grad(x: ArrayOrScalar, g: Scalar) -> ArrayOrScalar:
     """Cotangent of np.prod(x) (full), exact with zeros (no division)."""
     if not _is_array(x):
         return g
-    dt = _grad_dtype(x)
+    dt = _cotangent_dtype(x)
     if x.size == 0:
         return np.zeros(x.shape, dt)
     x3 = x.astype(dt).reshape(1, x.size, 1)
@@ -216,7 +226,7 @@ def prod_grad(x: ArrayOrScalar, g: Scalar) -> ArrayOrScalar:
 def prod_axis_grad(x: np.ndarray, g: ArrayOrScalar, axis: int) -> np.ndarray:
     """Cotangent of np.prod(x, axis) (g has the axis removed), exact with zeros."""
     ax = normalize_axis_index(axis, x.ndim)
-    dt = _grad_dtype(x)
+    dt = _cotangent_dtype(x)
     _check_shape(np.shape(g), _removed(x.shape, ax), "prod_axis_grad")
     if x.size == 0:
         return np.zeros(x.shape, dt)

@@ -210,8 +210,9 @@ def test_unbroadcast_random_shapes(gshape, data):
 ])
 def test_elementwise_arrays(x):
     dt = x.dtype if x.dtype.kind == "f" else np.dtype(F64)
-    check(H.zero_like(x), np.zeros(x.shape, dt), dt)
-    check(H.fill_like(2.5, x), np.full(x.shape, 2.5, dt), dt)
+    # a cotangent starts as float64 whatever x's dtype (float32 too): see _cotangent_dtype
+    check(H.zero_like(x), np.zeros(x.shape, F64), F64)
+    check(H.fill_like(2.5, x), np.full(x.shape, 2.5, F64), F64)
     check(H.sign_nonneg(x), np.where(x >= 0, 1.0, -1.0).astype(dt), dt)
     zero, fill, sign = nb_elementwise(2.5, x)
     check(zero, H.zero_like(x))
@@ -299,7 +300,7 @@ def _prod_others(xf):
 ])
 def test_full_reduction_grads(x, use_min):
     out = x.min() if use_min else x.max()
-    dt = x.dtype if x.dtype.kind == "f" else np.dtype(F64)
+    dt = np.dtype(F64)  # the cotangent dtype, for float32 x too
     xf = x.reshape(-1)
     ext_ref = _extremum_ref(xf, out, 2.0, 0).reshape(x.shape).astype(dt)
     prod_ref = (2.0 * _prod_others(xf.astype(F64))).reshape(x.shape).astype(dt)
@@ -358,15 +359,15 @@ def test_axis_grads(x, axis, use_min):
     else:
         out, g = float(out), 1.5
     expand_ref = np.array(np.broadcast_to(np.expand_dims(g, axis), x.shape))
-    ext_ref = _extremum_ref(x, out, g, axis).astype(x.dtype)
+    ext_ref = _extremum_ref(x, out, g, axis).astype(F64)  # cotangents start as float64
     prod_ref = np.apply_along_axis(_prod_others, axis, x.astype(F64))
-    prod_ref = (prod_ref * np.expand_dims(g, axis)).astype(x.dtype)
+    prod_ref = (prod_ref * np.expand_dims(g, axis)).astype(F64)
     jit = nb_axis_grads(x, out, g, axis)
     twins = (H.expand_axis(g, x, axis), H.extremum_axis_grad(x, out, g, axis),
              H.prod_axis_grad(x, g, axis))
-    for twin, ref, got in zip(twins, (expand_ref, ext_ref, prod_ref), jit):
-        check(twin, ref, x.dtype, tol(x))
-        check(got, twin, x.dtype, tol(x))
+    for twin, ref, got, dt in zip(twins, (expand_ref, ext_ref, prod_ref), jit, (x.dtype, F64, F64)):
+        check(twin, ref, dt, tol(x))
+        check(got, twin, dt, tol(x))
 
 
 def test_axis_grads_errors():
