@@ -239,7 +239,12 @@ class GradFunction:
         """The original function's value, computed by the compiled forward."""
         values = self._arguments(args, kwargs)
         forward = self._compiled(self._build(_ranks(values), current=False).generated.forward_name, values)
-        return self._run(forward, values)
+        out = self._run(forward, values)
+        # ``return x``, ``x.T``, ``x[1:]``: the value would be (a view of) an argument
+        if isinstance(out, np.ndarray) and any(isinstance(v, np.ndarray) and np.may_share_memory(out, v)
+                                               for v in values):
+            out = out.copy()
+        return out
 
     # -- calling ------------------------------------------------------------
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
@@ -345,7 +350,8 @@ class GradFunction:
             self._build().timings["first call (compile)" if compiling else "first call"] = time.perf_counter() - start
         if scalar and name == generated.vjp_name:  # (<name>_grad runs only for a known scalar)
             self._check_value(result)
-        return result, _gradients([values[i] for i in self.wrt], grads, values)
+        # (the seed too: ``return x`` hands the pullback's cotangent back as x's)
+        return result, _gradients([values[i] for i in self.wrt], grads, [*values, seed])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         value, out = self.pull(self._arguments(args, kwargs), 1.0, scalar=True, value=self.with_value)

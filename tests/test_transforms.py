@@ -68,3 +68,44 @@ def test_jacobian_of_a_scalar_function_is_its_gradient_and_float32_stays():
     j = adjoint.jacobian(scalar_out)(x)
     assert j.shape == (2,) and j.dtype == np.float32
     np.testing.assert_allclose(j, 3 * x ** 2, rtol=1e-6)
+
+
+def identity(x):
+    return x
+
+
+def transposed(x):
+    return x.T
+
+
+def tail(x):
+    return x[1:]
+
+
+def sum_of(x, y):
+    return x + y
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("fn", [identity, transposed, tail], ids=["identity", "transposed", "tail"])
+def test_vjp_results_share_no_memory_with_the_arguments_or_the_cotangent(fn, jit):
+    """``return x`` (or a view of x): the output was x itself, and x's cotangent the
+    caller's g, so writing into either changed the caller's arrays."""
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    out, pullback = adjoint.vjp(fn, x, jit=jit)
+    assert not np.may_share_memory(out, x)
+    g = np.ones(np.shape(out))
+    gx = pullback(g)
+    assert not np.may_share_memory(gx, g)
+    out[...] = 0.0
+    gx[...] = 5.0
+    np.testing.assert_array_equal(x, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(g, np.ones(np.shape(out)))
+
+
+def test_vjp_cotangents_of_two_arguments_share_no_memory_with_the_cotangent():
+    _, pullback = adjoint.vjp(sum_of, np.ones(2), np.ones(2), wrt=(0, 1), jit=False)
+    g = np.ones(2)
+    gx, gy = pullback(g)
+    assert not np.may_share_memory(gx, g) and not np.may_share_memory(gy, g)
+    assert not np.may_share_memory(gx, gy)
