@@ -125,7 +125,8 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
         except (UnsupportedSyntaxError, NonDifferentiableError) as exc:
             exc.add_note(f"adjoint.hessian differentiates the generated gradient of {fn.__qualname__} "
                          "again, and the code above is part of it. Not supported there yet: loops "
-                         "that tape values (arrays carried through loops, branches in loops), np.prod, "
+                         "that tape values (arrays carried through loops, branches in loops), values "
+                         "merged by an if inside a branch, element writes in a branch, np.prod, "
                          "custom_vjp rules.")
             raise
 

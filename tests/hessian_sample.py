@@ -58,3 +58,17 @@ def sines_in_a_loop(x, r):
         y = x - r * (i + 1.0)
         s = s + np.sum(np.sin(y))  # an array of libm results: a gradient would tape it
     return s
+
+
+def branch(x):
+    if np.sum(x) > 0:
+        return np.sum(np.exp(x) * x)
+    return np.sum(np.abs(x) ** 3)
+
+
+def branch_of_numbers(a, b):
+    if a > b:
+        c = math.sin(a * b) * a
+    else:
+        c = a * a * b * b
+    return c * a

@@ -80,6 +80,21 @@ def test_hessian_through_a_loop_of_libm_arrays(jit):
     np.testing.assert_allclose(hess, _gradient_differences(H.sines_in_a_loop, (x, r), 0), rtol=1e-6, atol=1e-8)
 
 
+@JIT
+@pytest.mark.parametrize("fn, args", [(H.branch, (np.array([0.3, -0.2, 0.5]),)),
+                                      (H.branch, (np.array([-0.3, -0.4, 0.5]),)),
+                                      (H.branch_of_numbers, (0.7, 0.3)),
+                                      (H.branch_of_numbers, (0.2, 0.3))],
+                         ids=["then", "else", "numbers-then", "numbers-else"])
+def test_hessian_through_a_branch(fn, args, jit):
+    """The gradient's adjoint of a branch read the values its forward branch computed
+    (``if c: t3 = x ** 2`` ... ``if c: ... t3``), which the subset refuses: hessian raised
+    UnsupportedSyntaxError (t3 is defined on some paths only); the branch's adjoint now
+    computes them again."""
+    hess = adjoint.hessian(fn, jit=jit)(*args)
+    np.testing.assert_allclose(hess, _gradient_differences(fn, args, 0), rtol=1e-6, atol=1e-8)
+
+
 def test_a_gradient_that_tapes_is_refused_with_an_explanation():
     with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
         adjoint.hessian(H.carried_array, jit=False)(np.array([0.3, -0.2]), 3)

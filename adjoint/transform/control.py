@@ -62,8 +62,13 @@ def _defined(stmts: tuple[Stmt, ...]) -> frozenset[str]:
 class Reverser:
     def __init__(self, active: frozenset[str], written: frozenset[str] = frozenset(),
                  restore: frozenset[str] = frozenset(), final: frozenset[str] = frozenset(),
-                 ranks: dict[str, int] | None = None, views: frozenset[str] = frozenset()) -> None:
+                 ranks: dict[str, int] | None = None, views: frozenset[str] = frozenset(),
+                 recompute_branches: bool = False) -> None:
         self.active = active
+        # for adjoint.hessian: the adjoint of a branch (outside loops) computes again the
+        # values of the forward branch it reads, so that it reads none across the two ifs
+        # (``if c: t = x ** 2`` ... ``if c: ... t``), which adjoint's subset refuses
+        self.recompute_branches = recompute_branches
         self.ranks = ranks or {}  # known ranks: an array of libm results is taped, not recomputed
         self.written = written  # arrays element writes update: recomputed from only by...
         self.final = final  # ...these element reads, which no later write changes
@@ -92,15 +97,18 @@ class Reverser:
                 self.reverse_for(stmt, cot)
 
     def _recomputed(self, stmts: tuple[Stmt, ...], read: set[str], unavailable: set[str],
-                    same: dict[str, str], given: set[str] = frozenset()) -> list[Assign]:
+                    same: dict[str, str], given: set[str] = frozenset(),
+                    everything: bool = False) -> list[Assign]:
         """The region's direct definitions the adjoint reads that are cheap to recompute
         from values it has (values from outside the region, a regenerated loop index,
         literals, values it pops anyway, other recomputed values, a carried array that is
         the array it was on entry, the ``given`` values), with what they are computed from,
-        in order."""
+        in order. ``everything``: not only the cheap ones (any but element writes)."""
         defs = {s.target.name: s for s in stmts if isinstance(s, Assign)}
 
         def cheap(stmt: Assign) -> bool:
+            if everything:
+                return stmt.op.prim != "setitem"
             recompute = RULES[stmt.op.prim].recompute
             return recompute is True or recompute == "numbers" and not self.ranks.get(stmt.target.name)
 
@@ -197,6 +205,10 @@ class Reverser:
             body = list(child.out)
             if self.loop_depth and body:
                 body = self._pops(stmts, body, stmt.loc) + body
+            elif self.recompute_branches and body:
+                values, exits = direct_names(stmts)
+                redo = self._recomputed(stmts, _refs(body), values | exits, {}, everything=True)
+                body = [AdjStmt("recompute", s.target.name, _forward_text(s), s.loc) for s in redo] + body
             sides.append(tuple(body))
             children.append(child)
         if not sides[0] and not sides[1]:

@@ -206,7 +206,9 @@ def _allocates(expr: str) -> bool:
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
             ranks: dict[str, int] | None = None, libm_taped: bool = True) -> Adjoint:
     """``libm_taped=False``: a loop's reverse computes arrays of libm results again rather
-    than tape them (adjoint.hessian differentiates the gradient, and no tape)."""
+    than tape them, and a branch's reverse the values of the branch it reads (for
+    adjoint.hessian, which differentiates the gradient: no tape, and no value read across
+    two ifs)."""
     written = written_arrays(fn.body)
     families = _families(fn, written, ranks or {})
     # Views of the written arrays see their writes: like the arrays, nothing is computed
@@ -242,7 +244,8 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
         seed = cot.bar(ret.value.name)
     else:
         seed = names.cotangent(fn.name)
-    reverser = Reverser(active, written, restore, final, ranks if libm_taped else None, views)
+    reverser = Reverser(active, written, restore, final, ranks if libm_taped else None, views,
+                        recompute_branches=not libm_taped)
     reverser.block(fn.body[:-1], cot)
     grads = []
     for p in wrt:
