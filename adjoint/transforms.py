@@ -27,11 +27,19 @@ def _seed(g: Any, out: Any) -> Any:
     return g
 
 
+def _differentiated(fn: Callable[..., Any], wrt: Wrt, jit: bool, transform: str) -> GradFunction:
+    if isinstance(fn, GradFunction):  # it would differentiate fn.fn, not the gradient fn returns
+        raise TypeError(f"adjoint.{transform} takes the function itself, not adjoint.grad or "
+                        f"value_and_grad of it ({fn.fn.__qualname__}): the Jacobian of a gradient "
+                        f"is adjoint.hessian({fn.fn.__qualname__}, wrt=...)")
+    return GradFunction(fn, wrt, jit)
+
+
 def vjp(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, jit: bool = True) -> tuple[Any, Callable[[Any], Any]]:
     """``(fn(*args), pullback)``: ``pullback(g)`` gives the cotangents of the ``wrt``
     arguments for a cotangent ``g`` of the output (same shape as the output). Each
     pullback runs the compiled forward and adjoint again."""
-    grad = fn if isinstance(fn, GradFunction) else GradFunction(fn, wrt, jit)
+    grad = _differentiated(fn, wrt, jit, "vjp")
     values = grad._arguments(args, {})
     out = grad.forward(*args)
 
@@ -46,8 +54,10 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable
     """A function giving the Jacobian of ``fn`` with respect to ``wrt``, of shape
     ``out.shape + arg.shape`` (a tuple of them for a tuple ``wrt``), one pullback per
     output entry."""
-    grad = fn if isinstance(fn, GradFunction) else GradFunction(fn, wrt, jit)
+    return _jacobian(_differentiated(fn, wrt, jit, "jacobian"), jit)
 
+
+def _jacobian(grad: GradFunction, jit: bool) -> Callable[..., Any]:
     def jac(*args: Any) -> Any:
         values = grad._arguments(args, {})
         out = grad.forward(*args)
@@ -121,7 +131,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
             inner = jacobians[key]
             if jit and isinstance(values[grad.wrt[0]], np.ndarray):  # the gradient has x's shape
                 return _compiled_rows(inner, values, values[grad.wrt[0]])
-            return jacobian(inner, wrt=grad.wrt[0], jit=jit)(*values)
+            return _jacobian(inner, jit)(*values)
         except (UnsupportedSyntaxError, NonDifferentiableError) as exc:
             exc.add_note(f"adjoint.hessian differentiates the generated gradient of {fn.__qualname__} "
                          "again, and the code above is part of it. Not supported there yet: loops "

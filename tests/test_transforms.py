@@ -109,3 +109,13 @@ def test_vjp_cotangents_of_two_arguments_share_no_memory_with_the_cotangent():
     gx, gy = pullback(g)
     assert not np.may_share_memory(gx, g) and not np.may_share_memory(gy, g)
     assert not np.may_share_memory(gx, gy)
+
+
+def test_vjp_and_jacobian_of_a_gradient_function_are_refused():
+    """jacobian(adjoint.grad(f)) gave the Jacobian of f (its gradient, shape x.shape), not
+    of the gradient (the Hessian); vjp(adjoint.grad(f), x) gave f's value as the output."""
+    grad = adjoint.grad(scalar_out, jit=False)
+    with pytest.raises(TypeError, match=r"adjoint.hessian\(scalar_out"):
+        adjoint.jacobian(grad)
+    with pytest.raises(TypeError, match="takes the function itself"):
+        adjoint.vjp(grad, np.ones(2))
