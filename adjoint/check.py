@@ -1,6 +1,7 @@
 """``check_grad``: the generated gradient against central finite differences."""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -30,14 +31,18 @@ def finite_difference(fn: Callable[..., Any], args: list[Any], position: int, st
 
 
 def check_grad(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, rtol: float = 1e-5,
-               atol: float = 1e-7, jit: bool = True) -> float:
-    """Compare ``grad(fn, wrt=wrt)`` with central differences of ``fn``.
+               atol: float = 1e-7, jit: bool = True, **kwargs: Any) -> float:
+    """Compare ``grad(fn, wrt=wrt)`` with central differences of ``fn`` at
+    ``(*args, **kwargs)``.
 
     Raises ``AssertionError`` listing the worst entries when they disagree;
     returns the largest relative error.
     """
     if isinstance(fn, GradFunction):
         fn, jit = fn.fn, fn.jit
+    bound = inspect.signature(fn).bind(*args, **kwargs)  # all by position, defaults included
+    bound.apply_defaults()
+    args = tuple(bound.arguments.values())
     positions, single = _normalize_wrt(fn, wrt)
     grads = GradFunction(fn, tuple(positions), jit)(*args)
     worst = 0.0
@@ -53,7 +58,7 @@ def check_grad(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, rtol: float = 1
             lines = [f"  index {np.unravel_index(r, np.shape(expected)) if np.ndim(expected) else ()}: "
                      f"adjoint {np.ravel(got)[r]!r}, finite differences {np.ravel(expected)[r]!r}"
                      for r in rows]
-            name = list(__import__('inspect').signature(fn).parameters)[position]
+            name = list(inspect.signature(fn).parameters)[position]
             raise AssertionError(f"gradient of {fn.__qualname__} with respect to {name!r} disagrees "
                                  f"with finite differences (rtol={rtol}, atol={atol}):\n" + "\n".join(lines))
     return worst

@@ -35,13 +35,14 @@ def _differentiated(fn: Callable[..., Any], wrt: Wrt, jit: bool, transform: str)
     return GradFunction(fn, wrt, jit)
 
 
-def vjp(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, jit: bool = True) -> tuple[Any, Callable[[Any], Any]]:
-    """``(fn(*args), pullback)``: ``pullback(g)`` gives the cotangents of the ``wrt``
-    arguments for a cotangent ``g`` of the output (same shape as the output). Each
+def vjp(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, jit: bool = True,
+        **kwargs: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """``(fn(*args, **kwargs), pullback)``: ``pullback(g)`` gives the cotangents of the
+    ``wrt`` arguments for a cotangent ``g`` of the output (same shape as the output). Each
     pullback runs the compiled forward and adjoint again."""
     grad = _differentiated(fn, wrt, jit, "vjp")
-    values = grad._arguments(args, {})
-    out = grad.forward(*args)
+    values = grad._arguments(args, kwargs)
+    out = grad.forward(*values)
 
     def pullback(g: Any) -> Any:
         _, grads = grad.pull(values, _seed(g, out))
@@ -58,9 +59,9 @@ def jacobian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable
 
 
 def _jacobian(grad: GradFunction, jit: bool) -> Callable[..., Any]:
-    def jac(*args: Any) -> Any:
-        values = grad._arguments(args, {})
-        out = grad.forward(*args)
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        values = grad._arguments(args, kwargs)
+        out = grad.forward(*values)
         if jit and grad._single and np.ndim(out) > 0 and isinstance(values[grad.wrt[0]], np.ndarray):
             return _compiled_rows(grad, values, out)
         basis = np.zeros(np.shape(out))
@@ -121,8 +122,8 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
         raise TypeError("hessian differentiates with respect to one argument: pass wrt=int or a name")
     jacobians: dict[tuple, Callable[..., Any]] = {}
 
-    def hess(*args: Any) -> Any:
-        values = grad._arguments(args, {})
+    def hess(*args: Any, **kwargs: Any) -> Any:
+        values = grad._arguments(args, kwargs)
         key = _ranks(values)
         try:
             if key not in jacobians:

@@ -106,3 +106,14 @@ def test_int_array_arguments_are_not_differentiated_but_usable():
 
     g = adjoint.grad(f, jit=False)(np.ones(3), np.arange(3))
     np.testing.assert_array_equal(g, [0.0, 1.0, 2.0])
+
+
+def test_check_grad_takes_keywords_and_defaults():
+    """check_grad with respect to a parameter left at its default raised IndexError (the
+    finite differences took the positional arguments only), and took no keywords."""
+    assert adjoint.check_grad(P.ridge, np.ones(3), np.eye(3), np.zeros(3), lam=0.5, wrt="lam", jit=False) < 1e-5
+
+    def f(x, scale=2.0):
+        return np.sum(x * x) * scale
+
+    assert adjoint.check_grad(f, np.ones(2), wrt=(0, "scale"), jit=False) < 1e-5

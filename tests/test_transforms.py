@@ -119,3 +119,20 @@ def test_vjp_and_jacobian_of_a_gradient_function_are_refused():
         adjoint.jacobian(grad)
     with pytest.raises(TypeError, match="takes the function itself"):
         adjoint.vjp(grad, np.ones(2))
+
+
+def scaled_square(x, scale=2.0):
+    return x * x * scale
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_keyword_arguments_and_defaults(jit):
+    """vjp, jacobian and hessian took positional arguments only (hess() got an unexpected
+    keyword argument 'scale'), where grad takes keywords too."""
+    x = np.array([0.5, -1.0])
+    out, pullback = adjoint.vjp(scaled_square, x, scale=3.0, jit=jit)
+    np.testing.assert_allclose(out, 3.0 * x * x)
+    np.testing.assert_allclose(pullback(np.ones(2)), 6.0 * x)
+    np.testing.assert_allclose(adjoint.jacobian(scaled_square, jit=jit)(x, scale=3.0), np.diag(6.0 * x))
+    np.testing.assert_allclose(adjoint.jacobian(scaled_square, jit=jit)(scale=3.0, x=x), np.diag(6.0 * x))
+    np.testing.assert_allclose(adjoint.hessian(scalar_out, jit=jit)(x=x), np.diag(6.0 * x))
