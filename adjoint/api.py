@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
+from . import custom
 from .analysis.kinds import argument_kind, check_integer_writes
 from .backend import numba_jit
 from .codegen.highlight import to_html
@@ -143,6 +144,19 @@ class GradFunction:
         self._functions: dict[tuple, Callable[..., Any]] = {}
         # compiles under way in the background: (future, the plain-Python function meanwhile)
         self._pending: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
+        self._custom_generation = custom.generation()
+
+    def _refresh(self) -> None:
+        """Forget what was built if a custom_vjp function or rule has been (re)defined since:
+        a module built before binds the old ones (``@f.defvjp`` run again with a new rule)."""
+        if self._custom_generation != custom.generation():
+            self._custom_generation = custom.generation()
+            if any("custom_function(" in built.generated.source for built in self._builds.values()):
+                self._irs.clear()
+                self._builds.clear()
+                self._functions.clear()
+                self._pending.clear()
+                self._kinds_checked.clear()
 
     # -- building -----------------------------------------------------------
     def _lowered(self, ranks: tuple | None = None) -> Function:
@@ -248,6 +262,7 @@ class GradFunction:
 
     # -- calling ------------------------------------------------------------
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
+        self._refresh()
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:  # as Python says it: f() missing a required argument: 'y'

@@ -22,6 +22,19 @@ from typing import Any, Callable
 from .rules.registry import Rule
 
 _REGISTRY: dict[str, "CustomVjp"] = {}
+# Counts the custom functions and rules defined so far: a gradient built before a function
+# or its rule was (re)defined builds again (``GradFunction._refresh``), as the module it
+# imported binds the old ones.
+_generation = 0
+
+
+def generation() -> int:
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
 
 
 def _source(fn: Callable[..., Any]) -> str:
@@ -44,9 +57,17 @@ class CustomVjp:
         if any(p.kind not in (p.POSITIONAL_OR_KEYWORD,) for p in sig.parameters.values()):
             raise TypeError(f"custom_vjp function {fn.__qualname__} must take plain positional parameters")
         self.params = tuple(sig.parameters)
-        self.key = f"{fn.__module__}.{fn.__qualname__}"
+        # One key per custom function: another of the same name (made by a factory, or the
+        # same def decorated again) gets its own, else code calling the first would bind
+        # the rule of the last
+        base = self.key = f"{fn.__module__}.{fn.__qualname__}"
+        number = 1
+        while self.key in _REGISTRY:
+            number += 1
+            self.key = f"{base}#{number}"
         _REGISTRY[self.key] = self
         self._compiled: dict[str, Any] = {}
+        _changed()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -69,6 +90,7 @@ class CustomVjp:
         self._check_returns(rule, name)
         self.rule_fn = rule
         self._compiled.pop("rule", None)
+        _changed()
         return rule
 
     def _check_returns(self, rule: Callable[..., Any], name: str) -> None:

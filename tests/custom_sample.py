@@ -92,3 +92,42 @@ def loss_wrong_count(a, b):
 
 def loss_no_rule(x):
     return no_rule(x) + 1.0  # <- no rule
+
+
+def make_scaled(k):
+    """Custom functions of the same name (make_scaled.<locals>.scaled), each with its rule."""
+    @adjoint.custom_vjp
+    def scaled(x):
+        return x * 2.0
+
+    @scaled.defvjp
+    def scaled_rule(x, out, g):
+        return k * g  # k times g, not 2 g: shows which rule ran
+
+    return scaled
+
+
+by_three = make_scaled(3.0)
+by_four = make_scaled(4.0)
+
+
+def loss_by_three(x):
+    return by_three(x)
+
+
+def loss_by_four(x):
+    return by_four(x)
+
+
+@adjoint.custom_vjp
+def redefined(x):
+    return x * 2.0
+
+
+@redefined.defvjp
+def redefined_rule(x, out, g):
+    return 2.0 * g
+
+
+def loss_redefined(x):
+    return redefined(x) + x

@@ -81,3 +81,29 @@ def test_a_custom_function_without_a_rule_is_an_error_at_the_call():
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="no_rule is a custom_vjp function without a rule") as info:
         adjoint.grad(S.loss_no_rule).source
     assert info.value.text.strip().startswith("return no_rule(x)")
+
+
+@JIT
+def test_custom_functions_of_the_same_name_keep_their_own_rules(jit):
+    """Both are make_scaled.<locals>.scaled: the generated code bound each by that name, so
+    the gradient through by_three ran by_four's rule (defined last)."""
+    assert adjoint.grad(S.loss_by_three, jit=jit)(1.0) == 3.0
+    assert adjoint.grad(S.loss_by_four, jit=jit)(1.0) == 4.0
+
+
+@JIT
+def test_a_rule_defined_again_is_used_by_gradients_built_before(jit):
+    """@f.defvjp run again (a notebook cell run again): a gradient built before went on
+    calling the old rule, bound by the module it had imported."""
+    grad = adjoint.grad(S.loss_redefined, jit=jit)
+    assert grad(1.0) == 3.0
+    old = S.redefined.rule_fn
+    try:
+        @S.redefined.defvjp
+        def rule(x, out, g):
+            return 5.0 * g
+
+        assert grad(1.0) == 6.0
+    finally:
+        S.redefined.defvjp(old)
+    assert grad(1.0) == 3.0
