@@ -62,7 +62,7 @@ def _jacobian(grad: GradFunction, jit: bool) -> Callable[..., Any]:
     def jac(*args: Any, **kwargs: Any) -> Any:
         values = grad._arguments(args, kwargs)
         out = grad.forward(*values)
-        if jit and grad._single and np.ndim(out) > 0 and isinstance(values[grad.wrt[0]], np.ndarray):
+        if jit and grad._single and np.ndim(out) > 0 and np.ndim(values[grad.wrt[0]]) > 0:
             return _compiled_rows(grad, values, out)
         basis = np.zeros(np.shape(out))
         rows: list[tuple[Any, ...]] = []
@@ -130,7 +130,8 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
                 grad.check_scalar_result(values)  # (the gradient of an array's sum is no Hessian)
                 jacobians[key] = GradFunction(_gradient_function(grad, key), grad.wrt[0], jit)
             inner = jacobians[key]
-            if jit and isinstance(values[grad.wrt[0]], np.ndarray):  # the gradient has x's shape
+            # the gradient has x's shape (a 0-d array's is a number, which the kernel cannot ravel)
+            if jit and np.ndim(values[grad.wrt[0]]) > 0:
                 return _compiled_rows(inner, values, values[grad.wrt[0]])
             return _jacobian(inner, jit)(*values)
         except (UnsupportedSyntaxError, NonDifferentiableError) as exc:

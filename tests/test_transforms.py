@@ -136,3 +136,16 @@ def test_keyword_arguments_and_defaults(jit):
     np.testing.assert_allclose(adjoint.jacobian(scaled_square, jit=jit)(x, scale=3.0), np.diag(6.0 * x))
     np.testing.assert_allclose(adjoint.jacobian(scaled_square, jit=jit)(scale=3.0, x=x), np.diag(6.0 * x))
     np.testing.assert_allclose(adjoint.hessian(scalar_out, jit=jit)(x=x), np.diag(6.0 * x))
+
+
+def scaled_vector(a, v):
+    return a * v
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_jacobian_and_hessian_with_respect_to_a_0d_array(jit):
+    """Under Numba both ran their compiled kernel, which ravels the gradient: a 0-d array's
+    gradient is a number there, and Numba failed with its TypingError (ravel(float64))."""
+    v = np.array([1.0, -2.0])
+    np.testing.assert_allclose(adjoint.jacobian(scaled_vector, jit=jit)(np.array(0.5), v), v)
+    assert float(adjoint.hessian(scalar_out, jit=jit)(np.array(0.5))) == pytest.approx(3.0)
