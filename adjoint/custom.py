@@ -5,10 +5,10 @@ so the reverse sweep treats it exactly like ``np.sin``: its forward template cal
 function, and the cotangent of each input is ``cotangent(f_vjp(inputs..., out, g), ...)``,
 a runtime helper that checks the rule's answer (count and shapes) and names the rule when
 it is wrong. The generated module binds ``f`` and ``f_vjp`` by looking the function up
-here by its qualified name (``custom_function``), compiled with Numba, so forward and
-rule are compiled into the generated code under ``jit=True`` and run as they are under
-``jit=False``. The sources of both are hashed into the generated module, so editing
-either rebuilds it.
+here by its key (``custom_function``), compiled with Numba: forward and rule are compiled
+into the generated code under ``jit=True``, and run compiled under ``jit=False`` too (so
+both must compile under Numba in either mode, as docs/subset.md says). The sources of both
+are hashed into the generated module, so editing either rebuilds it.
 """
 from __future__ import annotations
 
