@@ -15,6 +15,12 @@ subscripts and constants. The one line that reads it must come from the same sou
 in the same block (same indentation), every line between must be a plain ``name = ...``
 assignment of a name the expression does not read (no element writes, no ``+=``, no
 tape pushes), and the folded statement must stay short enough to read.
+
+Before folding, ``tidy_bindings`` drops the plain bindings of one name to another that only
+rename: a compiler temporary or a later version of a variable bound to another version of
+it (``Q_5_bar = Q_4_bar``, ``state_4 = state_3``), read through where it is the same object
+(``propagate_aliases``), an element write's round trip (``drop_round_trips``), and a binding
+the function's body already made (``drop_repeated_bindings``).
 """
 from __future__ import annotations
 
@@ -77,7 +83,7 @@ def _defined(lines: list[str]) -> set[str]:
     return out
 
 
-_ALIAS = re.compile(r"^(\s*)([A-Za-z_]\w*_bar) = ([A-Za-z_]\w*)$")
+_ALIAS = re.compile(r"^(\s*)([A-Za-z_]\w*) = ([A-Za-z_]\w*)$")
 _UPDATED = re.compile(r"^([A-Za-z_]\w*)(\[.*\])?\s*(?:[-+*/@%]|//|\*\*)?=(?!=)")
 
 
@@ -94,49 +100,131 @@ def _written(line: str, elements: bool = True) -> set[str]:
     return out
 
 
+def _variable(name: str) -> tuple[str, bool]:
+    """The variable a name is a version of, and whether it is a cotangent: ``Q_4_bar`` ->
+    ``("Q", True)``, ``state_3`` -> ``("state", False)``."""
+    bar = name.endswith("_bar")
+    return re.sub(r"_\d+$", "", name[:-4] if bar else name), bar
+
+
+def _version(name: str) -> bool:
+    """``name`` is a later version of a variable (``Q_4_bar``, ``y_1``), not its own name."""
+    return re.search(r"_\d+(?:_bar)?$", name) is not None
+
+
+def _is_code(line: str) -> bool:
+    return bool(line.strip()) and not line.lstrip().startswith("#")
+
+
+def _without_self_assignments(lines: list[str]) -> list[str]:
+    """Without ``a = a``, and without the pair ``a = a`` of a tuple assignment
+    (``y_1, i = y_1, i_2`` -> ``i = i_2``): they change nothing."""
+    out = []
+    for line in lines:
+        match = re.match(r"^(\s*)([\w, ]+) = ([\w, ]+)$", line) if _is_code(line) else None
+        if match:
+            pairs = list(zip([t.strip() for t in match[2].split(",")], [v.strip() for v in match[3].split(",")]))
+            kept = [(t, v) for t, v in pairs if t != v]
+            if len(pairs) == len(match[2].split(",")) == len(match[3].split(",")) and len(kept) < len(pairs):
+                if kept:
+                    out.append(f"{match[1]}{', '.join(t for t, _ in kept)} = {', '.join(v for _, v in kept)}")
+                continue
+        out.append(line)
+    return out
+
+
 def propagate_aliases(lines: list[str]) -> list[str]:
-    """Drop the reverse sweep's cotangent aliases: each read of the alias reads the name.
+    """Drop the sweeps' aliases: each read of the alias reads the name.
 
     * ``t17_bar = f_2_bar``, left by a rule that passes its cotangent on unchanged, as ``+``
       does (``t17_bar`` is a name the compiler made up);
-    * ``s_1_bar = s_bar`` ... ``s_bar = s_1_bar`` in the reverse of a loop that carries ``s``
-      (``s_1 = s + ...``): both lines go, the body reads ``s_bar``.
+    * ``Q_5_bar = Q_4_bar``, ``beta_2_bar = beta_1_bar``, ``state_4 = state_3``: a later
+      version of a variable bound to another version, as a loop hands a carried value (or its
+      cotangent) to its update, or an element write names its new version (``z_bar = z_1_bar``,
+      a loop's exit handing the cotangent back to the user's own name, stays); ``s_1_bar = s_bar`` ... ``s_bar = s_1_bar`` in
+      the reverse of a loop that carries ``s`` (``s_1 = s + ...``): both lines go, the body
+      reads ``s_bar``.
 
-    Only where that reads the very same value: the alias is bound on that line alone and
-    read only after it in the same block, and no line from there to its last read (to the
-    end of the block, if a read is in a nested block) binds or changes the name, except
-    ``s_bar = s_1_bar``, after which the two are equal again."""
+    Only where that reads the very same value (the same object: an element write into either
+    name changes both alike): the alias is bound on that line alone and read only after it in
+    the same block, and no line from there to its last read (to the end of the block, if a
+    read is in a nested block) binds the name anew, except ``s_bar = s_1_bar``, after which
+    the two are equal again, and the last read itself when it binds the name only after
+    reading (``state_3, h = state_5, h_2``: its ``state_3 = state_3`` goes).
+
+    Two versions of one variable are one name also where the alias is bound again: in
+    ``z_2_bar = z_1_bar`` ... ``z_1_bar = z_2_bar`` (one block), when the alias occurs only
+    from the first line to the second and the name not at all between them, the lines
+    between read and bind ``z_1_bar`` instead and both lines go; reads of the alias after the
+    second line read the name, if nothing binds either anew before them."""
     lines = list(lines)
     changed = True
     while changed:
         changed = False
-        writes = Counter(name for line in lines for name in _written(line))
-        code = [k for k, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
-        for i, line in enumerate(lines):
-            match = _ALIAS.match(line)
-            if not match or writes[match[2]] != 1:
+        code = [k for k, line in enumerate(lines) if _is_code(line)]
+        writes = Counter(name for k in code for name in _written(lines[k], elements=False))
+        empty = _empty_blocks(lines)
+        for i in code:
+            match = _ALIAS.match(lines[i])
+            if not match:
                 continue
             alias, name, depth = match[2], match[3], len(match[1])
-            back = f"{name} = {alias}"  # makes the two equal again
-            end = next((k for k in code if k > i and _indent(lines[k]) < depth), len(lines))
-            backs = [k for k in range(i + 1, end) if lines[k].strip() == back and _indent(lines[k]) == depth]
-            others = [k for k in code if i < k < end and k not in backs]
-            if not (backs or TEMPORARY.fullmatch(alias)) or backs and not others:
-                continue  # a cotangent with the user's name stays, unless it only mirrors the name
-            pattern = _word(alias)
-            uses = [k for k in code if k != i and pattern.search(lines[k])]
-            # a read in a nested loop may come round again after a later line of that loop:
-            # then nothing to the end of the block may change the name
-            last = end - 1 if any(_indent(lines[k]) > depth for k in uses) else max(uses, default=i)
-            if any(k < i or k >= end for k in uses) or any(
-                    name in _written(lines[k]) and lines[k].strip() != back for k in range(i + 1, last + 1)):
+            if alias == name or not (alias.endswith("_bar") and TEMPORARY.fullmatch(alias) or _version(alias)
+                                     and _variable(alias) == _variable(name)):
                 continue
-            for k in uses:
-                lines[k] = pattern.sub(name, lines[k])
-            lines = [text for k, text in enumerate(lines) if k != i and k not in backs]
-            changed = True
-            break
+            end = next((k for k in code if k > i and _indent(lines[k]) < depth), len(lines))
+            back = f"{name} = {alias}"  # makes the two equal again
+            backs = [k for k in code if i < k < end and lines[k].strip() == back and _indent(lines[k]) == depth]
+            uses = [k for k in code if k != i and _word(alias).search(lines[k])]
+            if any(k < i or k >= end for k in uses):
+                continue
+            if writes[alias] == 1:
+                new = _read_through(lines, i, alias, name, depth, end, uses, backs)
+            else:
+                new = _coalesced(lines, i, backs[0], alias, name, depth, end, uses) if backs else None
+            if new is not None and _empty_blocks(new) <= empty:
+                lines, changed = new, True
+                break
     return _without_orphan_comments(lines)
+
+
+def _read_through(lines: list[str], i: int, alias: str, name: str, depth: int, end: int,
+                  uses: list[int], backs: list[int]) -> list[str] | None:
+    """``lines`` without ``alias = name`` (line i, the alias's only binding) and the lines
+    ``name = alias``, its reads reading ``name``; None if ``name`` may change before."""
+    back = f"{name} = {alias}"
+    nested = any(_indent(lines[k]) > depth for k in uses)
+    # a read in a nested loop may come round again after a later line of that loop:
+    # then nothing to the end of the block may change the name
+    last = end - 1 if nested else max(uses, default=i)
+    for k in range(i + 1, last + 1):
+        text = lines[k]
+        if not _is_code(text) or k in backs or name not in _written(text, elements=False):
+            continue
+        targets = _TARGETS.match(text)
+        if k == last and not nested and targets and alias not in {t.strip() for t in targets[1].split(",")}:
+            continue  # it reads the alias, then binds the name
+        return None
+    pattern = _word(alias)
+    out = [pattern.sub(name, text) if k in uses else text for k, text in enumerate(lines)]
+    return _without_self_assignments([text for k, text in enumerate(out) if k != i and k not in backs])
+
+
+def _coalesced(lines: list[str], i: int, k: int, alias: str, name: str, depth: int, end: int,
+               uses: list[int]) -> list[str] | None:
+    """``lines`` with ``alias`` named ``name`` from line i (``alias = name``) to line k
+    (``name = alias``), both dropped, if ``name`` does not occur between them and the alias
+    occurs only there, or after k in reads before anything binds either name anew; else None."""
+    after = [u for u in uses if u > k]
+    nested = any(_indent(lines[u]) > depth for u in after)
+    last = end - 1 if nested else max(after, default=k)
+    if any(u < i for u in uses) or any(alias in _written(lines[u], elements=False) for u in after) \
+            or any(_word(name).search(lines[j]) for j in range(i + 1, k) if _is_code(lines[j])) \
+            or any(name in _written(lines[j], elements=False) for j in range(k + 1, last + 1) if _is_code(lines[j])):
+        return None
+    pattern = _word(alias)
+    out = [pattern.sub(name, text) if i < j and j != k and _is_code(text) else text for j, text in enumerate(lines)]
+    return [text for j, text in enumerate(out) if j not in (i, k)]
 
 
 _PLAIN = re.compile(r"^(\s*)([A-Za-z_]\w*) = ([A-Za-z_]\w*)$")
@@ -208,6 +296,38 @@ def drop_round_trips(lines: list[str]) -> list[str]:
     return lines
 
 
+def drop_repeated_bindings(lines: list[str]) -> list[str]:
+    """Drop ``y_2 = y_1`` where it binds again what a binding in force already did: the first
+    ``y_2 = y_1`` is a statement of the function's body itself (it runs, once), every binding
+    of ``y_2`` is that same line, and no line after the first binds ``y_1`` anew (a loop's
+    reverse recomputes the versions of an array element writes update, the array on entry,
+    which the forward sweep bound already)."""
+    code = [k for k, line in enumerate(lines) if _is_code(line)]
+    top = min((_indent(lines[k]) for k in code), default=0)
+    dropped: set[int] = set()
+    for i in code:
+        match = _PLAIN.match(lines[i])
+        if not match or len(match[1]) != top or match[2] == match[3]:
+            continue
+        new, old = match[2], match[3]
+        binds = [k for k in code if new in _written(lines[k], elements=False)]
+        if binds[0] == i and all(lines[k].strip() == lines[i].strip() for k in binds) and not any(
+                old in _written(lines[k], elements=False) for k in code if k > i):
+            dropped |= set(binds[1:])
+    kept = [line for k, line in enumerate(lines) if k not in dropped]
+    return kept if _empty_blocks(kept) <= _empty_blocks(lines) else lines
+
+
+def tidy_bindings(lines: list[str]) -> list[str]:
+    """``propagate_aliases``, ``drop_round_trips`` and ``drop_repeated_bindings`` until none
+    changes anything (each may leave work for another)."""
+    while True:
+        new = drop_repeated_bindings(drop_round_trips(propagate_aliases(lines)))
+        if new == lines:
+            return _without_orphan_comments(new)
+        lines = new
+
+
 def _without_orphan_comments(lines: list[str]) -> list[str]:
     """Drop a ``# line N:`` comment that no statement follows any more (the next line is
     another such comment, at its depth or after its block ends, or there is none), and one
@@ -237,7 +357,7 @@ def fold(lines: list[str]) -> list[str]:
     values of loop bodies it reads: a name both sweeps define is counted in each sweep
     apart (the forward's reads are the forward definition's, the reverse's the reverse
     one's), every other name over the whole function."""
-    lines = _without_orphan_comments(drop_round_trips(propagate_aliases(lines)))
+    lines = tidy_bindings(lines)
     changed = True
     while changed:  # a pass folds chains forward (t1 into t2, then t2 into its reader)
         changed = False

@@ -6,7 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from adjoint.codegen.fold import _substitute, drop_round_trips, propagate_aliases
+from adjoint.codegen.fold import (_substitute, drop_repeated_bindings, drop_round_trips, propagate_aliases,
+                                  tidy_bindings)
 
 
 def _run(source: str) -> str:
@@ -26,7 +27,6 @@ def test_an_alias_is_read_through():
     # the aliased name changes before the alias's last read
     "t5_bar = a_bar\na_bar = a_bar + 1.0\nb = t5_bar",
     "t5_bar = a_bar\na_bar += 1.0\nb = t5_bar",
-    "t5_bar = a_bar\na_bar[0] = 0.0\nb = t5_bar",
     "t5_bar = a_bar\na_bar, c = 1.0, 2.0\nb = t5_bar",
     # ... in a loop that reads the alias again after it
     "t5_bar = a_bar\nfor k in range(3):\n    b += t5_bar\n    a_bar = a_bar + 1.0",
@@ -53,8 +53,11 @@ def test_a_loop_carried_cotangent_is_read_through():
 
 
 @pytest.mark.parametrize("source", [
-    # a cotangent with the user's name that does not only mirror another
-    "s_1_bar = s_bar\nb = s_1_bar * 2.0",
+    # a cotangent with the user's own name (a loop's exit hands it the cotangent)
+    "s_bar = s_1_bar\nb = s_bar * 2.0",
+    "z_bar = z_1_bar\nz_bar = z_bar + f_bar * c\nt2_bar = z_bar / t3",
+    # two variables, not two versions of one
+    "a_bar = b_1_bar\nc = a_bar * 2.0",
     # ... the name changes in between by another line
     "s_1_bar = s_bar\ns_bar = s_bar + 1.0\ns_bar = s_1_bar\nb = s_1_bar",
     # ... it is made equal again only in a nested block
@@ -64,6 +67,91 @@ def test_a_loop_carried_cotangent_is_read_through():
 ])
 def test_a_user_named_alias_that_is_not_a_round_trip_stays(source):
     assert _run(source) == source
+
+
+def test_an_element_write_changes_the_alias_alike():
+    """alias = name binds one object: a write into either's elements is seen by both."""
+    assert _run("t5_bar = a_bar\na_bar[0] = 0.0\nb = t5_bar") == "a_bar[0] = 0.0\nb = a_bar"
+    assert _run("""
+        beta_2_bar = beta_1_bar
+        t18_bar = copy_of(beta_2_bar[:, j])
+        beta_2_bar[:, j] = 0.0
+    """) == "t18_bar = copy_of(beta_1_bar[:, j])\nbeta_1_bar[:, j] = 0.0"
+
+
+def test_versions_of_one_variable_are_one_name():
+    """gmm's reverse: a loop's carried cotangent handed to its update, in each loop of a nest."""
+    assert _run("""
+        for col in range(d_1 - 1, -1, -1):
+            t7 = col + 1
+            Q_4_bar = Q_3_bar
+            for row in range(d_1 - 1, t7 - 1, -1):
+                Q_5_bar = Q_4_bar
+                t8_bar = Q_5_bar[row, col]
+                Q_5_bar[row, col] = 0.0
+                Q_4_bar = Q_5_bar
+                l_bar[j, index_1] += t8_bar
+            Q_3_bar = Q_4_bar
+    """) == textwrap.dedent("""
+        for col in range(d_1 - 1, -1, -1):
+            t7 = col + 1
+            for row in range(d_1 - 1, t7 - 1, -1):
+                t8_bar = Q_3_bar[row, col]
+                Q_3_bar[row, col] = 0.0
+                l_bar[j, index_1] += t8_bar""").strip("\n")
+    # the forward: an element write's new version, then the loop's update (lstm)
+    assert _run("""
+        for i in range(n):
+            state_3[t6] = hidden
+            state_4 = state_3
+            state_4[t8] = cell
+            state_5 = state_4
+            state_3, layer_input_1 = state_5, hidden
+    """) == "for i in range(n):\n    state_3[t6] = hidden\n    state_3[t8] = cell\n    layer_input_1 = hidden"
+
+
+def test_a_rebound_version_takes_the_name_it_came_from():
+    """while_newton's reverse: z_2_bar, bound again and again, then handed back to z_1_bar."""
+    assert _run("""
+        for _ in range(n):
+            z_2_bar = z_1_bar
+            z_2_bar = z_2_bar + f_1_bar * c
+            z_2_bar += 2.0 * z_2
+            z_1_bar = z_2_bar
+            t13_bar = -z_2_bar
+            z_1_bar = z_1_bar + t13_bar
+    """) == textwrap.dedent("""
+        for _ in range(n):
+            z_1_bar = z_1_bar + f_1_bar * c
+            z_1_bar += 2.0 * z_2
+            t13_bar = -z_1_bar
+            z_1_bar = z_1_bar + t13_bar""").strip("\n")
+
+
+@pytest.mark.parametrize("source", [
+    # the name is read between the two lines (it holds another value there)
+    "z_2_bar = z_1_bar\nz_2_bar += 1.0\nw = z_1_bar\nz_1_bar = z_2_bar",
+    # the alias is read after the name is bound anew
+    "z_2_bar = z_1_bar\nz_2_bar += 1.0\nz_1_bar = z_2_bar\nz_1_bar += 1.0\nw = z_2_bar",
+    # ... or bound again after the second line
+    "z_2_bar = z_1_bar\nz_2_bar += 1.0\nz_1_bar = z_2_bar\nz_2_bar += 1.0",
+    # read before it is bound
+    "for k in range(3):\n    w = z_2_bar\n    z_2_bar = z_1_bar\n    z_2_bar += 1.0\n    z_1_bar = z_2_bar",
+])
+def test_a_rebound_version_that_may_hold_another_value_stays(source):
+    assert _run(source) == source
+
+
+def test_a_repeated_binding_goes():
+    """writes: the reverse loop binds y_2 = y_1 again, as the forward did; y_1 never changes."""
+    lines = ["y_1 = y", "y_2 = y_1", "for i in range(n):", "    y_2[i] = 1.0", "for i in range(n):",
+             "    y_2 = y_1", "    t4 = y_2[i]"]
+    assert drop_repeated_bindings(lines) == lines[:5] + lines[6:]
+    assert tidy_bindings(lines) == ["for i in range(n):", "    y[i] = 1.0", "for i in range(n):", "    t4 = y[i]"]
+    for kept in (["y_2 = y_1", "y_1 = z", "for i in range(n):", "    y_2 = y_1"],   # y_1 bound anew
+                 ["for i in range(n):", "    y_2 = y_1", "    y_2 = y_1"],          # not the body's own
+                 ["y_2 = y_1", "y_2 = z", "y_2 = y_1"]):                             # another binding
+        assert drop_repeated_bindings(kept) == kept
 
 
 def test_a_comment_left_without_statements_goes_unless_it_maps_the_next_line():

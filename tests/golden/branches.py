@@ -125,20 +125,18 @@ def branches_vjp(x, y, branches_bar):
     w_2_bar = zero_like(w_2)
     y_bar = zero_like(y)
     if t13:
-        w_3_bar = w_4_bar
         # line 20: w = w * y
-        w_2_bar = w_2_bar + unbroadcast(w_3_bar * y, w_2)
-        y_bar = y_bar + unbroadcast(w_3_bar * w_2, y)
+        w_2_bar = w_2_bar + unbroadcast(w_4_bar * y, w_2)
+        y_bar = y_bar + unbroadcast(w_4_bar * w_2, y)
     else:
         # line 19: if not x > 0.5:
         w_2_bar = w_2_bar + w_4_bar
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
     w_bar = zero_like(w)
     if t10:
-        w_1_bar = w_2_bar
         # line 18: w = w + np.sin(x)
-        w_bar = w_bar + unbroadcast(w_1_bar, w)
-        t11_bar = unbroadcast(w_1_bar, t11)
+        w_bar = w_bar + unbroadcast(w_2_bar, w)
+        t11_bar = unbroadcast(w_2_bar, t11)
         x_bar = x_bar + t11_bar * np.cos(x)
     else:
         # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
@@ -157,16 +155,11 @@ def branches_vjp(x, y, branches_bar):
         x_bar = x_bar + unbroadcast(z_bar * y, x)
         y_bar += unbroadcast(z_bar * x, y)
     else:
-        # line 10: if x > y:
-        z_3_bar = z_4_bar
         # line 12: elif x < 0.0:
         if t2:
-            z_1_bar = z_3_bar
             # line 13: z = x * x
-            x_bar = x_bar + unbroadcast(2.0 * z_1_bar * x, x)
+            x_bar = x_bar + unbroadcast(2.0 * z_4_bar * x, x)
         else:
-            # line 12: elif x < 0.0:
-            z_2_bar = z_3_bar
             # line 15: z = y + 1.0
-            y_bar += z_2_bar
+            y_bar += z_4_bar
     return branches, (x_bar, y_bar)

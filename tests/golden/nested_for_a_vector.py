@@ -67,16 +67,13 @@ def nested_vjp(w, n, s_bar):
         s_bar = 0.0
         t_bar = 0.0
         if t4:
-            s_1_bar = s_3_bar
             # line 56: s = s + t * t
-            s_bar = s_bar + s_1_bar
-            t_bar = t_bar + 2.0 * s_1_bar * t
+            s_bar = s_bar + s_3_bar
+            t_bar = t_bar + 2.0 * s_3_bar * t
         else:
-            # line 55: if t > 0.5:
-            s_2_bar = s_3_bar
             # line 58: s = s - t
-            s_bar = s_bar + s_2_bar
-            t_bar = t_bar - s_2_bar
+            s_bar = s_bar + s_3_bar
+            t_bar = t_bar - s_3_bar
         # line 53: for j in range(i, n):
         for j in range(n - 1, i - 1, -1):
             # line 54: t = t + w[j] * w[i]
@@ -115,16 +112,13 @@ def nested_grad(w, n, s_bar):
         s_bar = 0.0
         t_bar = 0.0
         if t4:
-            s_1_bar = s_3_bar
             # line 56: s = s + t * t
-            s_bar = s_bar + s_1_bar
-            t_bar = t_bar + 2.0 * s_1_bar * t
+            s_bar = s_bar + s_3_bar
+            t_bar = t_bar + 2.0 * s_3_bar * t
         else:
-            # line 55: if t > 0.5:
-            s_2_bar = s_3_bar
             # line 58: s = s - t
-            s_bar = s_bar + s_2_bar
-            t_bar = t_bar - s_2_bar
+            s_bar = s_bar + s_3_bar
+            t_bar = t_bar - s_3_bar
         # line 53: for j in range(i, n):
         for j in range(n - 1, i - 1, -1):
             # line 54: t = t + w[j] * w[i]

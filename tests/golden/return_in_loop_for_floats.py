@@ -82,16 +82,14 @@ def return_in_loop_vjp(x, n, result_4_bar):
             # line 231: if s > 10.0:
             t2 = s_1 > 10.0
             # line 229: for i in range(n):
-            result_2_bar = result_3_bar
             s_1_bar = s_2_bar
             # line 231: if s > 10.0:
             if t2:
-                result_1_bar = result_2_bar
                 # line 232: return s * 2.0
-                s_1_bar = s_1_bar + result_1_bar * 2.0
+                s_1_bar = s_1_bar + result_3_bar * 2.0
             else:
                 # line 231: if s > 10.0:
-                result_bar = result_bar + result_2_bar
+                result_bar = result_bar + result_3_bar
             # line 230: s = s * 1.5
             s_bar = s_bar + s_1_bar * 1.5
         else:
@@ -150,16 +148,14 @@ def return_in_loop_grad(x, n, result_4_bar):
             # line 231: if s > 10.0:
             t2 = s_1 > 10.0
             # line 229: for i in range(n):
-            result_2_bar = result_3_bar
             s_1_bar = s_2_bar
             # line 231: if s > 10.0:
             if t2:
-                result_1_bar = result_2_bar
                 # line 232: return s * 2.0
-                s_1_bar = s_1_bar + result_1_bar * 2.0
+                s_1_bar = s_1_bar + result_3_bar * 2.0
             else:
                 # line 231: if s > 10.0:
-                result_bar = result_bar + result_2_bar
+                result_bar = result_bar + result_3_bar
             # line 230: s = s * 1.5
             s_bar = s_bar + s_1_bar * 1.5
         else:
