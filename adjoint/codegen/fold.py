@@ -20,7 +20,9 @@ Before folding, ``tidy_bindings`` drops the plain bindings of one name to anothe
 rename: a compiler temporary or a later version of a variable bound to another version of
 it (``Q_5_bar = Q_4_bar``, ``state_4 = state_3``), read through where it is the same object
 (``propagate_aliases``), an element write's round trip (``drop_round_trips``), and a binding
-the function's body already made (``drop_repeated_bindings``).
+the function's body already made (``drop_repeated_bindings``); and a loop's update (or a
+branch's merge) from a version nothing else reads takes its expression, as the user wrote it
+(``net_1 = net + w * x`` ... ``net = net_1`` is ``net = net + w * x``: ``fold_updates``).
 """
 from __future__ import annotations
 
@@ -318,11 +320,51 @@ def drop_repeated_bindings(lines: list[str]) -> list[str]:
     return kept if _empty_blocks(kept) <= _empty_blocks(lines) else lines
 
 
+def fold_updates(lines: list[str]) -> list[str]:
+    """``net_1 = net + w * x`` ... ``net = net_1`` (a loop's update of the value it carries, or a
+    branch's merge, alone or in a tuple assignment) is ``net = net + w * x``, as the user wrote
+    it, when ``net_1``
+    is bound there alone and read by that update alone, in the same block, and no line
+    between them mentions ``net`` (it would see the new value) and, in a tuple assignment,
+    no other value is ``net``."""
+    lines = list(lines)
+    changed = True
+    while changed:
+        changed = False
+        code = [k for k, line in enumerate(lines) if _is_code(line)]
+        writes = Counter(name for k in code for name in _written(lines[k], elements=False))
+        for i in code:
+            match = _ASSIGN.match(lines[i])
+            if not match or not _version(match[2]) or writes[match[2]] != 1:
+                continue
+            new, depth = match[2], len(match[1])
+            uses = [k for k in code if k != i and _word(new).search(lines[k])]
+            update = re.match(r"^(\s*)([\w, ]+) = ([\w, ]+)$", lines[uses[0]]) if len(uses) == 1 else None
+            if update is None or uses[0] < i or len(update[1]) != depth:
+                continue
+            k = uses[0]
+            pairs = list(zip([t.strip() for t in update[2].split(",")], [v.strip() for v in update[3].split(",")]))
+            old = next((t for t, v in pairs if v == new), None)
+            if old is None or _variable(old) != _variable(new) or len(pairs) != len(update[2].split(",")) \
+                    or any(v == old for _, v in pairs) or any(_indent(lines[j]) < depth or _word(old).search(lines[j])
+                                                               for j in range(i + 1, k) if _is_code(lines[j])):
+                continue
+            rest = _without_pair(lines[k], old, new)
+            lines[i] = f"{match[1]}{old} = {match[3]}"
+            if rest:
+                lines[k] = rest
+            else:
+                del lines[k]
+            changed = True
+            break
+    return lines
+
+
 def tidy_bindings(lines: list[str]) -> list[str]:
-    """``propagate_aliases``, ``drop_round_trips`` and ``drop_repeated_bindings`` until none
+    """``propagate_aliases``, ``drop_round_trips``, ``drop_repeated_bindings`` and ``fold_updates`` until none
     changes anything (each may leave work for another)."""
     while True:
-        new = drop_repeated_bindings(drop_round_trips(propagate_aliases(lines)))
+        new = fold_updates(drop_repeated_bindings(drop_round_trips(propagate_aliases(lines))))
         if new == lines:
             return _without_orphan_comments(new)
         lines = new

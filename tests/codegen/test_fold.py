@@ -6,8 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from adjoint.codegen.fold import (_substitute, drop_repeated_bindings, drop_round_trips, propagate_aliases,
-                                  tidy_bindings)
+from adjoint.codegen.fold import (_substitute, drop_repeated_bindings, drop_round_trips, fold_updates,
+                                  propagate_aliases, tidy_bindings)
 
 
 def _run(source: str) -> str:
@@ -214,3 +214,26 @@ def test_an_element_writes_round_trip_goes():
 ])
 def test_a_binding_that_may_change_something_stays(source):
     assert _trips(source) == source
+
+
+def test_a_loop_update_is_written_as_the_user_wrote_it():
+    """net_1 = net + ... read only by the loop's update net = net_1: net = net + ... (mazur)."""
+    lines = ["for i in range(2):", "    net_1 = net + W1[j, i] * x[i]", "    t10_stack.append(t10)",
+             "    net = net_1"]
+    assert fold_updates(lines) == ["for i in range(2):", "    net = net + W1[j, i] * x[i]",
+                                   "    t10_stack.append(t10)"]
+    lines = ["while t9:", "    f_2 = z_2 * z_2 - t2", "    n_1 = n + 1", "    z_1, f_1, n = z_2, f_2, n_1"]
+    assert fold_updates(lines) == ["while t9:", "    f_1 = z_2 * z_2 - t2", "    n = n + 1", "    z_1 = z_2"]
+
+
+@pytest.mark.parametrize("source", [
+    "s_1 = s + x\nt = s * 2.0\ns = s_1",              # s read between: it would see the new value
+    "s_1 = s + x\ntape.append((s, x))\ns = s_1",      # ... by a push of the value as it was
+    "s_1 = s + x\nw = s_1 * 2.0\ns = s_1",            # s_1 read by another line too
+    "s_1 = s + x\ns, t = s_1, s",                      # the update reads s itself
+    "s_1 = s + x\nif c:\n    s = s_1",                 # not in the same block
+    "t1 = s + x\ns = t1",                              # not a version of s
+])
+def test_a_loop_update_that_may_change_something_stays(source):
+    lines = source.split("\n")
+    assert fold_updates(lines) == lines

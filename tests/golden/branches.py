@@ -14,12 +14,10 @@ def branches(x, y):
         t2 = x < 0.0
         if t2:
             # line 13: z = x * x
-            z_1 = x * x
-            z_3 = z_1
+            z_3 = x * x
         else:
             # line 15: z = y + 1.0
-            z_2 = y + 1.0
-            z_3 = z_2
+            z_3 = y + 1.0
         z_4 = z_3
     # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
     t3 = z_4 > 1.0
@@ -43,16 +41,14 @@ def branches(x, y):
     # line 17: if x > 0.0 and y > 0.0 or x < -1.0:
     if t10:
         # line 18: w = w + np.sin(x)
-        w_1 = w + np.sin(x)
-        w_2 = w_1
+        w_2 = w + np.sin(x)
     else:
         w_2 = w
     # line 19: if not x > 0.5:
     t13 = not x > 0.5
     if t13:
         # line 20: w = w * y
-        w_3 = w_2 * y
-        w_4 = w_3
+        w_4 = w_2 * y
     else:
         w_4 = w_2
     # line 21: return w + x
@@ -73,12 +69,10 @@ def branches_vjp(x, y, branches_bar):
         t2 = x < 0.0
         if t2:
             # line 13: z = x * x
-            z_1 = x * x
-            z_3 = z_1
+            z_3 = x * x
         else:
             # line 15: z = y + 1.0
-            z_2 = y + 1.0
-            z_3 = z_2
+            z_3 = y + 1.0
         z_4 = z_3
     # line 16: w = z * 2.0 if z > 1.0 else z * 3.0
     t3 = z_4 > 1.0
@@ -103,16 +97,14 @@ def branches_vjp(x, y, branches_bar):
     if t10:
         # line 18: w = w + np.sin(x)
         t11 = np.sin(x)
-        w_1 = w + t11
-        w_2 = w_1
+        w_2 = w + t11
     else:
         w_2 = w
     # line 19: if not x > 0.5:
     t13 = not x > 0.5
     if t13:
         # line 20: w = w * y
-        w_3 = w_2 * y
-        w_4 = w_3
+        w_4 = w_2 * y
     else:
         w_4 = w_2
     # line 21: return w + x

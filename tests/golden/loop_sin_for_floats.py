@@ -7,8 +7,7 @@ def loop_sin(x, n):
     s = 0.0
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
-        s_1 = s + math.sin(x * i) * x
-        s = s_1
+        s = s + math.sin(x * i) * x
     # line 28: return s
     return s
 
@@ -19,8 +18,7 @@ def loop_sin_vjp(x, n, s_bar):
     s = 0.0
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
-        s_1 = s + math.sin(x * i) * x
-        s = s_1
+        s = s + math.sin(x * i) * x
     # adjoint: cotangents in reverse order
     # line 26: for i in range(n):
     x_bar = 0.0

@@ -9,18 +9,15 @@ def nested(w, n):
         t = 0.0
         for j in range(i, n):
             # line 54: t = t + w[j] * w[i]
-            t_1 = t + w[j] * w[i]
-            t = t_1
+            t = t + w[j] * w[i]
         # line 55: if t > 0.5:
         t4 = t > 0.5
         if t4:
             # line 56: s = s + t * t
-            s_1 = s + t * t
-            s_3 = s_1
+            s_3 = s + t * t
         else:
             # line 58: s = s - t
-            s_2 = s - t
-            s_3 = s_2
+            s_3 = s - t
         s = s_3
     # line 59: return s
     return s
@@ -37,18 +34,15 @@ def nested_vjp(w, n, s_bar):
         t = 0.0
         for j in range(i, n):
             # line 54: t = t + w[j] * w[i]
-            t_1 = t + w[j] * w[i]
-            t = t_1
+            t = t + w[j] * w[i]
         # line 55: if t > 0.5:
         t4 = t > 0.5
         if t4:
             # line 56: s = s + t * t
-            s_1 = s + t * t
-            s_3 = s_1
+            s_3 = s + t * t
         else:
             # line 58: s = s - t
-            s_2 = s - t
-            s_3 = s_2
+            s_3 = s - t
         # line 51: for i in range(n):
         t_stack.append(t)
         s = s_3
@@ -93,8 +87,7 @@ def nested_grad(w, n, s_bar):
         t = 0.0
         for j in range(i, n):
             # line 54: t = t + w[j] * w[i]
-            t_1 = t + w[j] * w[i]
-            t = t_1
+            t = t + w[j] * w[i]
         # line 51: for i in range(n):
         t_stack.append(t)
     # adjoint: cotangents in reverse order

@@ -13,8 +13,8 @@ def return_in_loop(x, n):
             t2 = s_1 > 10.0
             if t2:
                 # line 232: return s * 2.0
-                result_1 = s_1 * 2.0
-                result_2, returned_1 = result_1, True
+                result_2 = s_1 * 2.0
+                returned_1 = True
             else:
                 result_2, returned_1 = result, returned
             result_3, returned_2, s_2 = result_2, returned_1, s_1
@@ -45,8 +45,8 @@ def return_in_loop_vjp(x, n, result_4_bar):
             t2 = s_1 > 10.0
             if t2:
                 # line 232: return s * 2.0
-                result_1 = s_1 * 2.0
-                result_2, returned_1 = result_1, True
+                result_2 = s_1 * 2.0
+                returned_1 = True
             else:
                 result_2, returned_1 = result, returned
             result_3, returned_2, s_2 = result_2, returned_1, s_1
