@@ -34,6 +34,9 @@ The conditions, on ``x_bar = zero_like(x)`` with ``x = W[I]`` (every item of I a
 ``W_bar[I][J]`` is ``W_bar[I, J]`` because I's items are ints (they take the leading
 axes); one subscript keeps the code a write into an array the adjoint made, which the
 generated code may be differentiated again through (``hessian``).
+
+A loop's reverse that computed the row again only for ``x_bar = zero_like(x)`` (``t3 = l[j]``
+in ``gmm``) no longer does (as ``transform/sums.py`` drops recomputations nothing reads).
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ from ..ir.nodes import Assign, Function, Index, Var, int_literal, walk
 from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt
 from .cleanup import names_in
 from .reverse import node_reads
-from .sums import _targets
+from .sums import _targets, _unread_recomputations_dropped
 
 _IN_PLACE = ("scatter", "accumulate")
 
@@ -208,4 +211,5 @@ def accumulate_directly(adjoint: Adjoint, fn: Function, ranks: dict[str, int]) -
             out.append(node)
         return tuple(out)
 
-    return replace(adjoint, statements=rewrite(adjoint.statements))
+    # a row's values that only its zeros' shape read (``t3 = l[j]`` for ``zero_like(t3)``) go too
+    return replace(adjoint, statements=_unread_recomputations_dropped(rewrite(adjoint.statements)))
