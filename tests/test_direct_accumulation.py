@@ -99,12 +99,14 @@ def test_lstm_weights_take_their_parts_directly():
 def test_a_row_read_only_for_its_zeros_is_not_computed_again():
     """gmm's precision_factor(q[j], l[j]) writes l[j]'s elements into Q: their cotangents go
     straight into l_bar[j, index_1], and the reverse loop no longer computes l[j] again
-    (it was read only by zero_like(t3))."""
+    (it was read only by zero_like(t3)). Its copies of Q's cotangent: one, for the two
+    loops that write Q (the second takes the array the first leaves, ours)."""
     from adjoint.gradbench.evals.gmm import TINY_INPUT, gmm_objective, prepare
     source = adjoint.grad(gmm_objective, wrt=(0, 1, 2, 3)).source_for(*prepare(TINY_INPUT))
     reverse = source[source.index("# adjoint: cotangents in reverse order"):].split("\ndef ")[0]
     assert "l_bar[j, index_1] += " in reverse
     assert "= l[j]" not in reverse and "zero_like(t3)" not in reverse
+    assert reverse.count("copy_of(Q_") == 1 and "Q_1_bar" not in reverse
 
 
 def test_hessian_through_parts_of_a_row():

@@ -9,7 +9,9 @@ the loop that the adjoint reads: they are overwritten by the next iteration),
 hands the cotangent of each carried value to its update, reverses the body, and
 leaves behind the cotangent of the carried value at the start of the iteration.
 Cotangents of values from outside the loop are accumulated in place in arrays
-the adjoint owns, created before the loop.
+the adjoint owns, created before the loop. A carried array's cotangent that the loop
+made its own stays its own after it, if the body leaves it so (no second copy for the
+next loop that writes the array).
 """
 from __future__ import annotations
 
@@ -277,10 +279,19 @@ class Reverser:
         else:
             cot.out.append(AdjFor("_", f"range({stmt.count.name})", tuple(body), stmt.loc,
                                   frozenset(defined_names(stmt.body))))
+        # The owned array's cotangent, ours at the start of every iteration, is ours after the
+        # loop too when the body leaves it ours (every iteration then hands the next one an
+        # array of ours): a first contribution it makes to the value the loop started from
+        # passes it on, as the last use of its name (no second copy_of for a later loop).
+        ours = owned is not None and owned.var.name in child.bars and child.writable(child.bars[owned.var.name])
         for phi in carried:
             cot.disown(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:
-                cot.add(phi.first.name, cot.bars[phi.var.name], stmt.loc)
+                first = phi.first.name
+                passed = ours and phi is owned and first not in cot.bars and not cot.is_outer(first)
+                cot.add(first, cot.bars[phi.var.name], stmt.loc)
+                if passed:
+                    cot.owned.add(cot.bars[first])
 
 
 def _forward_text(stmt: Assign) -> str:
