@@ -351,13 +351,16 @@ def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents, resto
             cot.add(x.name, g, stmt.loc)
             cot.owned.add(cot.bars[x.name])
         else:
-            kept = cot.names.fresh(f"{g}_kept")
+            fresh = x.name not in cot.bars and not cot.is_outer(x.name)
+            # the copy is x_bar itself when x has no cotangent yet (ours), else a part added to it
+            kept = cot.bar(x.name) if fresh else cot.names.fresh(f"{g}_kept")
             cot.out.append(AdjStmt("assign", kept, f"{g}.copy()", stmt.loc))
             cot.out.append(AdjStmt("store", kept, "0.0", stmt.loc, idx))
-            fresh = x.name not in cot.bars and not cot.is_outer(x.name)
-            cot.add(x.name, kept, stmt.loc)
-            if fresh:  # x_bar is the copy just made: ours
-                cot.owned.add(cot.bars[x.name])
+            if fresh:
+                cot.owned.add(kept)
+                cot.computed.discard(kept)
+            else:
+                cot.add(x.name, kept, stmt.loc)
     if restore:
         cot.out.append(AdjStmt("store", render(x), render(old), stmt.loc, idx))  # the write, undone
 
