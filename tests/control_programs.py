@@ -734,3 +734,24 @@ def float32_carried_cotangent(x, n):
         h[i % 3] = 2.0
         h = np.tanh(h * x)  # tanh's cotangent multiplies by 1.0 - h * h: float64 under Numba
     return np.sum(h)
+
+
+def log_sum_exp_from_minus_inf(x):
+    acc = -np.inf  # folded to the float -inf, whose repr is "-inf": no such name
+    for i in range(x.shape[0]):
+        acc = np.logaddexp(acc, x[i])
+    return acc
+
+
+def running_max_from_minus_inf(x):
+    m = -math.inf
+    for i in range(x.shape[0]):
+        m = max(m, x[i] * x[i])
+    return m
+
+
+def clipped_by_infinite_defaults(x, lo=-np.inf, hi=float("inf")):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + min(max(x[i], lo), hi) ** 2
+    return s

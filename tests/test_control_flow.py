@@ -90,6 +90,9 @@ CASES = {
     "written_with_a_number_a_loop_set": (C.written_with_a_number_a_loop_set, [0.3, np.array([0.1, 0.2, 0.3])],
                                          (0, 1)),
     "incremented_in_a_loop": (C.incremented_in_a_loop, [0.41, 3], (0,)),
+    "log_sum_exp_from_minus_inf": (C.log_sum_exp_from_minus_inf, [np.array([0.3, -0.5, 0.7])], (0,)),
+    "running_max_from_minus_inf": (C.running_max_from_minus_inf, [np.array([0.3, -0.5, 0.7])], (0,)),
+    "clipped_by_infinite_defaults": (C.clipped_by_infinite_defaults, [np.array([0.3, -0.5, 0.7])], (0,)),
 }
 
 

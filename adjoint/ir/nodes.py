@@ -9,6 +9,8 @@ Every statement carries a ``Loc`` pointing at the user's source.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
@@ -39,6 +41,12 @@ class Const:
     text: str = ""
 
     def spelling(self) -> str:
+        if isinstance(self.value, float) and not math.isfinite(self.value):
+            # repr gives inf, -inf, nan: names the generated module does not have (a folded
+            # -np.inf, a default float("inf")). NumPy's spelling, bracketed where negative.
+            if math.isnan(self.value):
+                return "np.nan"
+            return "np.inf" if self.value > 0 else "(-np.inf)"
         if self.text:
             return self.text
         if isinstance(self.value, float) and self.value < 0 or (
