@@ -152,7 +152,9 @@ _constructor("empty", ("shape",), "np.empty({shape}", {},
 _FILL_VJP = {"fill_value": "unbroadcast({g}, {fill_value})"}
 _constructor("full", ("shape", "fill_value"), "np.full({shape}, {fill_value}", _FILL_VJP,
              Example("np.full((2, 3), x) * y", cases.arrays({"x": (), "y": (2, 3)})),
-             Example("np.full((2, 3), x) * y", cases.arrays({"x": (3,), "y": (2, 3)}), numba=False))
+             Example("np.full((2, 3), x) * y", cases.arrays({"x": (3,), "y": (2, 3)}), numba=False),
+             # a literal shape: every operand but the fill value is a literal, and its cotangent is still the sum of g
+             Example("np.full(3, x) * y", cases.arrays({"x": (), "y": (3,)})))
 _constructor("zeros_like", ("x",), "np.zeros_like({x}", {}, Example("np.zeros_like(x) + x", _ANY))
 _constructor("ones_like", ("x",), "np.ones_like({x}", {}, Example("np.ones_like(x) * x", _ANY))
 _constructor("empty_like", ("x",), "np.empty_like({x}", {}, Example("np.empty_like(x).size * x", _ANY))

@@ -383,7 +383,8 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restor
         if callable(vjp):
             exprs = vjp(VjpContext(rendered, items, stmt.target.name, g))
         else:
-            template = _drop_unbroadcast(vjp, param, args, stmt.target.name, cot.ranks)
+            template = _drop_unbroadcast(vjp, param, args, stmt.target.name, cot.ranks,
+                                         elementwise=rule.rank == "broadcast")
             exprs = template.format(**rendered, out=stmt.target.name, g=g)
         targets = arg.items if isinstance(arg, Tup) else (arg,)
         exprs = exprs if isinstance(exprs, list) else [exprs]
@@ -393,15 +394,17 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restor
 
 
 def _drop_unbroadcast(template: str, param: str, args: dict[str, Value], out: str,
-                      ranks: dict[str, int]) -> str:
-    """``unbroadcast(e, x)`` is just ``e`` when every other operand is a literal number
-    (then the output already has x's shape), or when x and the output are both scalars."""
+                      ranks: dict[str, int], elementwise: bool) -> str:
+    """``unbroadcast(e, x)`` is just ``e`` when the rule is elementwise and every other
+    operand is a literal number (then the output already has x's shape), or when x and the
+    output are both scalars. Not for a constructor: np.full(4, v)'s other operands are
+    literals too (the shape, the dtype), and v's cotangent is the sum of g."""
     head, tail = "unbroadcast(", f", {{{param}}})"
     others = [a for p, a in args.items() if p != param]
     arg = args[param]
     scalars = isinstance(arg, Var) and ranks.get(arg.name) == 0 and ranks.get(out) == 0
     if template.startswith(head) and template.endswith(tail) and (
-            scalars or others and all(isinstance(a, Const) for a in others)):
+            scalars or elementwise and others and all(isinstance(a, Const) for a in others)):
         return template[len(head):-len(tail)]
     return template
 
