@@ -326,7 +326,7 @@ def fold_updates(lines: list[str]) -> list[str]:
     it, when ``net_1``
     is bound there alone and read by that update alone, in the same block, and no line
     between them mentions ``net`` (it would see the new value) and, in a tuple assignment,
-    no other value is ``net``."""
+    no other value is ``net`` or ``net_1``."""
     lines = list(lines)
     changed = True
     while changed:
@@ -345,8 +345,9 @@ def fold_updates(lines: list[str]) -> list[str]:
             k = uses[0]
             pairs = list(zip([t.strip() for t in update[2].split(",")], [v.strip() for v in update[3].split(",")]))
             old = next((t for t, v in pairs if v == new), None)
+            # (and ``new`` is no other value of the tuple: ``t_2, s = t_1, t_1`` keeps t_1)
             if old is None or _variable(old) != _variable(new) or len(pairs) != len(update[2].split(",")) \
-                    or any(v == old for _, v in pairs) or any(_indent(lines[j]) < depth or _word(old).search(lines[j])
+                    or sum(v == new for _, v in pairs) != 1 or any(v == old for _, v in pairs) or any(_indent(lines[j]) < depth or _word(old).search(lines[j])
                                                                for j in range(i + 1, k) if _is_code(lines[j])):
                 continue
             rest = _without_pair(lines[k], old, new)

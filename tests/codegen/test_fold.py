@@ -6,8 +6,12 @@ import textwrap
 import numpy as np
 import pytest
 
+import adjoint
+from adjoint.check import finite_difference
 from adjoint.codegen.fold import (_substitute, drop_repeated_bindings, drop_round_trips, fold_updates,
                                   propagate_aliases, tidy_bindings)
+
+from tests.test_random_programs import load_source
 
 
 def _run(source: str) -> str:
@@ -233,7 +237,25 @@ def test_a_loop_update_is_written_as_the_user_wrote_it():
     "s_1 = s + x\ns, t = s_1, s",                      # the update reads s itself
     "s_1 = s + x\nif c:\n    s = s_1",                 # not in the same block
     "t1 = s + x\ns = t1",                              # not a version of s
+    "t_1 = t + 0.5\nt_2, s = t_1, t_1",                # t_1 is another value of the tuple too
 ])
 def test_a_loop_update_that_may_change_something_stays(source):
     lines = source.split("\n")
     assert fold_updates(lines) == lines
+
+
+def test_an_update_whose_version_another_value_of_the_tuple_reads_runs(tmp_path):
+    """s, t = t, t before a loop that carries both (the forward's t_2, s = t_1, t_1): the
+    update of t took t_1's expression and left s = t_1, t_1 no longer bound (NameError)."""
+    f = load_source(
+        "def f(x, y):\n"
+        "    t = y * x\n"
+        "    t = t + 0.5\n"
+        "    s, t = t, t\n"
+        "    for i in range(2):\n"
+        "        t = t + s * t\n"
+        "        s = s + x\n"
+        "    return t + s\n", tmp_path)
+    got = adjoint.grad(f, wrt=(0, 1), jit=False)(0.7, -0.3)
+    expected = [finite_difference(f, [0.7, -0.3], k) for k in (0, 1)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
