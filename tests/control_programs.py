@@ -755,3 +755,13 @@ def clipped_by_infinite_defaults(x, lo=-np.inf, hi=float("inf")):
     for i in range(x.shape[0]):
         s = s + min(max(x[i], lo), hi) ** 2
     return s
+
+
+def branch_reads_an_argument(x, w):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0:
+            s = s + w[i] * x[i]
+        else:
+            s = s - x[i]
+    return s

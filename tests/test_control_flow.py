@@ -133,6 +133,18 @@ def test_a_float32_loop_reverse_compiles(jit):
     np.testing.assert_allclose(g, wide, rtol=1e-5, atol=1e-6)
 
 
+def test_a_branch_in_a_loop_adds_into_the_loops_cotangent_in_place():
+    """w_bar[i] += ... under an if inside a loop: w_bar is made before the loop, so the branch
+    adds into it in place; it copied the whole w_bar at each iteration (O(n) per step)."""
+    g = adjoint.grad(C.branch_reads_an_argument, wrt=(0, 1), jit=False)
+    x, w = np.array([0.5, -1.0, 2.0, -0.3]), np.array([1.5, 2.0, -1.0, 0.7])
+    gx, gw = g(x, w)
+    np.testing.assert_allclose(gx, np.where(x > 0, w, -1.0))
+    np.testing.assert_allclose(gw, np.where(x > 0, x, 0.0))
+    reverse = g.source_for(x, w).split("def branch_reads_an_argument_grad")[1].split("cotangents in reverse")[1]
+    assert ".copy()" not in reverse and "copy_of" not in reverse, reverse
+
+
 def test_grad_skips_what_only_the_value_needs():
     """For floats, loop_sin's value is the whole forward loop, which the cotangents do not
     need: adjoint.grad runs loop_sin_grad, which has no forward loop at all."""

@@ -138,10 +138,20 @@ class Cotangents:
     # owned arrays that arithmetic made (``g * y``): added to in place, but copied before an
     # element write (user code, and so hessian, writes elements only into np.zeros or copies)
     computed: set[str] = field(default_factory=set)
+    parent: "Cotangents | None" = None
 
     def child(self, defined: frozenset[str], in_loop: bool) -> "Cotangents":
         return Cotangents(self.names, dict(self.bars), set(self.owned), [], defined, {}, in_loop,
-                          self.registry, self.ranks, set(self.computed))
+                          self.registry, self.ranks, set(self.computed), self)
+
+    def _owned_by_loop(self, var: str) -> bool:
+        """``var``'s cotangent is outer to the nearest enclosing loop, which makes it an array
+        of its own before it starts (a branch in a loop adds into it in place, as the loop
+        does, instead of copying it at each iteration: w_bar[i] += ... under an if)."""
+        scope = self.parent
+        while scope is not None and not scope.outer_owned:
+            scope = scope.parent
+        return scope is not None and scope.is_outer(var)
 
     def writable(self, bar: str) -> bool:
         """``bar`` is ours, from ``zero_like`` or a copy: an element write may go into it."""
@@ -170,7 +180,8 @@ class Cotangents:
         if self.is_outer(var):
             self.outer[var] = self.outer.get(var, False) or self.outer_owned
             known = True  # the enclosing scope creates it before the region
-            if self.outer_owned:  # made ours before the loop: each iteration may write into it
+            if self.outer_owned or self._owned_by_loop(var):  # made ours before the loop: each
+                # iteration may write into it
                 self.owned.add(bar)
                 self.computed.discard(bar)
         if index is not None:
