@@ -163,8 +163,8 @@ def propagate_aliases(lines: list[str]) -> list[str]:
     changed = True
     while changed:
         changed = False
-        code = [k for k, line in enumerate(lines) if _is_code(line)]
-        writes = Counter(name for k in code for name in _written(lines[k], elements=False))
+        code = _code(lines)
+        writes = _bindings(lines, code)
         empty = _empty_blocks(lines)
         for i in code:
             match = _ALIAS.match(lines[i])
@@ -250,6 +250,16 @@ def _without_pair(line: str, target: str, value: str) -> str | None:
     return f"{match[1]}{', '.join(t for t, _ in kept)} = {', '.join(v for _, v in kept)}"
 
 
+def _code(lines: list[str]) -> list[int]:
+    """The indices of the code lines (not comments or blank lines)."""
+    return [k for k, line in enumerate(lines) if _is_code(line)]
+
+
+def _bindings(lines: list[str], code: list[int]) -> Counter[str]:
+    """How many of the ``code`` lines bind each name (element writes not counted)."""
+    return Counter(name for k in code for name in _written(lines[k], elements=False))
+
+
 def _empty_blocks(lines: list[str]) -> int:
     """How many block headers (``for ...:``) have no statement in their block."""
     code = [t for t in lines if t.strip() and not t.lstrip().startswith("#")]
@@ -304,7 +314,7 @@ def drop_repeated_bindings(lines: list[str]) -> list[str]:
     of ``y_2`` is that same line, and no line after the first binds ``y_1`` anew (a loop's
     reverse recomputes the versions of an array element writes update, the array on entry,
     which the forward sweep bound already)."""
-    code = [k for k, line in enumerate(lines) if _is_code(line)]
+    code = _code(lines)
     top = min((_indent(lines[k]) for k in code), default=0)
     dropped: set[int] = set()
     for i in code:
@@ -331,8 +341,8 @@ def fold_updates(lines: list[str]) -> list[str]:
     changed = True
     while changed:
         changed = False
-        code = [k for k, line in enumerate(lines) if _is_code(line)]
-        writes = Counter(name for k in code for name in _written(lines[k], elements=False))
+        code = _code(lines)
+        writes = _bindings(lines, code)
         for i in code:
             match = _ASSIGN.match(lines[i])
             if not match or not _version(match[2]) or writes[match[2]] != 1:
