@@ -170,15 +170,18 @@ def test_decorated_function_is_located() -> None:
     assert re.search(r"\blist\b", info.value.msg)
 
 
-def test_indented_function_is_located() -> None:
-    """A function nested in a class: the column counts the real line's indentation."""
-    fn = bp.Holder.indented
+@pytest.mark.parametrize("fn", [bp.Holder.indented, bp.Documented.method_with_docstring],
+                         ids=["nested_in_a_class", "column_0_docstring"])
+def test_indented_function_is_located(fn) -> None:
+    """A function nested in a class: the column counts the real line's indentation. With a
+    multi-line string at column 0 in its body, that was an IndentationError from ast."""
     line, code = marked_line(fn)
     with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
         adjoint.grad(fn).source
     err = info.value
     assert err.lineno == line and code in err.text
     assert err.offset == err.text.index("[s]") + 1, (err.offset, err.text)
+    assert_clean(err)
 
 
 def test_refusal_leaves_the_function_untouched() -> None:
@@ -429,17 +432,6 @@ def test_shape_mismatch_is_numpys_error_at_the_users_line(jit: bool) -> None:
     line = inspect.getsourcelines(bp.plain)[1] + 1
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert f"bad_programs.py, line {line}: return np.sum(x * y)" in notes, notes
-
-
-def test_method_with_a_column_0_docstring_is_located() -> None:
-    """An indented def with a multi-line string at column 0 was an IndentationError from ast."""
-    fn = bp.Documented.method_with_docstring
-    line, code = marked_line(fn)
-    with pytest.raises(adjoint.UnsupportedSyntaxError) as info:
-        adjoint.grad(fn).source
-    err = info.value
-    assert err.lineno == line and code in err.text and err.offset == err.text.index("[s]") + 1
-    assert_clean(err)
 
 
 def test_lambda_in_a_multi_line_call() -> None:
