@@ -765,3 +765,20 @@ def branch_reads_an_argument(x, w):
         else:
             s = s - x[i]
     return s
+
+
+def stacked_state(x, s0, m):
+    """An inner loop that writes rows of ``state`` while it carries another array (``inp``),
+    as an LSTM stack does: each layer's output is the next layer's input."""
+    state = s0.copy()
+    total = 0.0
+    for t in range(m):
+        before = state.copy()
+        inp = x
+        for i in range(2):
+            h = np.sin(before[2 * i] * inp)
+            state[2 * i] = h
+            state[2 * i + 1] = np.cos(before[2 * i + 1] * x) * h
+            inp = h
+        total = total + np.sum(inp * inp)
+    return total

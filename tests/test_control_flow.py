@@ -93,6 +93,9 @@ CASES = {
     "log_sum_exp_from_minus_inf": (C.log_sum_exp_from_minus_inf, [np.array([0.3, -0.5, 0.7])], (0,)),
     "running_max_from_minus_inf": (C.running_max_from_minus_inf, [np.array([0.3, -0.5, 0.7])], (0,)),
     "clipped_by_infinite_defaults": (C.clipped_by_infinite_defaults, [np.array([0.3, -0.5, 0.7])], (0,)),
+    "stacked_state": (C.stacked_state, [np.array([0.3, -0.5, 0.7]),
+                                        np.array([[0.1, 0.2, -0.3], [0.5, -0.4, 0.6], [0.9, 0.1, -0.2],
+                                                  [0.3, -0.7, 0.8]]), 3], (0, 1)),
 }
 
 
@@ -143,6 +146,16 @@ def test_a_branch_in_a_loop_adds_into_the_loops_cotangent_in_place():
     np.testing.assert_allclose(gw, np.where(x > 0, x, 0.0))
     reverse = g.source_for(x, w).split("def branch_reads_an_argument_grad")[1].split("cotangents in reverse")[1]
     assert ".copy()" not in reverse and "copy_of" not in reverse, reverse
+
+
+def test_an_inner_loop_carrying_two_arrays_writes_rows_in_place():
+    """stacked_state's inner loop writes rows of state while it also carries inp: the one
+    array it writes into was not owned because another array was carried with it, so each
+    reverse iteration copied the whole state_bar (O(size of state) per row written)."""
+    g = adjoint.grad(C.stacked_state, wrt=(0, 1), jit=False)
+    source = g.source_for(*CASES["stacked_state"][1])
+    reverse = source.split("def stacked_state_grad")[1].split("cotangents in reverse")[1]
+    assert not re.search(r"\w+_bar\.copy\(\)|copy_of\(\w+_bar\)", reverse), reverse
 
 
 def test_grad_skips_what_only_the_value_needs():

@@ -219,6 +219,21 @@ class Reverser:
             cot.out.extend(self._materialize(cot, child, known, stmt.loc))
         cot.out.append(AdjIf(render(stmt.cond), sides[0], sides[1], stmt.loc))
 
+    def _owned_carried(self, stmt: For | While, carried: list, swap: bool, ranks: dict[str, int]):
+        """The one carried array the body writes into, when its cotangent can be ours for the
+        whole loop (see reverse_for), or None."""
+        arrays = [p for p in carried if p.var.name in self.written]
+        if len(arrays) != 1 or swap:
+            return None
+        owned = arrays[0]
+        others = [p for p in carried if p is not owned and ranks.get(p.var.name) != 0]
+        if not others:
+            return owned
+        versions, in_place = array_versions(owned, stmt.body)
+        if not in_place or any(_carried_names(p) & versions for p in others):
+            return None
+        return owned
+
     def reverse_for(self, stmt: For | While, cot: Cotangents) -> None:
         carried = [p for p in stmt.carried if p.var.name in self.active]
         known = set(cot.bars)
@@ -231,12 +246,13 @@ class Reverser:
         child = cot.child(defined, True)
         carried_names = {p.var.name for p in stmt.carried}
         swap = any(isinstance(p.second, Var) and p.second.name in carried_names for p in carried)
-        # With one carried array, its cotangent can share memory with nothing else that lives
-        # from one iteration to the next: once it is ours, each iteration may update it in
-        # place. For an array element writes update, an element write's adjoint then zeroes
-        # its element instead of copying the whole cotangent (O(1), not O(n), per write).
-        arrays = [p for p in carried if cot.ranks.get(p.var.name) != 0]
-        owned = arrays[0] if len(arrays) == 1 and not swap and arrays[0].var.name in self.written else None
+        # A carried array that element writes update in place (and that no other carried
+        # value is a version of) has a cotangent that shares memory with nothing else that
+        # lives from one iteration to the next (the frontend refuses other names for an array
+        # it writes into): once it is ours, each iteration may update it in place. An element
+        # write's adjoint then zeroes its element instead of copying the whole cotangent
+        # (O(1), not O(n), per write), also when other arrays are carried along with it.
+        owned = self._owned_carried(stmt, carried, swap, cot.ranks)
         if owned is not None:
             bar = cot.bar(owned.var.name)
             fresh = any(isinstance(n, AdjStmt) and n.target == bar for n in pre)
@@ -292,6 +308,10 @@ class Reverser:
                 cot.add(first, cot.bars[phi.var.name], stmt.loc)
                 if passed:
                     cot.owned.add(cot.bars[first])
+
+
+def _carried_names(phi) -> set[str]:
+    return {v.name for v in (phi.first, phi.second) if isinstance(v, Var)}
 
 
 def _forward_text(stmt: Assign) -> str:
