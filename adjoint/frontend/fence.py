@@ -219,12 +219,18 @@ def _constant(parsed: Parsed, node: ast.Constant) -> None:
 
 def _dtype_hint(value: object) -> str:
     """``dtype="float32"``: name the dtype object to write instead."""
+    import warnings
+
     import numpy as np
-    try:
-        dtype = np.dtype(value) if isinstance(value, str) else None
-    except TypeError:
+    if not isinstance(value, str):
         return ""
-    if dtype is None or dtype.kind not in "fiub":
+    try:  # any string: np.dtype("i,i->") is a ValueError, np.dtype(",") a SyntaxError
+        with warnings.catch_warnings():  # np.dtype("a,b"): a DeprecationWarning
+            warnings.simplefilter("ignore")
+            dtype = np.dtype(value)
+    except Exception:
+        return ""
+    if dtype.kind not in "fiub":
         return ""
     return f" (for a dtype, write np.{dtype.name})"
 

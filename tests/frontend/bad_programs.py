@@ -571,3 +571,12 @@ def past_the_end(x, n):
     for k in range(n):
         s = s + x[k] * x[k]
     return s
+
+
+def einsum_subscripts(x):
+    return np.einsum("i,i->", x, x)  # <- np.dtype("i,i->") is a ValueError, not a TypeError
+
+
+def comma_string(x):
+    s = ","  # <- np.dtype(",") is a SyntaxError
+    return x

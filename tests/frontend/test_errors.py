@@ -123,6 +123,8 @@ REFUSED = [
     ("multi_line_statement", r"\.?real\b"),
     ("tuple_element_writes", r"y\[0\] as part of a tuple, chained or annotated assignment.*statement of its own"),
     ("dtype_string", r"str constant.*np\.float32"),
+    ("einsum_subscripts", r"str constant"),
+    ("comma_string", r"str constant"),
     ("async_function", r"async function.*plain def"),
     ("generator_function", r"\byield\b"),
     ("chained_element_write", r"y\[0\] as part of a tuple, chained or annotated assignment.*statement of its own"),
