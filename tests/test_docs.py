@@ -75,3 +75,21 @@ def test_adding_a_rule_logaddexp_adjoint_is_generated():
     source = adjoint.grad(softplus_loss, jit=False).source
     assert re.sub(r"# line \d+", "# line N", shown) in re.sub(r"# line \d+", "# line N", source)
     assert adjoint.check_grad(softplus_loss, np.array([0.3, -0.2]), np.ones((3, 2)), jit=False) < 1e-7
+
+
+def test_adding_a_rule_records_are_the_table_s():
+    """The page's logaddexp record, run, makes the rule the table has (recompute and rank too:
+    without rank="broadcast" an element write into its result is refused)."""
+    from adjoint.rules import cases
+    from adjoint.rules.registry import Example, Rule, unbroadcast
+
+    made = []
+    names = {"Rule": Rule, "Example": Example, "unbroadcast": unbroadcast, "cases": cases,
+             "register": lambda rule, *keys: made.append((rule, keys))}
+    page = (ROOT / "docs" / "adding-a-rule.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", page, re.S):
+        if "register(Rule" in block and '"logaddexp"' in block:
+            exec(block, names)
+    for rule, keys in made:
+        assert rule == RULES["logaddexp"] and keys == ("numpy.logaddexp",)
+    assert len(made) == 2
