@@ -93,3 +93,15 @@ def test_adding_a_rule_records_are_the_table_s():
     for rule, keys in made:
         assert rule == RULES["logaddexp"] and keys == ("numpy.logaddexp",)
     assert len(made) == 2
+
+
+def _doc_line(start: str) -> str:
+    return next(line for line in SUBSET.splitlines() if line.startswith(start))
+
+
+def test_calls_subset_md_cites_as_refused_have_no_rule():
+    """Its examples of refused calls are not in the table (np.cumsum and x.cumsum() were)."""
+    no_rule = re.findall(r"`np\.([\w.]+)`", _doc_line("- a call to any function without a rule"))
+    assert no_rule and [n for n in no_rule if f"numpy.{n}" in CALLS] == []
+    methods = re.findall(r"`x\.(\w+)\(\)`", _doc_line("- an array method or attribute not listed"))
+    assert methods and [m for m in methods if f"method:{m}" in CALLS] == []
