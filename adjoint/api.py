@@ -36,7 +36,7 @@ from .backend import numba_jit
 from .codegen.highlight import to_html
 from .codegen.linemap import line_map
 from .errors import CompileError, CompileWarning
-from .ir.nodes import For, Function, While, walk
+from .ir.nodes import For, Function, Loc, While, walk
 from .pipeline import Built, build, lower_function, returns_scalar
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -72,14 +72,17 @@ def _normalize_wrt(fn: Callable[..., Any], wrt: Wrt) -> tuple[tuple[int, ...], b
 
 
 def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_index: bool,
-               index_array: bool = False) -> Any:
+               index_array: bool = False, where: Loc | None = None) -> Any:
+    at = f" ({where.filename}:{where.line}: {where.text.strip()})" if where is not None else ""
     if as_index and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)):
+        fancy = "; indexing with an array (fancy indexing) is not supported: index with ints and " \
+                "slices, or read one element per index, x[idx[j]]" if isinstance(value, np.ndarray) else ""
         raise TypeError(f"argument {name!r} of {fn_name} is used in an index and must be an int, "
-                        f"not {type(value).__name__}")
+                        f"not {type(value).__name__}{at}{fancy}")
     if index_array and not (isinstance(value, np.ndarray) and value.dtype.kind in "iu"):
         got = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
         raise TypeError(f"argument {name!r} of {fn_name} has its elements used in an index and must be "
-                        f"an integer array, not {got} (e.g. pass idx.astype(np.int64))")
+                        f"an integer array, not {got} (e.g. pass idx.astype(np.int64)){at}")
     if isinstance(value, np.ndarray):
         if type(value) is not np.ndarray:  # np.matrix's * is a matrix product, a masked array's mask...
             raise TypeError(f"argument {name!r} of {fn_name} is a {type(value).__name__}, a subclass of "
@@ -269,8 +272,9 @@ class GradFunction:
             raise TypeError(f"{self.fn.__qualname__}() {exc}") from None
         bound.apply_defaults()
         lowered = self._lowered(_ranks(list(bound.arguments.values())))
-        name = self.fn.__qualname__
-        return [_check_arg(name, p, v, i in self.wrt, p in lowered.index_params, p in lowered.index_arrays)
+        name, where = self.fn.__qualname__, dict(lowered.index_locs)
+        return [_check_arg(name, p, v, i in self.wrt, p in lowered.index_params, p in lowered.index_arrays,
+                           where.get(p))
                 for i, (p, v) in enumerate(bound.arguments.items())]
 
     def _run(self, fn: Callable[..., Any], values: Sequence[Any]) -> Any:

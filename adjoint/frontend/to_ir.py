@@ -13,7 +13,7 @@ import operator
 
 from ..analysis.ranks import index_rank
 from ..codegen.naming import Names
-from ..ir.nodes import (Assign, Const, Function, Index, Op, Param, Return, Slice, Stmt, Tup, Value, Var,
+from ..ir.nodes import (Assign, Const, Function, Index, Loc, Op, Param, Return, Slice, Stmt, Tup, Value, Var,
                         int_literal, value_key)
 from ..custom import CustomVjp
 from ..rules import CALLS, RULES, BindError
@@ -69,6 +69,7 @@ class Lowering(ControlLowering):
         self.int_sources: dict[str, frozenset[tuple[str, bool]]] = {}
         self.index_params: set[str] = set()  # parameters used in an index: ints
         self.index_arrays: set[str] = set()  # parameters whose elements are: integer arrays
+        self.index_locs: dict[str, Loc] = {}  # where each of those is first used in an index
         self.param_source: dict[str, str] = {}
         self.computed: dict[tuple, Var] = {}
         self.identity: dict[str, object] = {}  # user name -> the array object it names
@@ -103,7 +104,7 @@ class Lowering(ControlLowering):
         taken = frozenset(self.names._taken | self.names._user)
         return Function(tree.name, tuple(params), tuple(self.body), self.parsed.loc(tree),
                         taken, frozenset(self.index_params), tuple(sorted(self.helpers.items())),
-                        frozenset(self.index_arrays))
+                        frozenset(self.index_arrays), tuple(self.index_locs.items()))
 
     def statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign) and not isinstance(stmt.targets[0], ast.Subscript):
@@ -462,6 +463,8 @@ class Lowering(ControlLowering):
         if sources is not None:
             self.index_params |= {p for p, element in sources if not element}
             self.index_arrays |= {p for p, element in sources if element}
+            for p, _ in sources:
+                self.index_locs.setdefault(p, self.parsed.loc(node))
             return value
         raise self.parsed.error(node, "indexing with an array or a float is not supported (no fancy or "
                                       "boolean indexing); index with ints and slices, or use np.where")

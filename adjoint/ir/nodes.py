@@ -167,7 +167,8 @@ class Function:
     ``names`` holds every name the user wrote and every SSA name, so later
     stages can make new names that collide with none. ``index_params`` are
     parameters used as indices: the caller must pass ints for them; ``index_arrays``
-    are parameters whose elements are (``x[idx[j]]``): integer arrays.
+    are parameters whose elements are (``x[idx[j]]``): integer arrays. ``index_locs``: where
+    each of them is first used in an index, for the error when a call passes a wrong type.
     """
 
     name: str
@@ -178,6 +179,7 @@ class Function:
     index_params: frozenset[str] = field(default=frozenset())
     helpers: tuple[tuple[str, str], ...] = ()  # (name, file) of each inlined helper function
     index_arrays: frozenset[str] = field(default=frozenset())
+    index_locs: tuple[tuple[str, Loc], ...] = ()
 
     @property
     def param_names(self) -> tuple[str, ...]:

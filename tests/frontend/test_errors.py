@@ -307,6 +307,7 @@ def test_int_scalar_index_is_allowed() -> None:
 def test_float_scalar_index() -> None:
     err = _type_error(lambda: adjoint.grad(bp.scalar_index, jit=False)(X, 1.0))
     assert "'i'" in str(err) and "index" in str(err)
+    assert re.search(r"bad_programs\.py:\d+: return x\[i\]", str(err)), err
 
 
 @pytest.mark.parametrize("jit", [False, True])
@@ -315,6 +316,10 @@ def test_fancy_index_with_an_int_array_argument_is_refused(jit: bool) -> None:
         adjoint.grad(bp.fancy_index, jit=jit)(X, np.array([0, 0, 2]))
     assert "index" in str(info.value)
     assert_clean(info.value)
+    # at the call, a TypeError naming the line (docs/subset.md, Indexing) and saying why
+    line, code = marked_line(bp.fancy_index)
+    assert f"bad_programs.py:{line}: {code}" in str(info.value), info.value
+    assert "fancy indexing" in str(info.value)
 
 
 def test_boolean_index_with_a_mask_argument_is_refused() -> None:
