@@ -38,11 +38,13 @@ REFUSED: dict[type, tuple[str, str]] = {
     ast.Await: ("await", "use a plain function"),
     ast.NamedExpr: ("an assignment expression (:=)", "assign on its own line"),
     ast.Starred: ("a starred expression (*args)", "pass the arguments one by one"),
-    ast.Match: ("a match statement", "not supported"),
+    ast.Match: ("a match statement", "use if/elif/else"),
     ast.List: ("a list", "use a NumPy array, or a tuple where a shape is meant"),
     ast.AugAssign: ("this augmented assignment", "write it as a plain assignment"),
     ast.AnnAssign: ("an annotation without a value", "assign a value (y: float = 0.0) or remove it"),
 }
+if hasattr(ast, "TryStar"):  # Python 3.11
+    REFUSED[ast.TryStar] = ("try/except*", "check the inputs before calling instead")
 
 _JUMPS = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod, ast.MatMult)
@@ -76,7 +78,7 @@ def _check_arguments(parsed: Parsed, args: ast.arguments) -> None:
 
 
 def _refuse(parsed: Parsed, node: ast.AST) -> None:
-    what, instead = REFUSED.get(type(node), (type(node).__name__, "not supported"))
+    what, instead = REFUSED.get(type(node), ("this statement", "see docs/subset.md for the supported ones"))
     raise parsed.error(node, f"{what} is not supported by adjoint: {instead}")
 
 
@@ -197,8 +199,9 @@ def _compare(parsed: Parsed, node: ast.Compare) -> None:
     if len(node.ops) != 1:
         raise parsed.error(node, "chained comparisons (a < b < c) are not supported; compare twice")
     if not isinstance(node.ops[0], _CMP):
-        raise parsed.error(node, f"the comparison {type(node.ops[0]).__name__} is not supported; "
-                                 "use < <= > >= == !=")
+        spelled = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+        raise parsed.error(node, f"the comparison `{spelled.get(type(node.ops[0]), 'used here')}` is not "
+                                 "supported; compare numbers with < <= > >= == !=")
     _children(parsed, node.left, node.comparators[0])
 
 

@@ -580,3 +580,18 @@ def einsum_subscripts(x):
 def comma_string(x):
     s = ","  # <- np.dtype(",") is a SyntaxError
     return x
+
+
+def match_statement(x):
+    match x:  # <-
+        case 1.0:
+            return x
+    return x
+
+
+def is_comparison(x, y):
+    return x if y is None else 2.0 * x  # <-
+
+
+def in_comparison(x):
+    return np.sum(x) if 1.0 in x else 0.0  # <-
