@@ -194,7 +194,9 @@ class Cotangents:
             self.out.append(AdjStmt("scatter", bar, expr, loc, index))
         elif not known:
             self.out.append(AdjStmt("assign", bar, expr, loc))
-            if _allocates(expr):
+            if _fresh(expr):
+                self.owned.add(bar)
+            elif _allocates(expr):
                 self.owned.add(bar)
                 self.computed.add(bar)
         elif bar in self.owned:
@@ -202,6 +204,14 @@ class Cotangents:
         else:
             self.out.append(AdjStmt("add", bar, expr, loc))
             self.owned.add(bar)
+
+
+def _fresh(expr: str) -> bool:
+    """``expr`` makes a new array of its primal's shape (or a number): a cotangent that an
+    element write may go into as it is (``fill_like(g, x)``, ``zero_like(x)``)."""
+    tree = ast.parse(expr, mode="eval").body
+    return isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and \
+        tree.func.id in ("fill_like", "zero_like")
 
 
 def _allocates(expr: str) -> bool:
