@@ -782,3 +782,30 @@ def stacked_state(x, s0, m):
             inp = h
         total = total + np.sum(inp * inp)
     return total
+
+
+def branch_writes_in_loop(x):
+    y = np.zeros(x.shape[0])
+    s = 0.0
+    for j in range(x.shape[0]):
+        if x[j] > 0.0:
+            if s > 0.5:
+                y[j] = x[j] * s + 1.0
+            else:
+                y[j] = x[j] - s
+        else:
+            y[j] += x[j] * x[j]
+        s = s + y[j] * 0.5
+    return s + np.sum(y * y)
+
+
+def break_after_writes(x, n):
+    y = np.zeros(x.shape[0])
+    s = 0.0
+    for i in range(n):
+        for j in range(x.shape[0]):
+            y[j] = y[j] * 0.5 + x[j] * s + 0.1
+            if y[j] > 0.6:
+                break
+            s = s + y[j] * 0.3
+    return s + np.sum(y * y)

@@ -96,6 +96,8 @@ CASES = {
     "stacked_state": (C.stacked_state, [np.array([0.3, -0.5, 0.7]),
                                         np.array([[0.1, 0.2, -0.3], [0.5, -0.4, 0.6], [0.9, 0.1, -0.2],
                                                   [0.3, -0.7, 0.8]]), 3], (0, 1)),
+    "branch_writes_in_loop": (C.branch_writes_in_loop, [np.array([0.6, -0.2, 0.55, 0.9, -0.4])], (0,)),
+    "break_after_writes": (C.break_after_writes, [np.array([0.3, -0.5, 0.7, 0.45]), 3], (0,)),
 }
 
 
@@ -156,6 +158,21 @@ def test_an_inner_loop_carrying_two_arrays_writes_rows_in_place():
     source = g.source_for(*CASES["stacked_state"][1])
     reverse = source.split("def stacked_state_grad")[1].split("cotangents in reverse")[1]
     assert not re.search(r"\w+_bar\.copy\(\)|copy_of\(\w+_bar\)", reverse), reverse
+
+
+@pytest.mark.parametrize("fn, args", [
+    (C.branch_writes_in_loop, [np.array([0.6, -0.2, 0.55, 0.9, -0.4])]),
+    (C.break_after_writes, [np.array([0.3, -0.5, 0.7, 0.45]), 3]),
+])
+def test_a_branch_in_a_loop_writes_into_the_loops_cotangent_in_place(fn, args):
+    """y[j] = ... under an if (or before a break) in a loop: each branch zeroes y_bar[j] in the
+    cotangent the loop hands it. The reverse made a zero y_bar before the if, a copy of the
+    merge's cotangent in the branch and their sum, at every iteration: O(n) per step where
+    the forward writes one element."""
+    reverse = adjoint.grad(fn, jit=False).source_for(*args).split("cotangents in reverse")[-1]
+    loops = re.split(r"\n *for j in range\(", reverse)[1:]  # the reverse loops, not the comments
+    assert loops and all(".copy()" not in body and "copy_of" not in body and "zero_like" not in body
+                         for body in loops), reverse
 
 
 def test_grad_skips_what_only_the_value_needs():

@@ -16,7 +16,8 @@ next loop that writes the array).
 from __future__ import annotations
 
 from ..codegen.render import render
-from ..ir.nodes import Assign, Const, For, If, Stmt, Var, While, array_versions, defined_names, op_vars
+from ..ir.nodes import (Assign, Const, For, If, Phi, Stmt, Var, While, array_versions, defined_names,
+                        op_vars, walk)
 from ..rules import RULES
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, node_reads, reverse_assign
@@ -192,18 +193,76 @@ class Reverser:
                 cot.owned.add(bar)
         return pre
 
+    def _in_place(self, stmt: If, phis: list, cot: Cotangents) -> dict[str, str]:
+        """In a loop, the merges of an array that element writes update in place, by the
+        array as the ``if`` found it (``y_2``), where every path through both branches leads
+        back to it through writes and inner merges only, and nothing else gave it a cotangent
+        yet. Its cotangent is then each branch's own, handed on from the merge's: the
+        branches update one array in place instead of each adding into a zero array made
+        before the ``if`` (a copy and a sum of the whole array per iteration, where the
+        forward wrote one element)."""
+        if not self.loop_depth:
+            return {}
+        out: dict[str, str] = {}
+        for phi in phis:
+            if phi.var.name not in self.written:
+                continue
+            ends: set[str] = set()
+            for stmts, value in ((stmt.then, phi.first), (stmt.orelse, phi.second)):
+                defs: dict[str, object] = {}
+                for s in walk(stmts):
+                    if isinstance(s, Assign):
+                        defs[s.target.name] = s
+                    elif isinstance(s, If):
+                        defs.update({p.var.name: p for p in s.phis})
+                    elif isinstance(s, (For, While)):
+                        defs.update({p.var.name: None for p in s.carried})
+                todo, seen = [value], set()
+                while todo:
+                    v = todo.pop()
+                    if not isinstance(v, Var):
+                        ends.add("")
+                        continue
+                    if v.name in seen:
+                        continue
+                    seen.add(v.name)
+                    d = defs.get(v.name, v)
+                    if isinstance(d, Assign) and d.op.prim == "setitem":
+                        todo.append(d.op.args[0])
+                    elif isinstance(d, Phi):
+                        todo += [d.first, d.second]
+                    elif d is v:  # defined before the if
+                        ends.add(v.name)
+                    else:  # a new array, a loop's exit, anything else
+                        ends.add("")
+            if len(ends) == 1:
+                (x,) = ends
+                if x and x in self.active and x in self.written and x not in cot.bars \
+                        and not cot.is_outer(x) and x not in out.values():
+                    out[phi.var.name] = x
+        return out
+
     def reverse_if(self, stmt: If, cot: Cotangents) -> None:
         phis = [p for p in stmt.phis if p.var.name in self.active and p.var.name in cot.bars]
         known = set(cot.bars)
+        in_place = self._in_place(stmt, phis, cot)
+        origins = set(in_place.values())
         sides = []
         children = []
         for stmts, take in ((stmt.then, lambda p: p.first), (stmt.orelse, lambda p: p.second)):
-            child = cot.child(_defined(stmts), False)
+            child = cot.child(_defined(stmts) | origins, False)
             for phi in phis:
                 value = take(phi)
                 if isinstance(value, Var) and value.name in self.active:
+                    fresh = value.name not in child.bars
                     child.add(value.name, cot.bars[phi.var.name], stmt.loc)
+                    if phi.var.name in in_place and fresh and cot.writable(cot.bars[phi.var.name]):
+                        # the merge's cotangent is read no more: this branch may update it
+                        child.owned.add(child.bars[value.name])
             self.block(stmts, child)
+            for x in sorted(origins - child.bars.keys()):  # nothing flowed back on this side
+                child.out.append(AdjStmt("assign", child.bar(x), cot.zero(x), stmt.loc))
+                child.owned.add(child.bars[x])
             body = list(child.out)
             if self.loop_depth and body:
                 body = self._pops(stmts, body, stmt.loc) + body
@@ -218,6 +277,10 @@ class Reverser:
         for child in children:
             cot.out.extend(self._materialize(cot, child, known, stmt.loc))
         cot.out.append(AdjIf(render(stmt.cond), sides[0], sides[1], stmt.loc))
+        for x in sorted(origins):  # each branch set it: ours if it is ours in both
+            bar = cot.bar(x)
+            if all(child.writable(bar) for child in children):
+                cot.owned.add(bar)
 
     def _owned_carried(self, stmt: For | While, carried: list, swap: bool, ranks: dict[str, int]):
         """The one carried array the body writes into, when its cotangent can be ours for the
