@@ -809,3 +809,32 @@ def break_after_writes(x, n):
                 break
             s = s + y[j] * 0.3
     return s + np.sum(y * y)
+
+
+def two_written_rows(x, m):
+    """Two arrays written element by element in the same inner loop, a scalar carried along."""
+    n = x.shape[0]
+    a = np.zeros(n)
+    b = np.ones(n)
+    s = 0.0
+    for t in range(m):
+        for j in range(n):
+            a[j] = a[j] * 0.5 + np.sin(x[j] * s + b[j])
+            b[j] = b[j] * np.cos(a[j]) + 0.1 * x[j]
+            s = s + 0.3 * a[j] - 0.2 * b[j]
+    return s + np.sum(a * b)
+
+
+def rnn_rows(x, w, m):
+    """An inner loop carrying a hidden value, an input and an output array it writes: an RNN
+    over the rows of y."""
+    n = x.shape[0]
+    y = np.zeros((m, n))
+    h = np.zeros(n)
+    for t in range(m):
+        inp = x * (t + 1.0)
+        for k in range(2):
+            h = np.tanh(w * h + inp)
+            inp = h * 0.5
+            y[t] = y[t] + h
+    return np.sum(y * y)

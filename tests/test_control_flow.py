@@ -96,6 +96,8 @@ CASES = {
     "stacked_state": (C.stacked_state, [np.array([0.3, -0.5, 0.7]),
                                         np.array([[0.1, 0.2, -0.3], [0.5, -0.4, 0.6], [0.9, 0.1, -0.2],
                                                   [0.3, -0.7, 0.8]]), 3], (0, 1)),
+    "two_written_rows": (C.two_written_rows, [np.array([0.3, -0.5, 0.7]), 2], (0,)),
+    "rnn_rows": (C.rnn_rows, [np.array([0.3, -0.5, 0.7]), np.array([0.9, -0.4, 0.2]), 3], (0, 1)),
     "branch_writes_in_loop": (C.branch_writes_in_loop, [np.array([0.6, -0.2, 0.55, 0.9, -0.4])], (0,)),
     "break_after_writes": (C.break_after_writes, [np.array([0.3, -0.5, 0.7, 0.45]), 3], (0,)),
 }
@@ -150,14 +152,17 @@ def test_a_branch_in_a_loop_adds_into_the_loops_cotangent_in_place():
     assert ".copy()" not in reverse and "copy_of" not in reverse, reverse
 
 
-def test_an_inner_loop_carrying_two_arrays_writes_rows_in_place():
-    """stacked_state's inner loop writes rows of state while it also carries inp: the one
-    array it writes into was not owned because another array was carried with it, so each
-    reverse iteration copied the whole state_bar (O(size of state) per row written)."""
-    g = adjoint.grad(C.stacked_state, wrt=(0, 1), jit=False)
-    source = g.source_for(*CASES["stacked_state"][1])
-    reverse = source.split("def stacked_state_grad")[1].split("cotangents in reverse")[1]
-    assert not re.search(r"\w+_bar\.copy\(\)|copy_of\(\w+_bar\)", reverse), reverse
+@pytest.mark.parametrize("name", ["stacked_state", "two_written_rows", "rnn_rows"])
+def test_an_inner_loop_carrying_several_arrays_writes_in_place(name):
+    """stacked_state's inner loop writes rows of state while it also carries inp; two_written_rows
+    writes elements of two arrays; rnn_rows writes y while it carries h and inp. An array the
+    loop writes into was owned only when no other array was carried with it, so each reverse
+    iteration copied its whole cotangent (O(size of the array) per element written)."""
+    fn, args, wrt = CASES[name]
+    source = adjoint.grad(fn, wrt=wrt, jit=False).source_for(*args)
+    reverse = source.split("cotangents in reverse")[-1]
+    loops = re.split(r"\n *for \w+ in range\(", reverse)[1:]
+    assert loops and not any(re.search(r"\w+_bar\.copy\(\)|copy_of\(\w+_bar\)", body) for body in loops), reverse
 
 
 @pytest.mark.parametrize("fn, args", [

@@ -257,16 +257,20 @@ def written_arrays(stmts: "tuple[Stmt, ...]") -> frozenset[str]:
             return frozenset(names)
 
 
-def array_versions(phi: Phi, body: "tuple[Stmt, ...]") -> "tuple[frozenset[str], bool]":
+def array_versions(phi: Phi, body: "tuple[Stmt, ...]",
+                   through_loops: bool = False) -> "tuple[frozenset[str], bool]":
     """Trace a loop-carried array's update back through the body's element writes and
-    ``if`` merges: the names met on the way (the carried value included), and whether
-    every path ends at the carried value itself (the same array, updated in place)."""
+    ``if`` merges (and, with ``through_loops``, inner loops that update it in place): the
+    names met on the way (the carried value included), and whether every path ends at the
+    carried value itself (the same array, updated in place)."""
     defs: dict[str, object] = {}
     for stmt in walk(body):
         if isinstance(stmt, Assign):
             defs[stmt.target.name] = stmt
         elif isinstance(stmt, If):
             defs.update({p.var.name: p for p in stmt.phis})
+        elif through_loops and isinstance(stmt, (For, While)):
+            defs.update({p.var.name: (p, stmt) for p in stmt.carried})
     versions, same = {phi.var.name}, True
     todo = [phi.second]
     while todo:
@@ -280,6 +284,14 @@ def array_versions(phi: Phi, body: "tuple[Stmt, ...]") -> "tuple[frozenset[str],
         elif isinstance(d, Phi):
             versions.add(value.name)
             todo += [d.first, d.second]
+        elif isinstance(d, tuple):  # an inner loop's exit: the array it started from, if it
+            inner, loop = d  # updates that in place
+            inner_versions, inner_same = array_versions(inner, loop.body, True)
+            versions |= inner_versions
+            if inner_same:
+                todo.append(inner.first)
+            else:
+                same = False
         else:  # a new array, or anything else
             same = False
     return frozenset(versions), same

@@ -282,19 +282,21 @@ class Reverser:
             if all(child.writable(bar) for child in children):
                 cot.owned.add(bar)
 
-    def _owned_carried(self, stmt: For | While, carried: list, swap: bool, ranks: dict[str, int]):
-        """The one carried array the body writes into, when its cotangent can be ours for the
-        whole loop (see reverse_for), or None."""
+    def _owned_carried(self, stmt: For | While, carried: list, swap: bool,
+                       ranks: dict[str, int]) -> list:
+        """The carried arrays the body writes into whose cotangents can be ours for the whole
+        loop (see reverse_for)."""
+        if swap:
+            return []
         arrays = [p for p in carried if p.var.name in self.written]
-        if len(arrays) != 1 or swap:
-            return None
-        owned = arrays[0]
-        others = [p for p in carried if p is not owned and ranks.get(p.var.name) != 0]
-        if not others:
-            return owned
-        versions, in_place = array_versions(owned, stmt.body)
-        if not in_place or any(_carried_names(p) & versions for p in others):
-            return None
+        others = [p for p in carried if ranks.get(p.var.name) != 0]
+        if len(others) == 1:  # the one carried array: its cotangent shares memory with nothing
+            return arrays
+        owned = []
+        for p in arrays:
+            versions, in_place = array_versions(p, stmt.body, through_loops=True)
+            if in_place and not any(_carried_names(q) & versions for q in others if q is not p):
+                owned.append(p)
         return owned
 
     def reverse_for(self, stmt: For | While, cot: Cotangents) -> None:
@@ -316,8 +318,8 @@ class Reverser:
         # write's adjoint then zeroes its element instead of copying the whole cotangent
         # (O(1), not O(n), per write), also when other arrays are carried along with it.
         owned = self._owned_carried(stmt, carried, swap, cot.ranks)
-        if owned is not None:
-            bar = cot.bar(owned.var.name)
+        for phi in owned:
+            bar = cot.bar(phi.var.name)
             fresh = any(isinstance(n, AdjStmt) and n.target == bar for n in pre)
             if not fresh and bar not in cot.owned:
                 pre.append(AdjStmt("assign", bar, f"copy_of({bar})", stmt.loc))
@@ -335,7 +337,7 @@ class Reverser:
         for phi in carried:
             if isinstance(phi.second, Var) and phi.second.name in self.active:
                 child.add(phi.second.name, incoming[phi.var.name], stmt.loc)
-                if phi is owned:
+                if phi in owned:
                     child.owned.add(child.bars[phi.second.name])
         self.block(stmt.body, child)
         for phi in carried:
@@ -358,16 +360,16 @@ class Reverser:
         else:
             cot.out.append(AdjFor("_", f"range({stmt.count.name})", tuple(body), stmt.loc,
                                   frozenset(defined_names(stmt.body))))
-        # The owned array's cotangent, ours at the start of every iteration, is ours after the
+        # An owned array's cotangent, ours at the start of every iteration, is ours after the
         # loop too when the body leaves it ours (every iteration then hands the next one an
         # array of ours): a first contribution it makes to the value the loop started from
         # passes it on, as the last use of its name (no second copy_of for a later loop).
-        ours = owned is not None and owned.var.name in child.bars and child.writable(child.bars[owned.var.name])
+        ours = [p for p in owned if p.var.name in child.bars and child.writable(child.bars[p.var.name])]
         for phi in carried:
             cot.disown(cot.bars[phi.var.name])
             if isinstance(phi.first, Var) and phi.first.name in self.active:
                 first = phi.first.name
-                passed = ours and phi is owned and first not in cot.bars and not cot.is_outer(first)
+                passed = phi in ours and first not in cot.bars and not cot.is_outer(first)
                 cot.add(first, cot.bars[phi.var.name], stmt.loc)
                 if passed:
                     cot.owned.add(cot.bars[first])
