@@ -383,16 +383,17 @@ def tidy_bindings(lines: list[str]) -> list[str]:
 
 def _without_orphan_comments(lines: list[str]) -> list[str]:
     """Drop a ``# line N:`` comment that no statement follows any more (the next line is
-    another such comment, at its depth or after its block ends, or there is none), and one
-    that repeats the comment above it when only statements of that block are between them.
-    A comment at the end of a block that a line without a comment of its own follows
-    (``else:``) stays: ``codegen/linemap.py`` maps that line by it."""
+    another such comment, at its depth or after its block ends, or ends its block, or there
+    is none), and one that repeats the comment above it when only statements of that block
+    are between them. A comment at the end of a block that ``else:`` follows stays:
+    ``codegen/linemap.py`` maps that line by it."""
     out: list[str] = []
     for k, line in enumerate(lines):
         if line.lstrip().startswith("# line "):
             after = next((text for text in lines[k + 1:] if text.strip()), "")
             depth = _indent(line)
-            if not after or _indent(after) <= depth and after.lstrip().startswith("# line "):
+            if not after or _indent(after) < depth and not after.lstrip().startswith(("else:", "elif ")) \
+                    or _indent(after) <= depth and after.lstrip().startswith("# line "):
                 continue
             above = next((text for text in reversed(out)
                           if _indent(text) != depth or text.lstrip().startswith("#")), "")

@@ -169,6 +169,14 @@ def test_a_comment_left_without_statements_goes_unless_it_maps_the_next_line():
     """) == "for i in range(3):\n    # line 5: s = s + e\n    e_bar = s_bar * x\n# line 7: return s\nx_bar = s_bar"
     kept = "if c:\n    # line 5: y = x\n    x_bar = y_bar\n    # line 4: if c:\nelse:\n    x_bar = 0.0"
     assert _run(kept) == kept  # else: is mapped by the comment above it
+    # the last line of a loop body, whose statement went (a loop's carried cotangent, read through)
+    assert _run("""
+        for t in range(3):
+            for i in range(2):
+                x_bar[i] += s_bar
+            # line 6: for i in range(2):
+        return (x_bar,)
+    """) == "for t in range(3):\n    for i in range(2):\n        x_bar[i] += s_bar\nreturn (x_bar,)"
 
 
 @pytest.mark.parametrize("line, expr, expected", [
