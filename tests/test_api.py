@@ -108,6 +108,22 @@ def test_int_array_arguments_are_not_differentiated_but_usable():
     np.testing.assert_array_equal(g, [0.0, 1.0, 2.0])
 
 
+def scaled_by_flag(x, flag):
+    return np.sum(x * x) * float(flag) + float(not flag)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_float_of_a_bool_argument(jit):
+    """float(flag) of a bool argument: Numba has no float(bool), a CompileError under jit=True."""
+    g = adjoint.value_and_grad(scaled_by_flag, jit=jit, background=False)
+    value, grad = g(np.array([1.0, 2.0]), True)
+    assert value == 5.0
+    np.testing.assert_array_equal(grad, [2.0, 4.0])
+    value, grad = g(np.array([1.0, 2.0]), False)
+    assert value == 1.0
+    np.testing.assert_array_equal(grad, [0.0, 0.0])
+
+
 def test_check_grad_takes_keywords_and_defaults():
     """check_grad with respect to a parameter left at its default raised IndexError (the
     finite differences took the positional arguments only), and took no keywords."""

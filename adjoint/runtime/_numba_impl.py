@@ -673,6 +673,13 @@ def _sign_kernel(xf, of):
         of[i] = 1 if xf[i] >= 0 else -1
 
 
+@overload(float)
+def _ov_float_of_bool(x):
+    """float(True) is 1.0 in Python; Numba has float() for numbers but not for bool."""
+    if isinstance(x, types.Boolean):
+        return lambda x: 1.0 if x else 0.0
+
+
 @overload(h.copy_of)
 def _ov_copy_of(x):
     if _arr(x):
