@@ -142,6 +142,8 @@ class GradFunction:
         # a loop's reverse tapes arrays of libm results (False: computes them again, for
         # adjoint.hessian, which cannot differentiate a tape)
         self._libm_taped = True
+        # grad and value_and_grad differentiate a scalar function; vjp and jacobian any
+        self._scalar_result = True
         self._current: tuple | None = None  # the ranks of the latest call
         self._kinds_checked: set[tuple] = set()  # (ranks, kinds) of the arguments, checked
         self._functions: dict[tuple, Callable[..., Any]] = {}
@@ -313,13 +315,13 @@ class GradFunction:
             tb = tb.tb_next
 
     def _explain_compile_error(self, values: Sequence[Any], exc: BaseException) -> None:
-        # A non-scalar result is the likeliest cause; the plain-Python forward tells.
-        plain = getattr(self._build().module, self._build().generated.forward_name)
-        try:
-            value = plain(*values)
-        except Exception:
-            value = None
-        self._check_value(value) if value is not None else None
+        if self._scalar_result:  # a non-scalar result is the likeliest cause: the plain forward tells
+            plain = getattr(self._build().module, self._build().generated.forward_name)
+            try:
+                value = plain(*values)
+            except Exception:
+                value = None
+            self._check_value(value) if value is not None else None
         types = ", ".join(f"{p}: {_describe(v)}" for p, v in zip(self._params, values))
         raise CompileError(
             f"Numba could not compile the generated code of {self.fn.__qualname__} for ({types}): "

@@ -10,9 +10,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .api import GradFunction, Wrt, _ranks
+from .backend import numba_jit
 from .backend.module import import_module, write_module
 from .codegen.python import fresh_name
-from .errors import NonDifferentiableError, UnsupportedSyntaxError
+from .errors import CompileError, NonDifferentiableError, UnsupportedSyntaxError
 
 
 def _seed(g: Any, out: Any) -> Any:
@@ -32,7 +33,9 @@ def _differentiated(fn: Callable[..., Any], wrt: Wrt, jit: bool, transform: str)
         raise TypeError(f"adjoint.{transform} takes the function itself, not adjoint.grad or "
                         f"value_and_grad of it ({fn.fn.__qualname__}): the Jacobian of a gradient "
                         f"is adjoint.hessian({fn.fn.__qualname__}, wrt=...)")
-    return GradFunction(fn, wrt, jit)
+    grad = GradFunction(fn, wrt, jit)
+    grad._scalar_result = False
+    return grad
 
 
 def vjp(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, jit: bool = True,
@@ -106,7 +109,16 @@ def _compiled_rows(grad: GradFunction, values: list[Any], out: Any) -> np.ndarra
     arg = values[grad.wrt[0]]
     vjp = grad._compiled(grad._build(_ranks(values), current=False).generated.vjp_name, values, ready=True)
     seed = np.zeros(np.shape(out), dtype=np.result_type(out.dtype, np.float32))
-    jac = _rows_kernel()(vjp, tuple(values) + (seed,), seed, arg.size)
+    full = tuple(values) + (seed,)
+    try:
+        jac = _rows_kernel()(vjp, full, seed, arg.size)
+    except Exception as exc:
+        if not numba_jit.is_numba_error(exc):
+            raise
+        grad._run(vjp, list(full))  # the vjp alone: a CompileError that names the types
+        raise CompileError(f"Numba could not compile the Jacobian of {grad.fn.__qualname__}: "
+                           f"{numba_jit.first_line(exc)}. Run with jit=False to execute the same "
+                           f"generated code as plain Python.") from None
     return jac.reshape(np.shape(out) + arg.shape).astype(arg.dtype, copy=False)
 
 
@@ -129,6 +141,7 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
             if key not in jacobians:
                 grad.check_scalar_result(values)  # (the gradient of an array's sum is no Hessian)
                 jacobians[key] = GradFunction(_gradient_function(grad, key), grad.wrt[0], jit)
+                jacobians[key]._scalar_result = False  # (it returns the gradient)
             inner = jacobians[key]
             # the gradient has x's shape (a 0-d array's is a number, which the kernel cannot ravel)
             if jit and np.ndim(values[grad.wrt[0]]) > 0:

@@ -149,3 +149,20 @@ def test_jacobian_and_hessian_with_respect_to_a_0d_array(jit):
     v = np.array([1.0, -2.0])
     np.testing.assert_allclose(adjoint.jacobian(scaled_vector, jit=jit)(np.array(0.5), v), v)
     assert float(adjoint.hessian(scalar_out, jit=jit)(np.array(0.5))) == pytest.approx(3.0)
+
+
+def mixed_precision_product(x, w):
+    return np.sin(x @ w)
+
+
+def test_a_jacobian_numba_cannot_compile_is_a_compile_error_naming_the_types():
+    """x @ w of float64 and float32 (Numba's matrix product wants one dtype): the compiled
+    Jacobian leaked Numba's TypingError, and a vjp that failed to compile was explained as
+    "must return a scalar to be differentiated", which vjp and jacobian do not ask."""
+    x, w = np.ones((2, 3)), np.ones((3, 2), np.float32)
+    with pytest.raises(adjoint.CompileError, match=r"w: float32\[3, 2\]") as info:
+        adjoint.jacobian(mixed_precision_product, wrt=1)(x, w)
+    assert "scalar" not in str(info.value)
+    expected = adjoint.jacobian(mixed_precision_product, wrt=1, jit=False)(x, w)
+    np.testing.assert_allclose(adjoint.jacobian(mixed_precision_product, wrt=1)(x, w.astype(np.float64)),
+                               expected, rtol=1e-6)
