@@ -137,6 +137,7 @@ class ControlLowering:
             a, b = then_env.get(name), else_env.get(name)
             if a is None or b is None:
                 self.partial.add(name)
+                self.loop_index_lines.pop(name, None)
                 self.env.pop(name, None)
                 continue
             if self._same(a, b):
@@ -310,6 +311,8 @@ class ControlLowering:
         merges = tuple(Phi(var, env[name], self.env[name]) for name, var in phis.items())
         self._check_carried(merges, stmt, body)
         self.partial |= set(self.env) - set(env)
+        for name in set(self.env) - set(env):
+            self.loop_index_lines.pop(name, None)
         self.env = {n: phis.get(n, v) for n, v in env.items()}
         self.identity = identity
         return merges
@@ -338,6 +341,7 @@ class ControlLowering:
         merges = self._leave_loop(env, identity, phis, stmt, body)
         self.env.pop(index_name, None)
         self.partial.add(index_name)
+        self.loop_index_lines[index_name] = stmt.lineno
         self.body.append(For(index, start, stop, step, body, merges, self.parsed.loc(stmt)))
 
     # -- while test ----------------------------------------------------------

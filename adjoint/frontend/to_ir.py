@@ -79,6 +79,7 @@ class Lowering(ControlLowering):
         self.array_rank: dict[str, int] = {}  # ranks of arrays made here, where known
         self.shape_len: dict[str, int] = {}  # x.shape of an x of known rank: its length
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
+        self.loop_index_lines: dict[str, int] = {}  # of those, for loop indices: the loop's line
         self.writable: set[str] = set()  # arrays made here that element writes may update
         self.boolean: set[str] = set()  # values that hold booleans
         self._written_names: dict[ast.AST, frozenset[str]] = {}
@@ -389,6 +390,12 @@ class Lowering(ControlLowering):
     def _Name(self, node: ast.Name, hint: str | None) -> Value:
         if node.id in self.env:
             return self.env[node.id]
+        if node.id in self.loop_index_lines:
+            raise self.parsed.error(node, f"{node.id} is the index of the for loop of line "
+                                          f"{self.loop_index_lines[node.id]}, which adjoint does not keep after "
+                                          f"the loop (Python leaves it at the last index, or as it was when the "
+                                          f"loop does not run): keep what you need in a variable that has a value "
+                                          f"before the loop (last = 0 before it, last = {node.id} in it)")
         if node.id in self.partial:
             raise self.parsed.error(node, f"{node.id} is defined on some paths only (in one branch of an if, "
                                           f"or inside a loop): give it a value before the if or the loop")

@@ -494,6 +494,12 @@ def loop_variable_after_loop(x):
     return s * i  # <-
 
 
+def loop_index_after_loop_with_a_value_before(x):
+    i = 0  # (the loop's index after it is not this value)
+    for i in range(3):
+        x = x * 1.5
+    return x * i  # <-
+
 
 def augmented_element(x):
     a, b = x[0], x[1]
