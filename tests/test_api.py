@@ -124,6 +124,20 @@ def test_float_of_a_bool_argument(jit):
     np.testing.assert_array_equal(grad, [0.0, 0.0])
 
 
+def square_of_a_copy(x):
+    y = np.copy(x)
+    z = x.copy()
+    return y * z
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_a_copy_of_a_number(jit):
+    """np.copy(x) and x.copy() of a float argument were generated as x.copy(): an
+    AttributeError (jit=False) or a CompileError (jit=True). A number's copy is the number."""
+    g = adjoint.value_and_grad(square_of_a_copy, jit=jit, background=False)
+    assert g(1.5) == (2.25, 3.0)
+
+
 def test_check_grad_takes_keywords_and_defaults():
     """check_grad with respect to a parameter left at its default raised IndexError (the
     finite differences took the positional arguments only), and took no keywords."""

@@ -570,6 +570,9 @@ class Lowering(ControlLowering):
             prim, bound = CALLS[key](args, kwargs)
         except BindError as exc:
             raise self.parsed.error(node, f"{spelled}() {exc}") from None
+        x = bound[0] if bound else None
+        if prim == "copy" and (isinstance(x, Const) or isinstance(x, Var) and self.array_rank.get(x.name) == 0):
+            return x  # np.copy of a number (a 0-d array in NumPy, the same in arithmetic)
         return self.emit(prim, bound, node, hint)
 
 
