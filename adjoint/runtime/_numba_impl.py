@@ -349,6 +349,19 @@ def _k_sum(xf, of, pre, n, post):
 
 
 @_kernel
+def _k_sum_exact(xf, of, pre, n, post):
+    """Sum along the middle axis accumulating in the result dtype: integer sums (of bools,
+    ints) are exact, where _k_sum's float64 accumulator rounds above 2**53."""
+    of[:] = 0
+    for i in range(pre):
+        ob, xb = i * post, i * n * post
+        for j in range(n):
+            xj = xb + j * post
+            for k in range(post):
+                of[ob + k] += xf[xj + k]
+
+
+@_kernel
 def _k_prod(xf, of, pre, n, post):
     of[:] = 1
     for i in range(pre):
@@ -359,8 +372,9 @@ def _k_prod(xf, of, pre, n, post):
                 of[ob + k] *= xf[xj + k]
 
 
-def _register_reduction(twin, kernel, out_dt, scalar_type):
-    """Overload ``twin(x, axis=None)``; a full reduction is the kernel with pre = post = 1."""
+def _register_reduction(twin, float_kernel, out_dt, scalar_type, int_kernel=None):
+    """Overload ``twin(x, axis=None)``; a full reduction is the kernel with pre = post = 1.
+    ``int_kernel``, if given, reduces integer and boolean arrays instead of ``float_kernel``."""
     name = twin.__name__
 
     @overload(twin)
@@ -370,6 +384,7 @@ def _register_reduction(twin, kernel, out_dt, scalar_type):
             target = scalar_type(types.unliteral(x))
             return lambda x, axis=None: target(x)
         dt = out_dt(x)
+        kernel = int_kernel if int_kernel is not None and _np_dt(x).kind in "biu" else float_kernel
         if _none(axis) or x.ndim == 1:
             def impl_full(x, axis=None):
                 if axis is not None:
@@ -401,11 +416,13 @@ def _float_or(t, other):
 
 _register_reduction(h.reduce_max, _k_max, _np_dt, lambda t: t)
 _register_reduction(h.reduce_min, _k_min, _np_dt, lambda t: t)
-_register_reduction(h.reduce_sum, _k_sum, _np_dt, lambda t: t)
+# Sums and products of bools and ints are int64 (uint64 for unsigned ints), as in NumPy: a
+# sum in the array's own dtype would give True for a count of bools, and wrap around in uint8.
+_int_result = lambda t: _float_or(t, types.uint64 if isinstance(t, types.Integer)  # noqa: E731
+                                  and not t.signed else types.int64)
+_register_reduction(h.reduce_sum, _k_sum, _prod_dt, _int_result, int_kernel=_k_sum_exact)
 _register_reduction(h.reduce_mean, _k_mean, _grad_dt, lambda t: _float_or(t, types.float64))
-_register_reduction(h.reduce_prod, _k_prod, _prod_dt,
-                    lambda t: _float_or(t, types.uint64 if isinstance(t, types.Integer)
-                                        and not t.signed else types.int64))
+_register_reduction(h.reduce_prod, _k_prod, _prod_dt, _int_result)
 
 
 # ------------------------------------------------------ reduction gradients

@@ -278,6 +278,31 @@ def test_reductions_full(x):  # (full reductions of float64 arrays: the 1-D case
     assert nb_reduce_full.py_func(x)[3].dtype == np.prod(x).dtype
 
 
+@numba.njit
+def nb_reduce_sum(x, axis):
+    return H.reduce_sum(x, axis)
+
+
+@pytest.mark.parametrize("x", [
+    np.array([[True, False, True], [True, True, True]]),  # counts, not "any"
+    np.full((2, 200), 200, np.uint8),                     # no wrap-around at 256
+    np.arange(6, dtype=np.int32).reshape(3, 2),
+    np.array([2 ** 53, 1, 1], np.int64),                  # exact, not through a float64
+    np.array([True, True, False]),
+], ids=["bool", "uint8", "int32", "int64_big", "bool_1d"])
+def test_reduce_sum_of_bools_and_ints_is_numpys(x):
+    # np.sum(m, axis=...) of a bool or small-int array is int64 (uint64 for unsigned) in
+    # NumPy; compiled code summed in the array's dtype (True for a count of bools, 144 for
+    # two uint8 200s)
+    for axis in range(-x.ndim, x.ndim):
+        expected, got = np.sum(x, axis=axis), nb_reduce_sum(x, axis)
+        check(np.asarray(H.reduce_sum(x, axis)), np.asarray(expected), expected.dtype, 0)
+        if x.ndim == 1:
+            assert got == expected and not isinstance(got, (bool, np.bool_))
+        else:
+            check(got, expected, expected.dtype, 0)
+
+
 # ------------------------------------------------- 6-7. full-reduction gradients
 
 def _extremum_ref(x, out, g, axis):
