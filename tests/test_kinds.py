@@ -77,6 +77,21 @@ def into_floats_made_of_ints(x, k):
     return np.sum(y * x)
 
 
+def full_like_of_ints(x, k):
+    y = np.full_like(k, x[0] * 0.5)  # holds int(x[0] * 0.5): no derivative
+    return np.sum(y * x)
+
+
+def full_of_an_int_dtype(x):
+    y = np.full(x.shape[0], x[1], dtype=np.int64)
+    return np.sum(y * x)
+
+
+def full_like_of_ints_as_floats(x, k):
+    y = np.full_like(k, x[0] * 0.5, dtype=np.float64)
+    return np.sum(y * x)
+
+
 def ints_into_ints(x, k):
     y = k.copy()
     y[0] = k[1] * 3
@@ -93,7 +108,10 @@ X, K = np.array([0.3, -0.5, 0.7]), np.array([1, 2, 3])
     (into_zeros_of_an_int_dtype, (X,), "y[0] = x[0] * 0.5"),
     (into_an_arange, (X,), "y[2] = np.sin(x[2])"),
     (into_a_where_of_ints, (X, K), "y[0] = x[0] * 0.5"),
-    (into_a_full_of_a_floor, (X,), "y[0] = x[0] * 0.5")])
+    (into_a_full_of_a_floor, (X,), "y[0] = x[0] * 0.5"),
+    # filled with a differentiated number: the adjoint gave it the sum of the cotangents
+    (full_like_of_ints, (X, K), "y = np.full_like(k, x[0] * 0.5)"),
+    (full_of_an_int_dtype, (X,), "y = np.full(x.shape[0], x[1], dtype=np.int64)")])
 def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, line):
     with pytest.raises(adjoint.NonDifferentiableError, match="array of integers") as refused:
         adjoint.grad(fn, wrt=0, jit=False)(*args)
@@ -106,6 +124,8 @@ def test_a_differentiated_number_written_into_integers_is_an_error(fn, args, lin
     (into_floats_of_a_dtype, (X,)),
     (into_a_quotient_of_ints, (X, K)),
     (ints_into_ints, (X, K)),
+    (full_like_of_ints_as_floats, (X, K)),
+    (full_like_of_ints, (X, K.astype(np.float64))),
     (into_int_copy, (X, K.astype(np.float64)))])  # the same function, given floats
 def test_writes_that_keep_their_value_are_differentiated(fn, args, jit):
     assert adjoint.check_grad(fn, *args, wrt=(0,), jit=jit) < 1e-6

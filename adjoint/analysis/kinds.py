@@ -5,7 +5,8 @@ Assumes an ``ir.Function``, its active values and the kinds of the call's argume
 (``"int"`` for an int, a bool or an integer or boolean array, ``"float"`` for a float or a
 float array, None otherwise). Promises the element writes ``y[i] = v`` of an active ``v``
 into a ``y`` known to hold integers: NumPy truncates ``v`` there (``int(v)``), which has no
-derivative, while the adjoint would give ``v`` the cotangent of ``y[i]``.
+derivative, while the adjoint would give ``v`` the cotangent of ``y[i]``; the same for an
+array of integers filled with an active ``v`` (``np.full_like(k, v)``, ``np.full(n, v, int)``).
 
 A kind is known only where it is certain: from the arguments, number literals, a
 ``dtype=`` argument (``np.zeros(n, dtype=int)``), ``np.zeros``/``np.ones``/``np.empty``
@@ -101,7 +102,10 @@ def _dtype_kind(dtype: Value) -> str | None:
 
 def check_integer_writes(fn: Function, active: frozenset[str], kinds: Sequence[str | None]) -> None:
     """Raise ``NonDifferentiableError`` at the first write of a differentiated number into
-    an array that holds integers (see the module docstring)."""
+    an array that holds integers (see the module docstring), and at the first array of
+    integers filled with one (``np.full_like(k, v)`` of an int array ``k``, ``np.full(n, v,
+    dtype=int)``: NumPy truncates ``v`` there too, while the adjoint would give ``v`` the
+    sum of the array's cotangent)."""
     analysis = _Kinds(dict(zip(fn.param_names, kinds)))
     analysis.block(fn.body)
     for stmt in (s for s in walk(fn.body) if isinstance(s, Assign) and s.op.prim == "setitem"):
@@ -111,3 +115,10 @@ def check_integer_writes(fn: Function, active: frozenset[str], kinds: Sequence[s
                 f"{stmt.loc.filename}:{stmt.loc.line}: a differentiated number is written into an "
                 f"array of integers, which truncates it (no derivative); make the array hold floats "
                 f"first, e.g. y = k.astype(np.float64) or np.zeros(n) (line: {stmt.loc.text.strip()})")
+    for stmt in (s for s in walk(fn.body) if isinstance(s, Assign) and s.op.prim in ("full", "full_like")):
+        value = stmt.op.args[1]
+        if isinstance(value, Var) and value.name in active and analysis.of(stmt.target) == INT:
+            raise NonDifferentiableError(
+                f"{stmt.loc.filename}:{stmt.loc.line}: a differentiated number fills an array of "
+                f"integers, which truncates it (no derivative); give the array a float dtype, e.g. "
+                f"np.full_like(k, v, dtype=np.float64) (line: {stmt.loc.text.strip()})")
