@@ -91,9 +91,14 @@ register(Rule.cheap("math.pow", ("x", "y"), "math.pow({x}, {y})",
               (Example("math.pow(x, y)", cases.scalar(0.5, 2.0, "x y")),
                Example("math.pow(x * 0.0, y) + math.pow(x * 0.0, y * 0.0)",
                        ({"x": cases.Arg((), 0.5, 2.0), "y": cases.Arg((), 1.1, 2.0)},)))), "math.pow")
+# copysign(x, y) = |x| with y's sign bit: d/dx is sign_nonneg(x) (abs'(0) = 1) times y's sign,
+# read from its sign bit (math.copysign(1.0, y)), so that y = -0.0 counts as negative.
 register(Rule.cheap("math.copysign", ("x", "y"), "math.copysign({x}, {y})",
-              {"x": "{g} * sign_nonneg({x}) * sign_nonneg({y})"},
-              (Example("math.copysign(x, y)", cases.scalar(-2.0, 2.0, "x y")),)), "math.copysign")
+              {"x": "{g} * sign_nonneg({x}) * math.copysign(1.0, {y})"},
+              (Example("math.copysign(x, y)", cases.scalar(-2.0, 2.0, "x y")),
+               # y = -0.0 (and 0.0): the sign of a zero
+               Example("math.copysign(x, -(y * 0.0)) + math.copysign(x, y * 0.0)",
+                       ({"x": cases.Arg((), -2.0, 2.0), "y": cases.Arg((), 0.5, 2.0)},)))), "math.copysign")
 register(Rule.cheap("math.fmod", ("x", "y"), "np.fmod({x}, {y})",
               {"x": "{g}", "y": "-{g} * math.trunc({x} / {y})"},
               (Example("math.fmod(x, y)", ({"x": cases.Arg((), 0.1, 0.9), "y": cases.Arg((), 1.1, 2.0)},)),)),
