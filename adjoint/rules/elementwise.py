@@ -85,9 +85,10 @@ register(Rule.cheap("math.log_base", ("x", "base"), "math.log({x}) / math.log({b
                "base": "-{g} * {out} / ({base} * math.log({base}))"},
               (Example("math.log(x, y)", cases.scalar(0.5, 3.0, "x y")),)))
 # As x ** y (arithmetic.py): d/dx is 0 where y == 0 and d/dy is 0 where x == 0 (math.pow(0.0,
-# -1.0) and math.log(0.0) raise ValueError in Python).
+# -1.0) and math.log(0.0) raise ValueError in Python). d/dy of a negative x (math.pow(-2.0,
+# 3.0)) is nan, as in JAX and in compiled code: np.log, not math.log, which raises there.
 register(Rule.cheap("math.pow", ("x", "y"), "math.pow({x}, {y})",
-              {"x": "{g} * {y} * math.pow({x}, {y} - ({y} != 0))", "y": "{g} * {out} * math.log({x} + ({x} == 0))"},
+              {"x": "{g} * {y} * math.pow({x}, {y} - ({y} != 0))", "y": "{g} * {out} * np.log({x} + ({x} == 0))"},
               (Example("math.pow(x, y)", cases.scalar(0.5, 2.0, "x y")),
                Example("math.pow(x * 0.0, y) + math.pow(x * 0.0, y * 0.0)",
                        ({"x": cases.Arg((), 0.5, 2.0), "y": cases.Arg((), 1.1, 2.0)},)))), "math.pow")

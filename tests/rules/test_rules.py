@@ -7,6 +7,8 @@ dtype) to keep the suite fast.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,16 @@ def test_rule_python(modules, prog, dtype):
 @pytest.mark.parametrize("prog", CHUNKS, ids=[p.name for p in CHUNKS])
 def test_rules_numba(modules, prog, dtype):
     _check(getattr(modules[1], prog.name), prog, dtype, jit=True)
+
+
+def _math_pow(x, y):
+    return math.pow(x, y)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_math_pow_of_a_negative_base_has_a_nan_exponent_derivative(jit):
+    """math.pow(-2.0, 3.0) is -8: d/dx is 12, d/dy (out * log(x)) is nan, as in JAX and in
+    compiled code; the plain-Python adjoint raised ValueError (math.log of a negative)."""
+    with np.errstate(invalid="ignore"):
+        gx, gy = adjoint.grad(_math_pow, wrt=(0, 1), jit=jit, background=False)(-2.0, 3.0)
+    assert gx == 12.0 and math.isnan(gy)
