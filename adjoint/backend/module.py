@@ -1,5 +1,5 @@
 """Write stage: a generated module becomes a real ``.py`` file, named by the hash
-of its content, and is imported from there.
+of its content and of adjoint's runtime (the helpers it calls), and is imported from there.
 
 A real file is what lets ``inspect``, tracebacks, pdb and Numba's ``cache=True``
 see the code. Writes are atomic (temporary name, then rename), so processes
@@ -8,6 +8,7 @@ its name is rewritten before it is imported.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 import importlib.util
@@ -20,8 +21,20 @@ from types import ModuleType
 from .cache import cache_dir
 
 
+@functools.cache
+def _runtime_digest() -> bytes:
+    """The source of what generated code runs on and is compiled with: the runtime helpers,
+    their Numba versions and the compile options. Numba's cache of a generated function
+    does not see a change there (its key is the function's own file), so it is part of the
+    file's name: a changed adjoint never runs code compiled by an older one."""
+    here = Path(__file__).resolve().parent
+    files = (here.parent / "runtime" / "helpers.py", here.parent / "runtime" / "_numba_impl.py",
+             here / "numba_jit.py")
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).digest()
+
+
 def module_path(source: str, stem: str) -> Path:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    digest = hashlib.sha256(source.encode() + _runtime_digest()).hexdigest()[:20]
     return cache_dir() / f"{stem}_{digest}.py"
 
 

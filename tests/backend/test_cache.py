@@ -85,3 +85,15 @@ def test_cache_dir_is_private_and_clearable(tmp_path, monkeypatch):
     (cache / "__pycache__").mkdir()
     adjoint.clear_cache()
     assert list(cache.iterdir()) == []
+
+
+def test_the_module_name_depends_on_adjoints_runtime(monkeypatch):
+    """Numba keys its cache of a generated function on that function's file only, and
+    compiles the runtime helpers into it: a changed helper (a fix in runtime/_numba_impl.py)
+    must give the module another name, or the old compiled code would go on running."""
+    from adjoint.backend import module
+
+    before = module.module_path("x = 1\n", "f")
+    assert before == module.module_path("x = 1\n", "f")
+    monkeypatch.setattr(module, "_runtime_digest", lambda: b"another runtime")
+    assert module.module_path("x = 1\n", "f") != before
