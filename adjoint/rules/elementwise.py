@@ -142,7 +142,7 @@ register(Rule.cheap("builtin_min2", ("x", "y"), "min({x}, {y})", _MIN,
 
 # where(c, x, y): the cotangent goes to the side that was selected.
 register(Rule.cheap("where", ("c", "x", "y"), "np.where({c}, {x}, {y})",
-              {"x": unbroadcast("{g} * ({c} != 0)", "{x}"), "y": unbroadcast("{g} * ({c} == 0)", "{y}")},
+              {"x": unbroadcast("select({c}, {g}, 0.0)", "{x}"), "y": unbroadcast("select({c}, 0.0, {g})", "{y}")},
               (Example("np.where(x > 0.5, x * y, y)", cases.binary()),
                Example("np.where(x > 0.5, x, k) + np.where(x < 0.0, 1, x)",
                        cases.arrays({"x": (2, 3), "k": Arg(const=np.arange(3), is_const=True)})))), "numpy.where")

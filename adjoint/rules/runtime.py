@@ -12,7 +12,7 @@ helpers of ``adjoint.runtime.helpers``, which generated code imports by name.
 from __future__ import annotations
 
 from . import cases
-from .registry import CALLS, Arg, Example, Rule, positional_binder, register
+from .registry import CALLS, Arg, Example, Rule, positional_binder, register, unbroadcast
 
 _LIKE = cases.arrays({"x": (2, 3), "y": (3,)}, {"x": (2, 3), "y": (2, 1)}, {"x": (3,), "y": ()},
                      {"x": (2, 3), "y": (2, 3)})
@@ -40,6 +40,11 @@ register(Rule("helper.copy_of", ("x",), "copy_of({x})", {"x": "{g}"},
 # A fresh array of zeros (element writes may update it); no derivative.
 register(Rule("helper.zero_like", ("like",), "zero_like({like})",
               examples=(Example("x * zero_like(x)", cases.unary()),), rank="like"), "helpers.zero_like")
+# select(c, a, b) = np.where(c, a, b) (where's adjoint): linear in a and b, as where is.
+register(Rule.cheap("helper.select", ("c", "a", "b"), "select({c}, {a}, {b})",
+                    {"a": unbroadcast("select({c}, {g}, 0.0)", "{a}"),
+                     "b": unbroadcast("select({c}, 0.0, {g})", "{b}")},
+                    (Example("select(x > 0.5, x * y, y)", cases.binary()),)), "helpers.select")
 # Piecewise constant: zero derivative.
 for _name in ("sign_nonneg", "maximum_grad_weight", "minimum_grad_weight"):
     _params = ("x",) if _name == "sign_nonneg" else ("x", "y")

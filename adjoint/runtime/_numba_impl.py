@@ -726,6 +726,13 @@ def _ov_power(x, y):
     return impl
 
 
+@overload(h.select)
+def _ov_select(c, a, b):
+    if not (_arr(c) or _arr(a) or _arr(b)):
+        return lambda c, a, b: a if c else b
+    return lambda c, a, b: np.where(c, a, b)
+
+
 @overload(h.sign_nonneg)
 def _ov_sign_nonneg(x):
     if not _arr(x):

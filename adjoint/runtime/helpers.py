@@ -43,7 +43,7 @@ __all__ = [
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
-    "power",
+    "power", "select",
 ]
 
 
@@ -358,6 +358,15 @@ def power(x: ArrayOrScalar, y: ArrayOrScalar) -> ArrayOrScalar:
     if _holds_ints(x) and _holds_ints(y) and np.any(np.asarray(y) < 0):
         raise ValueError(NEGATIVE_INT_POWER)
     return x ** y
+
+def select(c: ArrayOrScalar, a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
+    """``a`` where ``c`` holds, else ``b`` (``np.where``), a number when all three are: the
+    adjoint of ``np.where`` sends its cotangent to the side selected, without multiplying it
+    by 0 elsewhere (an infinite cotangent times 0 would be nan)."""
+    if not (_is_array(c) or _is_array(a) or _is_array(b)):
+        return a if c else b
+    return np.where(c, a, b)
+
 
 def sign_nonneg(x: ArrayOrScalar) -> ArrayOrScalar:
     """1.0 where x >= 0 else -1.0 (derivative of abs, grad(abs)(0) == 1)."""

@@ -81,3 +81,24 @@ def test_math_pow_of_a_negative_base_has_a_nan_exponent_derivative(jit):
     with np.errstate(invalid="ignore"):
         gx, gy = adjoint.grad(_math_pow, wrt=(0, 1), jit=jit, background=False)(-2.0, 3.0)
     assert gx == 12.0 and math.isnan(gy)
+
+
+def _root_of_where(x, w):
+    return np.sum(np.sqrt(np.where(x >= 0.0, x, w)))
+
+
+def _where_of_numbers(x, w):
+    return np.where(x > 0.0, x * w, w * w)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_where_sends_an_infinite_cotangent_only_to_the_side_taken(jit):
+    """sqrt at 0 has an infinite derivative: where's adjoint multiplied it by (c == 0) for
+    the other side, inf * 0 = nan, so w got nan where JAX gives 0.5 / sqrt(w)."""
+    x, w = np.array([0.0, 1.0, -1.0]), 2.0
+    with np.errstate(divide="ignore"):
+        gx, gw = adjoint.grad(_root_of_where, wrt=(0, 1), jit=jit, background=False)(x, w)
+    np.testing.assert_array_equal(gx, [np.inf, 0.5, 0.0])
+    assert gw == pytest.approx(0.5 / math.sqrt(2.0), rel=1e-15)
+    g = adjoint.grad(_where_of_numbers, wrt=(0, 1), jit=jit, background=False)
+    assert g(0.5, 2.0) == (2.0, 0.5) and g(-0.5, 2.0) == (0.0, 4.0)
