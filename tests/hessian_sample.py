@@ -46,6 +46,20 @@ def element_write_then_product(x):
     return np.sum(y * x)
 
 
+def element_write_then_sum(x):
+    """y's cotangent is fill_like(...) of the sum's; the write's adjoint zeroes its element 0."""
+    y = x * 1.0
+    y[0] = x[1] * x[2]
+    return np.sum(y) * x[0]
+
+
+def sum_then_element(x, i):
+    """y's cotangent is fill_like(...) of the sum's, then y[i] adds into it."""
+    y = x * 2.0
+    z = y[i]
+    return np.sum(y) * x[0] + z * z
+
+
 def two_products_then_element(x, i):
     y = np.sin(x)
     z = y[i]

@@ -104,13 +104,18 @@ def test_a_gradient_that_tapes_is_refused_with_an_explanation():
 @JIT
 @pytest.mark.parametrize("fn, args", [(H.product_then_element, (np.array([0.3, -0.5, 0.8]), 1)),
                                       (H.element_write_then_product, (np.array([0.3, -0.5, 0.8]),)),
-                                      (H.two_products_then_element, (np.array([0.3, -0.5, 0.8]), 2))],
-                         ids=["product_then_element", "element_write_then_product", "two_products_then_element"])
+                                      (H.two_products_then_element, (np.array([0.3, -0.5, 0.8]), 2)),
+                                      (H.element_write_then_sum, (np.array([0.3, -0.5, 0.8]),)),
+                                      (H.sum_then_element, (np.array([0.3, -0.5, 0.8]), 1))],
+                         ids=["product_then_element", "element_write_then_product", "two_products_then_element",
+                              "element_write_then_sum", "sum_then_element"])
 def test_element_writes_into_a_cotangent_made_by_arithmetic_differentiate_again(fn, args, jit):
-    """A cotangent first made by arithmetic (``y_bar = unbroadcast(t_bar * x, y)``) is added
-    to in place, but copied before an element write (``y_bar[i] += z_bar``, or the zeroing of
-    an overwritten element): the generated gradient stays in the subset, where elements are
-    written only into arrays from np.zeros or a copy, so hessian takes it."""
+    """A cotangent first made by arithmetic (``y_bar = unbroadcast(t_bar * x, y)``) or by
+    ``fill_like`` (the sum's) is added to in place, but copied before an element write
+    (``y_bar[i] += z_bar``, or the zeroing of an overwritten element): the generated gradient
+    stays in the subset, where elements are written only into arrays from np.zeros or a copy,
+    so hessian takes it. (a6853bd wrote into fill_like's result: hessian refused both
+    fill_like cases.)"""
     hess = adjoint.hessian(fn, jit=jit)(*args)
     np.testing.assert_allclose(hess, _gradient_differences(fn, args, 0), rtol=2e-5, atol=1e-6)
 

@@ -206,17 +206,25 @@ class Cotangents:
             self.owned.add(bar)
 
 
-def _fresh(expr: str) -> bool:
-    """``expr`` makes a new array of its primal's shape (or a number): a cotangent that an
-    element write may go into as it is (``fill_like(g, x)``, ``zero_like(x)``)."""
+def _call_of(expr: str, names: tuple[str, ...]) -> bool:
     tree = ast.parse(expr, mode="eval").body
-    return isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and \
-        tree.func.id in ("fill_like", "zero_like")
+    return isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in names
+
+
+def _fresh(expr: str) -> bool:
+    """``expr`` makes new zeros of its primal's shape (or a number): a cotangent that an
+    element write may go into as it is (``zero_like(x)``; the subset that hessian
+    differentiates writes elements into it, as into np.zeros)."""
+    return _call_of(expr, ("zero_like",))
 
 
 def _allocates(expr: str) -> bool:
-    """``expr`` makes a new array (or a number): arithmetic on arrays, or the sum of one
-    down to a shape (``unbroadcast`` returns its argument or a new sum of it)."""
+    """``expr`` makes a new array (or a number): arithmetic on arrays, the sum of one
+    down to a shape (``unbroadcast`` returns its argument or a new sum of it), or
+    ``fill_like(g, x)``. Such a cotangent is added to in place, but an element write goes
+    into a copy: hessian refuses element writes into ``fill_like``'s result."""
+    if _call_of(expr, ("fill_like",)):
+        return True
     tree = ast.parse(expr, mode="eval").body
     while isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "unbroadcast" \
             and len(tree.args) == 2:
