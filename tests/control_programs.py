@@ -838,3 +838,25 @@ def rnn_rows(x, w, m):
             inp = h * 0.5
             y[t] = y[t] + h
     return np.sum(y * y)
+
+
+def unary_plus_of_a_written_array(x):
+    """z = +y is a new array in NumPy: the write into z must not reach y. It was lowered as y
+    itself, so y's array took z's write (a wrong value, and gradient)."""
+    y = x * 2.0
+    y[1] = x[0]
+    z = +y
+    z[0] = 5.0 * x[1]
+    return np.sum(y) + np.sum(z * z)
+
+
+def unary_plus_in_a_loop(x, n):
+    """z = +y in each iteration, then writes into both: z shared y's array (a wrong value and
+    gradient from the fourth iteration on)."""
+    y = np.zeros(4)
+    z = np.zeros(4)
+    for t in range(n):
+        z = +y
+        y[t % 4] = z[(t + 1) % 4] * x[t % 4] + 0.3
+        z[t % 4] = y[(t + 1) % 4] * x[t % 4] + 0.1
+    return np.sum(y * z) + np.sum(y)

@@ -100,6 +100,8 @@ CASES = {
     "rnn_rows": (C.rnn_rows, [np.array([0.3, -0.5, 0.7]), np.array([0.9, -0.4, 0.2]), 3], (0, 1)),
     "branch_writes_in_loop": (C.branch_writes_in_loop, [np.array([0.6, -0.2, 0.55, 0.9, -0.4])], (0,)),
     "break_after_writes": (C.break_after_writes, [np.array([0.3, -0.5, 0.7, 0.45]), 3], (0,)),
+    "unary_plus_of_a_written_array": (C.unary_plus_of_a_written_array, [np.array([0.3, -0.5, 0.7, 0.2])], (0,)),
+    "unary_plus_in_a_loop": (C.unary_plus_in_a_loop, [np.array([0.3, -0.5, 0.7, 0.2]), 6], (0,)),
 }
 
 

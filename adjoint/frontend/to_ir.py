@@ -412,6 +412,9 @@ class Lowering(ControlLowering):
     def _UnaryOp(self, node: ast.UnaryOp, hint: str | None) -> Value:
         operand = self.expr(node.operand)
         if isinstance(node.op, ast.UAdd):
+            if isinstance(operand, Var) and operand.name in self.writable:
+                # +y is a new array in NumPy: a later write into either must not reach the other
+                return self.emit("copy", (operand,), node, hint)
             return operand
         if isinstance(node.op, ast.USub) and isinstance(operand, Const) and \
                 isinstance(operand.value, (int, float)) and not isinstance(operand.value, bool):
