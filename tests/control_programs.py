@@ -860,3 +860,43 @@ def unary_plus_in_a_loop(x, n):
         y[t % 4] = z[(t + 1) % 4] * x[t % 4] + 0.3
         z[t % 4] = y[(t + 1) % 4] * x[t % 4] + 0.1
     return np.sum(y * z) + np.sum(y)
+
+
+def alias_by_a_decided_condition(x):
+    """z = y if 1 > 0 else x names y's array, as z = y does: the condition is decided before
+    run time, and the lowering gave z a new array of its own (a wrong gradient)."""
+    y = x * 2.0
+    y[1] = x[0]
+    z = y if 1 > 0 else x
+    z[0] = 5.0 * x[1]
+    return np.sum(y) + np.sum(z * z)
+
+
+def _selects_its_parameter(v):
+    return v if 1 > 0 else v * 2.0
+
+
+def alias_from_a_helper_by_a_decided_condition(x):
+    y = x * 2.0
+    y[1] = x[0]
+    z = _selects_its_parameter(y)
+    z[0] = 5.0 * x[1]
+    return np.sum(y) + np.sum(z * z)
+
+
+def alias_by_a_decided_condition_in_a_loop(x, n):
+    y = np.zeros(4)
+    z = np.zeros(4)
+    for t in range(n):
+        y[t % 4] = x[t % 4] + z[(t + 1) % 4]
+        z = y if 2 > 1 else z
+        z[(t + 2) % 4] = y[t % 4] * x[t % 4]
+    return np.sum(y * z) + np.sum(y)
+
+
+def alias_by_a_decided_condition_in_a_tuple(x):
+    y = x * 2.0
+    y[1] = x[0]
+    z, q = (y if 1 > 0 else x), 2.0
+    z[0] = 5.0 * x[1] * q
+    return np.sum(y) + np.sum(z * z)

@@ -287,12 +287,21 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     (C.alias_after_a_loop, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = 5.0"),
     (C.alias_in_the_next_iteration, (np.linspace(0.2, 0.9, 4), 1.0), "y is the same array", "w[0] = c * 5.0"),
     (C.view_before_a_loop, (np.linspace(0.2, 0.9, 4), np.linspace(1.0, 2.0, 4)), "a view of it",
-     "m[a] = x[a] * w[a]")])
+     "m[a] = x[a] * w[a]"),
+    (C.alias_by_a_decided_condition, (np.array([0.3, -0.5, 0.7, 0.2]),), "y is the same array",
+     "z[0] = 5.0 * x[1]"),
+    (C.alias_from_a_helper_by_a_decided_condition, (np.array([0.3, -0.5, 0.7, 0.2]),), "y is the same array",
+     "z[0] = 5.0 * x[1]"),
+    (C.alias_by_a_decided_condition_in_a_loop, (np.array([0.3, -0.5, 0.7, 0.2]), 5), "y is the same array",
+     "z[(t + 2) % 4] = y[t % 4] * x[t % 4]"),
+    (C.alias_by_a_decided_condition_in_a_tuple, (np.array([0.3, -0.5, 0.7, 0.2]),), "y is the same array",
+     "z[0] = 5.0 * x[1] * q")])
 def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
-    rank the first iteration had, np.zeros of a shape that is not one int, and a name that
-    holds another's array on one path of an if or from an earlier iteration. The error
-    points at the write."""
+    rank the first iteration had, np.zeros of a shape that is not one int, a name that
+    holds another's array on one path of an if or from an earlier iteration, and one that
+    a condition decided before run time gives another's array (z = y if 1 > 0 else x, also
+    returned by a helper). The error points at the write."""
     with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
         adjoint.grad(fn, jit=False)(*args)
     lines, first = inspect.getsourcelines(fn)

@@ -163,7 +163,10 @@ class ControlLowering:
         evaluated only when chosen."""
         if isinstance(cond, Const) and isinstance(cond.value, (bool, int, float)):
             side = then if cond.value else orelse
-            return self.expr(side, hint) if isinstance(side, ast.expr) else side
+            if isinstance(side, ast.expr):
+                self.selected[node] = side  # its value is side's: `z = y if 1 > 0 else x` shares y's array
+                return self.expr(side, hint)
+            return side
         then_body, a = self.region_value(then) if isinstance(then, ast.expr) else ((), then)
         else_body, b = self.region_value(orelse) if isinstance(orelse, ast.expr) else ((), orelse)
         var = Var(self.names.user(hint) if hint else self.names.temp())

@@ -85,6 +85,9 @@ class Lowering(ControlLowering):
         self._written_names: dict[ast.AST, frozenset[str]] = {}
         # helper calls that may return an argument's array: the arguments it may be
         self.returned_argument: dict[ast.AST, frozenset[Var]] = {}
+        # `y if 1 > 0 else x`: the side a condition decided before run time selects, by the
+        # expression (its value is that side's: `z = y if DEBUG else x` names y's array)
+        self.selected: dict[ast.AST, ast.expr] = {}
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -215,7 +218,7 @@ class Lowering(ControlLowering):
                                                f"into {len(first.elts)} names")
             values = [self.expr(v, self._hint(t)) for t, v in zip(first.elts, value.elts)]
             # a, c = e, a: the right side is evaluated first, so c gets the array a named before
-            before = [self.identity.get(v.id) if isinstance(v, ast.Name) else None for v in value.elts]
+            before = [self.identity.get(self._selected_name(v)) for v in value.elts]
             for target, v, node, identity in zip(first.elts, values, value.elts, before):
                 self.bind(target, v, node)
                 if isinstance(target, ast.Name) and identity is not None:
@@ -253,8 +256,8 @@ class Lowering(ControlLowering):
             # `y = x` shares x's array, and so does `y = helper(x)` where the helper returns
             # its parameter; any other expression makes a new one, even where the lowering
             # reuses an equal computation's value
-            source = node.id if isinstance(node, ast.Name) else None
-            returned = self.returned_argument.get(node)
+            source = self._selected_name(node)
+            returned = self.returned_argument.get(self._selected_node(node))
             holders = self._holders(returned) if isinstance(returned, frozenset) else []
             self.env[target.id] = value
             self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
@@ -279,6 +282,17 @@ class Lowering(ControlLowering):
             if id(obj) in objs:
                 self.identity[n] = one
         self.identity[name] = one
+
+    def _selected_node(self, node: ast.AST) -> ast.AST:
+        """The expression whose value ``node`` is: itself, or the side that a condition decided
+        before run time selects (``y if 1 > 0 else x`` is y)."""
+        while node in self.selected:
+            node = self.selected[node]
+        return node
+
+    def _selected_name(self, node: ast.AST) -> str | None:
+        node = self._selected_node(node)
+        return node.id if isinstance(node, ast.Name) else None
 
     @staticmethod
     def _hint(target: ast.expr) -> str | None:
@@ -518,14 +532,16 @@ class Lowering(ControlLowering):
                 self.statement(stmt)
             returned = parsed.tree.body[-1].value
 
+            result = self.expr(returned, hint)
+
             def given(expr: ast.expr) -> frozenset[Var]:  # the arguments whose array expr may be
+                name = self._selected_name(expr)  # (`v if 1 > 0 else w` is v)
                 return frozenset(value for param, value in arguments.items() if isinstance(value, Var)
-                                 and isinstance(expr, ast.Name) and expr.id in self.identity
-                                 and self.identity[expr.id] is self.identity.get(param))
+                                 and name in self.identity and self.identity[name] is self.identity.get(param))
             # a name the caller binds to an array it passed shares that array (bind)
             self.returned_argument[node] = tuple(map(given, returned.elts)) \
                 if isinstance(returned, ast.Tuple) else given(returned)
-            return self.expr(returned, hint)
+            return result
         finally:
             self.parsed, self.resolver, self.env, self.identity, self.param_source = saved
             self.inlining.pop()
