@@ -228,6 +228,29 @@ def test_elementwise_scalars(x, sign):
     assert got == (0.0, 2.5, sign) and all(isinstance(v, float) for v in got)
 
 
+@numba.njit
+def nb_select(c, a, b):
+    return H.select(c, a, b)
+
+
+@pytest.mark.parametrize("c, a, b", [
+    (np.array([True, False, True]), np.array([np.inf, 1.0, 2.0]), 0.0),
+    (np.array([[True], [False]]), 0.0, np.array([np.inf, -np.inf])),  # broadcast to (2, 2)
+    (True, np.array([1.0, 2.0]), 0.0),
+])
+def test_select_arrays(c, a, b):
+    """np.where, without multiplying the other side by 0 (inf * 0 would be nan)."""
+    check(H.select(c, a, b), np.where(c, a, b), F64)
+    check(nb_select(c, a, b), np.where(c, a, b), F64)
+
+
+@pytest.mark.parametrize("c, a, b, out", [(True, np.inf, 0.0, np.inf), (False, np.inf, 0.0, 0.0),
+                                          (np.bool_(True), 1.5, 0.0, 1.5)])
+def test_select_numbers_are_numbers(c, a, b, out):
+    for got in (H.select(c, a, b), nb_select(c, a, b)):
+        assert got == out and isinstance(got, float)
+
+
 # ------------------------------------------------------------ 5. reductions
 
 REDUCE_CASES = [  # 3 compiled signatures: (rank, dtype, layout)
