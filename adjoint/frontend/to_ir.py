@@ -592,7 +592,18 @@ class Lowering(ControlLowering):
         x = bound[0] if bound else None
         if prim == "copy" and (isinstance(x, Const) or isinstance(x, Var) and self.array_rank.get(x.name) == 0):
             return x  # np.copy of a number (a 0-d array in NumPy, the same in arithmetic)
+        ranks = [self._rank(a) for a in bound]
+        if prim == "dot" and 0 in ranks:  # np.dot of a number multiplies, as in NumPy
+            return self.emit("mul", bound, node, hint)
+        if prim == "outer" and any(r is not None and r != 1 for r in ranks):
+            raise self.parsed.error(node, f"{spelled}() takes 1-D arrays here (NumPy flattens others): "
+                                          f"pass .ravel() of the argument, or write a[:, None] * b")
         return self.emit(prim, bound, node, hint)
+
+    def _rank(self, value: Value) -> int | None:
+        if isinstance(value, Const):
+            return 0 if isinstance(value.value, (bool, int, float)) else None
+        return self.array_rank.get(value.name) if isinstance(value, Var) else None
 
 
 def lower(parsed, reserved: frozenset[str] = RESERVED, param_ranks: tuple[int | None, ...] = ()) -> Function:

@@ -102,3 +102,30 @@ def test_where_sends_an_infinite_cotangent_only_to_the_side_taken(jit):
     assert gw == pytest.approx(0.5 / math.sqrt(2.0), rel=1e-15)
     g = adjoint.grad(_where_of_numbers, wrt=(0, 1), jit=jit, background=False)
     assert g(0.5, 2.0) == (2.0, 0.5) and g(-0.5, 2.0) == (0.0, 4.0)
+
+
+def _dot_of_a_number(a, y):
+    return np.sum(np.dot(a, y) ** 2) + np.sum(np.dot(y, a)) * 0.5
+
+
+def _outer_of_a_matrix(a, b):
+    return np.sum(np.outer(a, b) ** 2)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_dot_of_a_number_is_a_product(jit):
+    """np.dot(2.0, y) is 2.0 * y in NumPy; its gradient raised "matmul gradient: unsupported
+    operand ranks (0, 1)" (and compiled code had no np.dot of a float)."""
+    y = np.array([0.0, 1.0, 2.0])
+    value, (ga, gy) = adjoint.value_and_grad(_dot_of_a_number, wrt=(0, 1), jit=jit, background=False)(2.0, y)
+    assert value == pytest.approx(_dot_of_a_number(2.0, y))
+    assert ga == pytest.approx(2 * 2.0 * np.sum(y * y) + 0.5 * np.sum(y))
+    np.testing.assert_allclose(gy, 2 * 2.0 ** 2 * y + 0.5 * 2.0)
+
+
+def test_outer_of_a_matrix_is_refused_at_its_line():
+    """NumPy flattens a 2-D argument of np.outer; the gradient failed in a matmul (plain) or
+    did not compile. Refused, with what to write."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=r"np\.outer\(\) takes 1-D arrays.*ravel") as info:
+        adjoint.grad(_outer_of_a_matrix, jit=False)(np.ones((2, 2)), np.arange(3.0))
+    assert info.value.lineno == _outer_of_a_matrix.__code__.co_firstlineno + 1
