@@ -151,18 +151,32 @@ def test_jacobian_and_hessian_with_respect_to_a_0d_array(jit):
     assert float(adjoint.hessian(scalar_out, jit=jit)(np.array(0.5))) == pytest.approx(3.0)
 
 
+def int_matrix_product(x, k):
+    return np.sin(x) * np.sum(k @ k)
+
+
 def mixed_precision_product(x, w):
     return np.sin(x @ w)
 
 
 def test_a_jacobian_numba_cannot_compile_is_a_compile_error_naming_the_types():
-    """x @ w of float64 and float32 (Numba's matrix product wants one dtype): the compiled
-    Jacobian leaked Numba's TypingError, and a vjp that failed to compile was explained as
-    "must return a scalar to be differentiated", which vjp and jacobian do not ask."""
-    x, w = np.ones((2, 3)), np.ones((3, 2), np.float32)
-    with pytest.raises(adjoint.CompileError, match=r"w: float32\[3, 2\]") as info:
-        adjoint.jacobian(mixed_precision_product, wrt=1)(x, w)
+    """k @ k of an int matrix (Numba's matrix product takes floats): the compiled Jacobian
+    leaked Numba's TypingError, and a vjp that failed to compile was explained as "must
+    return a scalar to be differentiated", which vjp and jacobian do not ask."""
+    x, k = np.array([0.5, 1.0]), np.arange(4).reshape(2, 2)
+    with pytest.raises(adjoint.CompileError, match=r"k: int64\[2, 2\]") as info:
+        adjoint.jacobian(int_matrix_product)(x, k)
     assert "scalar" not in str(info.value)
-    expected = adjoint.jacobian(mixed_precision_product, wrt=1, jit=False)(x, w)
-    np.testing.assert_allclose(adjoint.jacobian(mixed_precision_product, wrt=1)(x, w.astype(np.float64)),
-                               expected, rtol=1e-6)
+    np.testing.assert_allclose(adjoint.jacobian(int_matrix_product, jit=False)(x, k),
+                               np.diag(np.cos(x)) * np.sum(k @ k))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_a_product_of_two_float_dtypes_promotes_as_numpy(jit):
+    """x @ w of float64 data and float32 weights: NumPy promotes to float64; Numba's product
+    takes one dtype, a CompileError before. The gradient of w is float32, as w."""
+    x, w = np.linspace(0.0, 1.0, 6).reshape(2, 3), np.linspace(-1.0, 1.0, 6).reshape(3, 2).astype(np.float32)
+    jac = adjoint.jacobian(mixed_precision_product, wrt=1, jit=jit)(x, w)
+    assert jac.dtype == np.float32
+    expected = adjoint.jacobian(mixed_precision_product, wrt=1, jit=False)(x, w.astype(np.float64))
+    np.testing.assert_allclose(jac, expected, rtol=1e-6)

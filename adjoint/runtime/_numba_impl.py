@@ -9,6 +9,8 @@ first). Kernels only see 1-D arrays and ints, so one compilation per dtype is
 shared by every rank and layout, which keeps Numba compile times down.
 """
 
+import operator
+
 import numpy as np
 from numba import config, types
 from numba.core.errors import TypingError
@@ -571,6 +573,32 @@ def _ov_matmul_grad_a(g, a, b):
     if ranks == (1, 2):
         return lambda g, a, b: np.dot(_astype(b, dt), _astype(g, dt))
     return lambda g, a, b: np.dot(_astype(g, dt), _astype(b, dt).T)
+
+
+def _mixed_product(a, b):
+    """The common float dtype of a matrix product of arrays of two dtypes, a float and
+    another (float64 data and float32 weights, float data and an int matrix), or None."""
+    if not (_arr(a) and _arr(b) and a.ndim in (1, 2) and b.ndim in (1, 2) and a.dtype != b.dtype):
+        return None
+    kinds = {_np_dt(a).kind, _np_dt(b).kind}
+    if "f" not in kinds or not kinds <= {"f", "i", "u", "b"}:
+        return None
+    return np.result_type(_np_dt(a), _np_dt(b))
+
+
+@overload(operator.matmul)
+def _ov_mixed_matmul(a, b):
+    """x @ w of two dtypes: NumPy promotes, Numba's product takes one dtype only."""
+    dt = _mixed_product(a, b)
+    if dt is not None:
+        return lambda a, b: _astype(a, dt) @ _astype(b, dt)
+
+
+@overload(np.dot)
+def _ov_mixed_dot(a, b):
+    dt = _mixed_product(a, b)
+    if dt is not None:
+        return lambda a, b: np.dot(_astype(a, dt), _astype(b, dt))
 
 
 @overload(h.dot_promoted)
