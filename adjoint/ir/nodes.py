@@ -257,44 +257,59 @@ def written_arrays(stmts: "tuple[Stmt, ...]") -> frozenset[str]:
             return frozenset(names)
 
 
-def array_versions(phi: Phi, body: "tuple[Stmt, ...]",
-                   through_loops: bool = False) -> "tuple[frozenset[str], bool]":
-    """Trace a loop-carried array's update back through the body's element writes and
-    ``if`` merges (and, with ``through_loops``, inner loops that update it in place): the
-    names met on the way (the carried value included), and whether every path ends at the
-    carried value itself (the same array, updated in place)."""
+def trace_writes(start: "Value", body: "tuple[Stmt, ...]",
+                 through_loops: bool = False) -> "tuple[frozenset[str], frozenset[str]]":
+    """Trace an array value back through ``body``'s element writes and ``if`` merges (and,
+    with ``through_loops``, through inner loops that update it in place): the names met on
+    the way, and where the paths end: names ``body`` does not define (the array as it was
+    before ``body``), or ``""`` for anything else (a new array, a loop's result, a literal)."""
     defs: dict[str, object] = {}
     for stmt in walk(body):
         if isinstance(stmt, Assign):
             defs[stmt.target.name] = stmt
         elif isinstance(stmt, If):
             defs.update({p.var.name: p for p in stmt.phis})
-        elif through_loops and isinstance(stmt, (For, While)):
+        elif isinstance(stmt, (For, While)):
             defs.update({p.var.name: (p, stmt) for p in stmt.carried})
-    versions, same = {phi.var.name}, True
-    todo = [phi.second]
+    versions: set[str] = set()
+    ends: set[str] = set()
+    todo = [start]
     while todo:
         value = todo.pop()
-        if isinstance(value, Var) and value.name in versions:
-            continue  # the carried value, or a version already traced
-        d = defs.get(value.name) if isinstance(value, Var) else None
-        if isinstance(d, Assign) and d.op.prim == "setitem":
+        if not isinstance(value, Var):
+            ends.add("")
+            continue
+        if value.name in versions or value.name in ends:
+            continue
+        d = defs.get(value.name)
+        if d is None:  # defined before body
+            ends.add(value.name)
+        elif isinstance(d, Assign) and d.op.prim == "setitem":
             versions.add(value.name)
             todo.append(d.op.args[0])
         elif isinstance(d, Phi):
             versions.add(value.name)
             todo += [d.first, d.second]
-        elif isinstance(d, tuple):  # an inner loop's exit: the array it started from, if it
-            inner, loop = d  # updates that in place
-            inner_versions, inner_same = array_versions(inner, loop.body, True)
+        elif isinstance(d, tuple) and through_loops:  # an inner loop's result: the array it
+            inner, loop = d  # started from, if it updates that in place
+            inner_versions, same = array_versions(inner, loop.body, True)
             versions |= inner_versions
-            if inner_same:
+            if same:
                 todo.append(inner.first)
             else:
-                same = False
-        else:  # a new array, or anything else
-            same = False
-    return frozenset(versions), same
+                ends.add("")
+        else:  # a new array, a loop's result, anything else
+            ends.add("")
+    return frozenset(versions), frozenset(ends)
+
+
+def array_versions(phi: Phi, body: "tuple[Stmt, ...]",
+                   through_loops: bool = False) -> "tuple[frozenset[str], bool]":
+    """A loop-carried array's versions in the loop body (``trace_writes`` of its update,
+    the carried value included), and whether every path ends at the carried value itself
+    (the same array, updated in place)."""
+    versions, ends = trace_writes(phi.second, body, through_loops)
+    return versions | {phi.var.name}, ends == {phi.var.name}
 
 
 def int_literal(value: object) -> int | None:

@@ -16,8 +16,8 @@ next loop that writes the array).
 from __future__ import annotations
 
 from ..codegen.render import render
-from ..ir.nodes import (Assign, Const, For, If, Phi, Stmt, Var, While, array_versions, defined_names,
-                        op_vars, walk)
+from ..ir.nodes import (Assign, Const, For, If, Stmt, Var, While, array_versions, defined_names, op_vars,
+                        trace_writes)
 from ..rules import RULES
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, node_reads, reverse_assign
@@ -207,34 +207,8 @@ class Reverser:
         for phi in phis:
             if phi.var.name not in self.written:
                 continue
-            ends: set[str] = set()
-            for stmts, value in ((stmt.then, phi.first), (stmt.orelse, phi.second)):
-                defs: dict[str, object] = {}
-                for s in walk(stmts):
-                    if isinstance(s, Assign):
-                        defs[s.target.name] = s
-                    elif isinstance(s, If):
-                        defs.update({p.var.name: p for p in s.phis})
-                    elif isinstance(s, (For, While)):
-                        defs.update({p.var.name: None for p in s.carried})
-                todo, seen = [value], set()
-                while todo:
-                    v = todo.pop()
-                    if not isinstance(v, Var):
-                        ends.add("")
-                        continue
-                    if v.name in seen:
-                        continue
-                    seen.add(v.name)
-                    d = defs.get(v.name, v)
-                    if isinstance(d, Assign) and d.op.prim == "setitem":
-                        todo.append(d.op.args[0])
-                    elif isinstance(d, Phi):
-                        todo += [d.first, d.second]
-                    elif d is v:  # defined before the if
-                        ends.add(v.name)
-                    else:  # a new array, a loop's exit, anything else
-                        ends.add("")
+            # every path through both branches ends at one array defined before the if
+            ends = trace_writes(phi.first, stmt.then)[1] | trace_writes(phi.second, stmt.orelse)[1]
             if len(ends) == 1:
                 (x,) = ends
                 if x and x in self.active and x in self.written and x not in cot.bars \
