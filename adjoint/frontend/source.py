@@ -10,6 +10,8 @@ import ast
 import builtins
 import inspect
 import linecache
+import os
+import sysconfig
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -36,6 +38,29 @@ class Parsed:
     def error(self, node: ast.AST, msg: str) -> UnsupportedSyntaxError:
         loc = self.loc(node)
         return UnsupportedSyntaxError(msg, loc.filename, loc.line, loc.col + 1, loc.text)
+
+
+def _library_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    roots = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    return tuple(sorted(root + os.sep for root in roots))
+
+
+_LIBRARY_ROOTS = _library_roots()
+
+
+def library_file(fn: Callable[..., Any]) -> str | None:
+    """The source file of ``fn`` when it belongs to an installed package or the standard
+    library (not to the user's own code, nor to a package installed in editable mode), else None."""
+    try:
+        path = inspect.getsourcefile(fn) or inspect.getfile(fn)
+    except TypeError:
+        return None
+    real = os.path.realpath(path)
+    parts = real.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts or real.startswith(_LIBRARY_ROOTS):
+        return real
+    return None
 
 
 def parse_function(fn: Callable[..., Any], helper: str = "") -> Parsed:

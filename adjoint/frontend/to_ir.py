@@ -16,12 +16,13 @@ from ..codegen.naming import Names
 from ..ir.nodes import (Assign, Const, Function, Index, Loc, Op, Param, Return, Slice, Stmt, Tup, Value, Var,
                         int_literal, value_key)
 from ..custom import CustomVjp
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..rules import CALLS, RULES, BindError
 from .control import VIEWS, ControlLowering
 from .fence import check_function
 from .jumps import eliminate_jumps
 from .resolve import NOT_STATIC, Resolver, constant_value
-from .source import parse_function
+from .source import library_file, parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
@@ -507,7 +508,31 @@ class Lowering(ControlLowering):
     def inline(self, fn, args: list[Value], kwargs: dict[str, Value], node: ast.Call,
                hint: str | None) -> Value:
         """A call to a plain Python function: its body, lowered in place, with its
-        parameters bound to the arguments' values. Its lines keep their own locations."""
+        parameters bound to the arguments' values. Its lines keep their own locations.
+        A library's function (installed, or of the standard library: scipy.special.logsumexp)
+        that falls outside the subset is a NonDifferentiableError at the user's call, which
+        the user can change, not an error at a line of the library, which they cannot."""
+        library = library_file(fn)
+        if library is None:
+            return self._inline(fn, args, kwargs, node, hint)
+        loc = self.parsed.loc(node)
+        try:
+            return self._inline(fn, args, kwargs, node, hint)
+        except (UnsupportedSyntaxError, TypeError, NameError) as exc:  # (NonDifferentiableError too)
+            if isinstance(exc, UnsupportedSyntaxError):
+                reason = f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+            else:
+                reason = str(exc)
+            spelled = ast.unparse(node.func)
+            raise NonDifferentiableError(
+                f"{loc.filename}:{loc.line}: {spelled} ({fn.__module__}.{fn.__qualname__}) has no "
+                f"derivative rule in adjoint, and its library code is outside the subset adjoint "
+                f"differentiates through: {reason}. Give it a rule with @adjoint.custom_vjp, write "
+                f"it with the supported NumPy calls in a function of your own, or compute it outside "
+                f"the differentiated function") from None
+
+    def _inline(self, fn, args: list[Value], kwargs: dict[str, Value], node: ast.Call,
+                hint: str | None) -> Value:
         name = fn.__qualname__
         if fn.__code__ in self.inlining:
             raise self.parsed.error(node, f"the recursive call to {name} is not supported: adjoint "

@@ -10,6 +10,8 @@ import contextlib
 import math
 
 import numpy as np
+import scipy.special
+import statistics
 
 import adjoint
 
@@ -443,6 +445,14 @@ def augmented_after_branch_view(x, c):
 
 def calls_lgamma(x):
     return math.lgamma(x)
+
+
+def calls_scipy_logsumexp(x):
+    return scipy.special.logsumexp(x)  # <-
+
+
+def calls_statistics_fmean(x):
+    return statistics.fmean(x) * 2.0  # <-
 
 
 def uses_unsupported_helper(x):

@@ -212,6 +212,8 @@ UNKNOWN_CALLS = [
     ("calls_lgamma", r"lgamma"),
     ("calls_linalg_det", r"linalg\.det|\bdet\b"),
     ("calls_argsort", r"argsort"),
+    ("calls_scipy_logsumexp", r"scipy\.special\.logsumexp"),
+    ("calls_statistics_fmean", r"statistics\.fmean"),
 ]
 
 
@@ -238,6 +240,19 @@ def test_unknown_call_is_non_differentiable(name: str, callee: str) -> None:
     assert "custom_vjp" in message, message
     assert not isinstance(info.value, adjoint.UnsupportedSyntaxError)
     assert_clean(info.value)
+
+
+@pytest.mark.parametrize("name", ["calls_scipy_logsumexp", "calls_statistics_fmean"])
+def test_library_function_outside_the_subset_is_named_at_the_users_call(name: str) -> None:
+    # a library's Python function is inlined like a helper; where its code is outside the
+    # subset, the error was an UnsupportedSyntaxError at a line of the library (scipy's
+    # `b is not None`), which the user cannot change
+    fn = getattr(bp, name)
+    with pytest.raises(adjoint.NonDifferentiableError) as info:
+        adjoint.grad(fn).source
+    line, _ = marked_line(fn)
+    assert str(info.value).startswith(f"{_PATH}:{line}: "), str(info.value)
+    assert not isinstance(info.value, adjoint.UnsupportedSyntaxError)
 
 
 def test_unknown_call_at_first_call() -> None:
