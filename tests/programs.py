@@ -66,3 +66,22 @@ def shapes(A, v):
 def unused_argument(x, y):
     z = np.sin(y)
     return np.sum(z * z)
+
+
+def matrix_power_from_eye(A, k, lam):
+    """np.eye starts a product; np.identity regularises (both were refused: NumPy's Python
+    np.eye was inlined and stopped at its `order` default)."""
+    M = np.eye(A.shape[0])
+    for i in range(k):
+        M = M @ A
+    B = M.T @ M + lam * np.identity(A.shape[1])
+    return np.sum(B * B)
+
+
+def eye_written(x):
+    """Element writes into np.eye's fresh 2-D array (its diagonal, one off-diagonal element)."""
+    M = np.eye(x.shape[0])
+    M[0, 1] = x[0] * x[1]
+    for i in range(x.shape[0]):
+        M[i, i] = x[i] ** 2
+    return np.sum(M @ x)

@@ -29,6 +29,8 @@ CASES = {
     "ridge": (P.ridge, [RNG.normal(size=3), RNG.normal(size=(6, 3)), RNG.normal(size=6), 0.1], (0, 3)),
     "fan_out": (P.fan_out, [RNG.uniform(0.5, 1.5, size=4), 0.3], (0, 1)),
     "shapes": (P.shapes, [RNG.normal(size=(3, 4)), RNG.normal(size=4)], (0, 1)),
+    "matrix_power_from_eye": (P.matrix_power_from_eye, [RNG.normal(size=(3, 3)) * 0.5, 4, 0.3], (0, 2)),
+    "eye_written": (P.eye_written, [RNG.normal(size=3)], (0,)),
 }
 
 

@@ -128,6 +128,8 @@ class _Ranks(Dataflow):
                 rank = 0  # n, d = x.shape: one length each (a slice of a shape is a tuple)
         elif rule.rank == "like":
             rank = self.of(args[0])
+        elif rule.rank == "matrix":
+            rank = 2
         elif rule.rank == "shape":
             shape = args[0]
             rank = len(shape.items) if isinstance(shape, Tup) else (1 if self.of(shape) == 0 else None)

@@ -42,7 +42,7 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 
 # Rules that return a new array each time: never merged by common-subexpression reuse.
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-          "copy", "astype", "astype_int", "arange", "save", "setitem", "helper.zero_like"}
+          "eye", "identity", "copy", "astype", "astype_int", "arange", "save", "setitem", "helper.zero_like"}
 
 # Rules whose result holds booleans: a number written into it becomes True or False (see write).
 BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}
@@ -380,6 +380,8 @@ class Lowering(ControlLowering):
             elif int_literal(shape) is not None or isinstance(shape, Var) and self.array_rank.get(shape.name) == 0 \
                     and self._int_sources(shape) is not None:
                 self.array_rank[var.name] = 1  # np.zeros(n) of an int n; not of x.shape, nor of an int array
+        elif rank == "matrix":
+            self.array_rank[var.name] = 2
         elif rank == "like" and isinstance(args[0], Var) and args[0].name in self.array_rank:
             self.array_rank[var.name] = self.array_rank[args[0].name]
 

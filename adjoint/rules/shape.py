@@ -161,6 +161,30 @@ _constructor("empty_like", ("x",), "np.empty_like({x}", {}, Example("np.empty_li
 _constructor("full_like", ("x", "fill_value"), "np.full_like({x}, {fill_value}",
              _FILL_VJP, Example("np.full_like(y, x) * y", cases.arrays({"x": (), "y": (2, 3)})),
              Example("np.full_like(y, x) * y", cases.arrays({"x": (2, 1), "y": (2, 3)}), numba=False))
+# The identity matrix, n by n (np.eye(n, m) and k= are not supported): a new 2-D array.
+# Numba's np.eye takes its dtype by keyword only (the second positional is M).
+def _render_eye(call: str):
+    def render(a: Mapping[str, str]) -> str:
+        return f"{call}({a['n']})" if a["dtype"] == "None" else f"{call}({a['n']}, dtype={a['dtype']})"
+    return render
+
+
+def _eye_binder(name: str):
+    def bind(args: Sequence[Value], kwargs: Mapping[str, Value]) -> tuple[str, tuple[Value, ...]]:
+        if len(args) > (1 if name == "eye" else 2):
+            raise BindError("is supported for a square identity only: np.eye(n) (no M or k), or np.identity(n)"
+                            if name == "eye" else "takes n and a dtype")
+        return name, bind_params(("n", "dtype"), args, kwargs, {"dtype": None})
+    return bind
+
+
+for _name in ("eye", "identity"):
+    register(Rule(_name, ("n", "dtype"), _render_eye(f"np.{_name}"),
+                  examples=(Example(f"np.{_name}(len(x)) @ x * x", _ANY),
+                            Example(f"np.{_name}(3, dtype=np.float32) * x[0]", cases.arrays({"x": (3,)}))),
+                  rank="matrix"),
+             f"numpy.{_name}", binder=_eye_binder(_name))
+
 register(Rule("arange", ("start", "stop", "step"), "np.arange({start}, {stop}, {step})",
               examples=(Example("np.sum(np.arange(1, 4, 1) * x)", _ANY[:1]),),
               refuses=("start", "stop", "step")), "numpy.arange",
