@@ -120,6 +120,11 @@ class Resolver:
             return obj, None, spelled
         if key is None:
             name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", spelled)
+            twin = f"numpy.{name}"  # sum(x), round(x): NumPy's function of the same name has a rule
+            if obj is getattr(builtins, name, None) and twin in CALLS:
+                raise NonDifferentiableError(
+                    f"{self._where(func)}: the builtin {spelled} has no derivative rule in adjoint; "
+                    f"use np.{name}(...), which has one")
             raise NonDifferentiableError(
                 f"{self._where(func)}: {spelled} ({name}) has no derivative rule in adjoint; "
                 f"give it one with @adjoint.custom_vjp, or compute it outside the differentiated function")

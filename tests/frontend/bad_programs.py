@@ -387,6 +387,10 @@ def calls_argsort(x):
     return np.sum(x * np.argsort(x))
 
 
+def calls_builtin_sum(x):
+    return sum(x * x)  # <-
+
+
 # -- accepted programs (for the TypeError tests and for the allowed-index case) ----
 
 def int_and_array(n, x):

@@ -255,6 +255,16 @@ def test_library_function_outside_the_subset_is_named_at_the_users_call(name: st
     assert not isinstance(info.value, adjoint.UnsupportedSyntaxError)
 
 
+def test_builtin_sum_points_at_np_sum() -> None:
+    # the builtin sum of an array had the generic advice (custom_vjp), where np.sum is the answer
+    with pytest.raises(adjoint.NonDifferentiableError) as info:
+        adjoint.grad(bp.calls_builtin_sum).source
+    line, _ = marked_line(bp.calls_builtin_sum)
+    assert str(info.value).startswith(f"{_PATH}:{line}: "), str(info.value)
+    assert "np.sum(" in str(info.value), str(info.value)
+    assert_clean(info.value)
+
+
 def test_unknown_call_at_first_call() -> None:
     g = adjoint.grad(bp.calls_linalg_det, jit=False)
     with pytest.raises(adjoint.NonDifferentiableError, match="custom_vjp"):
