@@ -200,8 +200,11 @@ def _compare(parsed: Parsed, node: ast.Compare) -> None:
         raise parsed.error(node, "chained comparisons (a < b < c) are not supported; compare twice")
     if not isinstance(node.ops[0], _CMP):
         spelled = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+        none = isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value is None
+        hint = ("; for an optional argument, give it a number as its default (w=0.0) or decide "
+                "outside, calling one of two functions") if none else ""
         raise parsed.error(node, f"the comparison `{spelled.get(type(node.ops[0]), 'used here')}` is not "
-                                 "supported; compare numbers with < <= > >= == !=")
+                                 f"supported; compare numbers with < <= > >= == !={hint}")
     _children(parsed, node.left, node.comparators[0])
 
 

@@ -151,7 +151,9 @@ def bind_params(params: Sequence[str], args: Sequence[Value], kwargs: Mapping[st
     bound: dict[str, Value] = dict(zip(params, args))
     for key, value in kwargs.items():
         if key not in params:
-            raise BindError(f"has no supported keyword argument {key!r}")
+            hint = (": reshape the result instead (.reshape(-1, 1) after axis=1 of a matrix)"
+                    if key == "keepdims" else "")
+            raise BindError(f"has no supported keyword argument {key!r}{hint}")
         if key in bound:
             raise BindError(f"got argument {key!r} twice")
         bound[key] = value

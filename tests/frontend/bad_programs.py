@@ -508,6 +508,16 @@ def loop_variable_after_loop(x):
     return s * i  # <-
 
 
+def optional_argument_is_none(x, w=None):
+    if w is None:  # <-
+        return np.sum(x)
+    return np.sum(x * w)
+
+
+def keepdims_keyword(x):
+    return np.sum(x - np.max(x, axis=1, keepdims=True))  # <-
+
+
 def loop_index_after_loop_with_a_value_before(x):
     i = 0  # (the loop's index after it is not this value)
     for i in range(3):

@@ -71,6 +71,8 @@ REFUSED = [
     ("defined_in_one_branch", r"defined on some paths only"),
     ("loop_variable_after_loop", r"i is the index of the for loop of line \d+, .*last = i in it"),
     ("loop_index_after_loop_with_a_value_before", r"i is the index of the for loop of line \d+"),
+    ("optional_argument_is_none", r"`is` is not supported.*optional argument.*default"),
+    ("keepdims_keyword", r"'keepdims': reshape the result instead"),
     ("lambda_expression", r"\blambda\b"),
     ("list_comprehension", r"list comprehension"),
     ("set_comprehension", r"set comprehension"),
