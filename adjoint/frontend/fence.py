@@ -245,6 +245,12 @@ def _call(parsed: Parsed, node: ast.Call) -> None:
     for arg in node.args:
         if isinstance(arg, ast.List):  # np.concatenate([a, b])
             _children(parsed, *arg.elts)
+        elif isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _dtype_hint(arg.value) == "":
+            # np.einsum("ij,jk->ik", a, b), x.astype("float32") is taken below
+            name = ast.unparse(node.func)
+            hint = " (write the product with @, * and np.sum)" if name.endswith("einsum") else ""
+            raise parsed.error(node, f"{name}() with a string argument is not supported: adjoint computes "
+                                     f"with numbers only{hint}")
         else:
             _check_expr(parsed, arg)
     for kw in node.keywords:
