@@ -5,6 +5,7 @@ argument, so an array-valued function is pulled back by passing an array cotange
 from __future__ import annotations
 
 import functools
+import linecache
 from typing import Any, Callable
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from .api import GradFunction, Wrt, _ranks
 from .backend import numba_jit
 from .backend.module import import_module, write_module
+from .codegen.linemap import line_map
 from .codegen.python import fresh_name
 from .errors import CompileError, NonDifferentiableError, UnsupportedSyntaxError
 
@@ -148,15 +150,35 @@ def hessian(fn: Callable[..., Any], wrt: Wrt = 0, jit: bool = True) -> Callable[
                 return _compiled_rows(inner, values, values[grad.wrt[0]])
             return _jacobian(inner, jit)(*values)
         except (UnsupportedSyntaxError, NonDifferentiableError) as exc:
-            exc.add_note(f"adjoint.hessian differentiates the generated gradient of {fn.__qualname__} "
-                         "again, and the code above is part of it. Not supported there yet: loops "
-                         "that tape values (arrays carried through loops, branches in loops), values "
-                         "merged by an if inside a branch, element writes in a branch, np.prod, "
-                         "custom_vjp rules.")
-            raise
+            raise _refused_twice(grad, key, exc) from None
 
     hess.__name__ = f"hessian_of_{fn.__name__}"
     return hess
+
+
+def _refused_twice(grad: GradFunction, ranks: tuple, exc: Exception) -> Exception:
+    """What adjoint.hessian says when the generated gradient of ``grad.fn`` cannot be
+    differentiated again: the same kind of error, at the user's line the refused generated
+    line comes from (the gradient's module keeps its line numbers in the copy that
+    ``_gradient_function`` writes), the generated line itself in a note."""
+    built = grad._build(ranks, current=False)
+    what = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    if isinstance(exc, SyntaxError) and (exc.text or "").strip().endswith("= []"):
+        what = f"a loop of it tapes values ({exc.text.strip()})"
+    message = (f"adjoint.hessian differentiates the generated gradient of {grad.fn.__qualname__} again, "
+               f"and cannot here: {what}. Not supported there yet: loops that tape values (arrays "
+               f"carried through loops, branches in loops), values merged by an if inside a branch, "
+               f"element writes in a branch, np.prod, custom_vjp rules")
+    lineno = getattr(exc, "lineno", None)
+    if not isinstance(exc, SyntaxError):
+        new: Exception = type(exc)(message)
+    else:  # a line of the tape's bookkeeping maps to no line of the user's: the def then
+        user_line, helper = line_map(built.generated.source).get(lineno, (built.ir.loc.line, ""))
+        filename = dict(built.ir.helpers).get(helper, built.ir.loc.filename)
+        new = UnsupportedSyntaxError(message, filename, user_line, 1, linecache.getline(filename, user_line))
+    new.add_note(f"the generated code refused: {exc.filename}, line {lineno}: {(exc.text or '').strip()}"
+                 if isinstance(exc, SyntaxError) else f"the generated code refused: {exc}")
+    return new
 
 
 def _gradient_function(grad: GradFunction, ranks: tuple) -> Callable[..., Any]:
