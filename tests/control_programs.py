@@ -900,3 +900,46 @@ def alias_by_a_decided_condition_in_a_tuple(x):
     z, q = (y if 1 > 0 else x), 2.0
     z[0] = 5.0 * x[1] * q
     return np.sum(y) + np.sum(z * z)
+
+
+def array_in_a_tuple(x):
+    y = np.zeros(4)
+    t = (y, 2.0)
+    y[0] = x[1] * 5.0
+    a, b = t
+    return np.sum(a * x) * b
+
+
+def array_in_a_tuple_written_in_a_loop(x, n):
+    y = np.zeros(4)
+    t = (y, 2.0)
+    for i in range(n):
+        y[i % 4] = x[i % 4] * 3.0
+    a, b = t
+    return np.sum(a * x) * b
+
+
+def array_in_a_tuple_updated_in_place(x):
+    y = x * 2.0
+    t = (y, 2.0)
+    y += 1.0
+    return np.sum(t[0] * x)
+
+
+def _with_a_number(v):
+    return v, 2.0
+
+
+def array_in_a_tuple_from_a_helper(x):
+    y = x * 2.0
+    t = _with_a_number(y)
+    y[0] = x[1] * x[2]
+    a = t[0]
+    return np.sum(a * a)
+
+
+def array_read_from_a_tuple_in_place(x):
+    y = x * 2.0
+    a = (y, 1.0)[0]
+    y[0] = x[1] * 5.0
+    return np.sum(a * a)

@@ -295,13 +295,23 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     (C.alias_by_a_decided_condition_in_a_loop, (np.array([0.3, -0.5, 0.7, 0.2]), 5), "y is the same array",
      "z[(t + 2) % 4] = y[t % 4] * x[t % 4]"),
     (C.alias_by_a_decided_condition_in_a_tuple, (np.array([0.3, -0.5, 0.7, 0.2]),), "y is the same array",
-     "z[0] = 5.0 * x[1] * q")])
+     "z[0] = 5.0 * x[1] * q"),
+    (C.array_in_a_tuple, (np.array([0.3, -0.5, 0.7, 0.2]),), "the tuple t holds its array", "y[0] = x[1] * 5.0"),
+    (C.array_in_a_tuple_written_in_a_loop, (np.array([0.3, -0.5, 0.7, 0.2]), 5), "the tuple t holds its array",
+     "y[i % 4] = x[i % 4] * 3.0"),
+    (C.array_in_a_tuple_updated_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), "the tuple t holds its array",
+     "y += 1.0"),
+    (C.array_in_a_tuple_from_a_helper, (np.array([0.3, -0.5, 0.7, 0.2]),), "the tuple t holds its array",
+     "y[0] = x[1] * x[2]"),
+    (C.array_read_from_a_tuple_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), "a view of it",
+     "y[0] = x[1] * 5.0")])
 def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
     rank the first iteration had, np.zeros of a shape that is not one int, a name that
     holds another's array on one path of an if or from an earlier iteration, and one that
     a condition decided before run time gives another's array (z = y if 1 > 0 else x, also
-    returned by a helper). The error points at the write."""
+    returned by a helper), and an array a tuple holds (t = (y, 2.0), then a write into y and
+    a, b = t or t[0]: the write was dropped, a wrong value). The error points at the write."""
     with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
         adjoint.grad(fn, jit=False)(*args)
     lines, first = inspect.getsourcelines(fn)

@@ -159,7 +159,7 @@ class Lowering(ControlLowering):
                 self.env[name], self.identity[name] = current, object()
         shared = self._sharing(name)
         if shared or current in self.viewed:
-            why = f"{shared[0]} is the same array" if shared else "a view of it (a slice, reshape or .T) is in use"
+            why = self._shared_why(name, shared) if shared else "a view of it (a slice, reshape or .T) is in use"
             unknown = "" if shared or current.name in self.array_rank else (
                 f" (or, as {name}'s rank is not known here, an element read {name}[...] may be a row: the "
                 f"gradient built for a call knows the arguments' ranks, and g.source_for(*args) shows its code)")
@@ -188,6 +188,14 @@ class Lowering(ControlLowering):
                                         f"and NumPy functions of arrays, {name} = np.sin(x) * 2.0), e.g. "
                                         f"{name} = {name}.copy() first{unknown}")
 
+    def _shared_why(self, name: str, shared: list[str]) -> str:
+        return self._in_tuple(name, shared) or f"{shared[0]} is the same array"
+
+    def _in_tuple(self, name: str, shared: list[str]) -> str | None:
+        """Why ``name``'s array is shared, where a tuple holds it (``t = (y, 1.0)``)."""
+        tuples = [n for n in shared if isinstance(self.env.get(n), Tup)]
+        return f"the tuple {tuples[0]} holds its array" if tuples else None
+
     def _sharing(self, name: str) -> list[str]:
         """The other names that may name ``name``'s array."""
         return [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
@@ -205,7 +213,7 @@ class Lowering(ControlLowering):
         viewed = value in self.viewed
         if value.name in self.param_source or shared or defined_by in VIEWS or viewed:
             why = (f"{name} is the argument {self.param_source[value.name]}" if value.name in self.param_source else
-                   f"{name} is the same array as {shared[0]}" if shared else
+                   (self._in_tuple(name, shared) or f"{name} is the same array as {shared[0]}") if shared else
                    f"{name} is a view of another array" if defined_by in VIEWS else
                    f"a view of {name} (a slice, reshape or transpose) is still in use")
             raise self.parsed.error(stmt, f"this augmented assignment would update an array in place, and {why}: "
@@ -260,6 +268,8 @@ class Lowering(ControlLowering):
             source = self._selected_name(node)
             returned = self.returned_argument.get(self._selected_node(node))
             holders = self._holders(returned) if isinstance(returned, frozenset) else []
+            if isinstance(value, Tup):  # t = (y, 1.0): t[0] is y's array, and sees writes into y
+                holders += self._holders(frozenset(self._tuple_arrays(value)))
             self.env[target.id] = value
             self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
             self._share(target.id, holders)
@@ -267,6 +277,16 @@ class Lowering(ControlLowering):
         for i, elt in enumerate(target.elts):  # a, b = <tuple-valued expression>
             item = self.emit("getitem", (value, Index((Const(i),))), node, self._hint(elt))
             self.bind(elt, item, node)
+
+    def _tuple_arrays(self, value: Tup) -> list[Var]:
+        """The values in a tuple (nested ones too) that may be arrays."""
+        out = []
+        for item in value.items:
+            if isinstance(item, Tup):
+                out += self._tuple_arrays(item)
+            elif isinstance(item, Var) and self._rank_of(item) != 0:
+                out.append(item)
+        return out
 
     def _holders(self, values: frozenset[Var]) -> list[str]:
         """The names that hold one of ``values`` now."""
@@ -313,6 +333,8 @@ class Lowering(ControlLowering):
         self.defined_by[var.name] = prim
         if prim in VIEWS and isinstance(args[0], Var) and not self._element(prim, args):
             self.viewed.add(args[0])
+        if prim == "getitem" and isinstance(args[0], Tup):  # (y, 1.0)[0] is y's array itself
+            self.viewed.update(self._tuple_arrays(args[0]))
         self._track_rank(prim, args, var)
         if prim in _FRESH or made and self.array_rank.get(var.name, 0) >= 1:
             self.writable.add(var.name)  # an array (not a number) that NumPy allocated here
