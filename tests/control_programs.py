@@ -943,3 +943,71 @@ def array_read_from_a_tuple_in_place(x):
     a = (y, 1.0)[0]
     y[0] = x[1] * 5.0
     return np.sum(a * a)
+
+
+def view_kept_by_a_branch(x, n):
+    y = x * 2.0
+    w = x[0:2] * 1.0
+    s = 0.0
+    for i in range(n):
+        y[i % 4] = x[i % 4] * 3.0 + s
+        s = s + np.sum(w * w)
+        if i > 0:
+            w = y[0:2]
+        else:
+            w = x[0:2] * 1.0
+    return s
+
+
+def view_kept_by_a_conditional_expression(x, n):
+    y = x * 2.0
+    w = x.reshape(2, 2) * 1.0
+    s = 0.0
+    for i in range(n):
+        y[i % 4] = x[i % 4] * 3.0 + s
+        s = s + np.sum(w * w)
+        w = y.reshape(2, 2) if i > 1 else w
+    return s
+
+
+def _a_view_of(v):
+    if v[0] > 0.0:
+        return v[0:2]
+    return v[1:3]
+
+
+def view_kept_from_a_helper(x, n):
+    y = x * 2.0
+    w = x[0:2] * 1.0
+    s = 0.0
+    for i in range(n):
+        y[i % 4] = x[i % 4] * 3.0 + s
+        s = s + np.sum(w * w)
+        w = _a_view_of(y)
+    return s
+
+
+def view_kept_by_an_inner_loop(x, n):
+    y = x * 2.0
+    w = x[0:2] * 1.0
+    s = 0.0
+    for i in range(n):
+        y[i % 4] = x[i % 4] * 3.0 + s
+        s = s + np.sum(w * w)
+        k = 0
+        while k < 2:
+            w = y[k:k + 2]
+            k = k + 1
+    return s
+
+
+def view_of_an_array_an_inner_loop_writes(x, n):
+    y = x * 2.0
+    w = x[0:2] * 1.0
+    s = 0.0
+    for i in range(n):
+        for j in range(2):
+            y[(i + j) % 4] = x[j] * s + 0.5
+        s = s + np.sum(w * w)
+        w = y[0:2]
+    return s

@@ -319,6 +319,21 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
     assert refused.value.lineno == written[-1] and refused.value.text.strip() == write
 
 
+@pytest.mark.parametrize("fn", [C.view_kept_by_a_branch, C.view_kept_by_a_conditional_expression,
+                                C.view_kept_from_a_helper, C.view_kept_by_an_inner_loop,
+                                C.view_of_an_array_an_inner_loop_writes])
+def test_a_view_kept_into_the_next_iteration_of_a_loop_writing_its_array_is_refused(fn):
+    """w = y[0:2] reaching the loop's update through an if, a conditional expression, a
+    helper's return in a branch or an inner loop (or a view of y where an inner loop writes
+    y) was not seen: the next iteration read w after writing y, and the adjoint took w for
+    what it was before the write (a wrong gradient, silently). The error points at the loop."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="w holds a view of an array this loop writes") \
+            as refused:
+        adjoint.grad(fn, jit=False)(np.array([0.3, -0.5, 0.7, 0.2]), 5)
+    lines, first = inspect.getsourcelines(fn)
+    assert refused.value.lineno == first + [line.strip() for line in lines].index("for i in range(n):")
+
+
 @pytest.mark.parametrize("fn, args, why, write", [
     (C.number_write, (0.5,), "y is a number here, not an array", "y[0] = 1.0"),
     (C.computed_and_shared, (np.linspace(0.2, 0.9, 4),), "b is the same array", "a[0] = 1.0"),

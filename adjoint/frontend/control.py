@@ -188,36 +188,57 @@ class ControlLowering:
                 value = self.select(value, value, operand, node, hint if last else None)
         return value
 
-    def _check_views(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...], written: frozenset[str]) -> None:
+    def _check_views(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...], written: frozenset[str],
+                     users: dict[str, str]) -> None:
         """A view of an array that the loop writes into must not outlive its iteration
         (carried, it would see the next iteration's writes); a view taken in the loop
         makes the array viewed after it."""
-        defs = {s.target.name: s for s in walk(body) if isinstance(s, Assign)}
+        # what each value of the body is: a statement, or the merges of an if or an inner loop
+        # (a view may reach the update through them: `if c: w = y[0:2]`, `w = y[0:2] if c else w`)
+        defs: dict[str, object] = {}
+        for s in walk(body):
+            if isinstance(s, Assign):
+                defs[s.target.name] = s
+            elif isinstance(s, If):
+                defs.update({p.var.name: p for p in s.phis})
+            elif isinstance(s, (For, While)):
+                defs.update({p.var.name: p for p in s.carried})
         versions = {phi.var.name: array_versions(phi, body)[0] for phi in merges if phi.var.name in written}
         for phi in merges:
             if any(Var(v) in self.viewed for v in versions.get(phi.var.name, ())):
                 self.viewed.add(phi.var)
+        written_versions = set().union(*versions.values()) if versions else set()
         for phi in merges:
-            value = phi.second
-            while isinstance(value, Var) and value.name in defs and defs[value.name].op.prim in VIEWS \
-                    and not self._element(defs[value.name].op.prim, defs[value.name].op.args):
-                value = defs[value.name].op.args[0]
-                if isinstance(value, Var) and any(value.name in v for v in versions.values()):
-                    raise self.parsed.error(stmt, f"{phi.var.name} holds a view of an array this loop "
-                                                  "writes into, and keeps it into the next iteration, "
-                                                  "which would see the writes; take a .copy() of the view")
+            todo, seen = [(phi.second, False)], set()
+            while todo:
+                value, through_view = todo.pop()
+                if not isinstance(value, Var) or (value.name, through_view) in seen:
+                    continue
+                seen.add((value.name, through_view))
+                if through_view and value.name in written_versions:
+                    raise self.parsed.error(stmt, f"{users.get(phi.var.name, phi.var.name)} holds a view of an "
+                                                  "array this loop writes into, and keeps it into the next "
+                                                  "iteration, which would see the writes; take a .copy() of "
+                                                  "the view")
+                d = defs.get(value.name)
+                if isinstance(d, Assign) and d.op.prim in VIEWS and not self._element(d.op.prim, d.op.args):
+                    todo.append((d.op.args[0], True))
+                elif isinstance(d, Phi):  # either side may be the value
+                    todo += [(d.first, through_view), (d.second, through_view)]
 
-    def _check_carried(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...]) -> None:
+    def _check_carried(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...], users: dict[str, str]) -> None:
+        """``users``: the user's name of each carried value (for the errors)."""
         written = written_arrays(body)
-        self._check_views(merges, stmt, body, written)
+        self._check_views(merges, stmt, body, written, users)
         for phi in merges:
+            name = users.get(phi.var.name, phi.var.name)
             if phi.var.name in self.int_sources and self._int_sources(phi.second) is None:
                 del self.int_sources[phi.var.name]
             if self.array_rank.get(phi.var.name) != self._rank_of(phi.second):
                 self.array_rank.pop(phi.var.name, None)
             if phi.var.name in written and phi.var.name not in self.boolean and isinstance(phi.second, Var) \
                     and phi.second.name in self.boolean:
-                raise self.parsed.error(stmt, f"{phi.var.name} is written into inside this loop and then "
+                raise self.parsed.error(stmt, f"{name} is written into inside this loop and then "
                                               "replaced by booleans (a comparison), which a number written "
                                               "into it would become; assign it a float array instead")
             if phi.var.name in self.writable and not (isinstance(phi.second, Var)
@@ -225,7 +246,7 @@ class ControlLowering:
                 if phi.var.name not in written:  # rebound, never written into: fine, but it
                     self.writable.discard(phi.var.name)  # may now be any array
                     continue
-                raise self.parsed.error(stmt, f"{phi.var.name} is written into inside this loop and then "
+                raise self.parsed.error(stmt, f"{name} is written into inside this loop and then "
                                               "replaced by an array that was not created here; "
                                               "assign it a .copy() instead")
 
@@ -312,7 +333,7 @@ class ControlLowering:
         """The carried merges; after the loop, names hold their carried value, and names
         first assigned inside the loop are not visible."""
         merges = tuple(Phi(var, env[name], self.env[name]) for name, var in phis.items())
-        self._check_carried(merges, stmt, body)
+        self._check_carried(merges, stmt, body, {var.name: name for name, var in phis.items()})
         self.partial |= set(self.env) - set(env)
         for name in set(self.env) - set(env):
             self.loop_index_lines.pop(name, None)
