@@ -1011,3 +1011,37 @@ def view_of_an_array_an_inner_loop_writes(x, n):
         s = s + np.sum(w * w)
         w = y[0:2]
     return s
+
+
+def written_after_max_of_arrays(x):
+    y = np.zeros(1)
+    y[0] = x[0]
+    w = x[1:2] * 1.0
+    t = max(y, w)
+    y[0] = x[2] * 3.0
+    return np.sum(t * t) * x[3]
+
+
+def written_into_min_of_arrays(x):
+    y = np.zeros(1)
+    y[0] = x[0]
+    w = x[1:2] * 1.0
+    t = min(w, max(y, 0.1))
+    t[0] = x[2] * 3.0
+    return np.sum(t * t) + np.sum(y * y) * x[3]
+
+
+def max_of_arrays_updated_in_place(x):
+    y = np.zeros(1)
+    y[0] = x[0]
+    w = x[1:2] * 1.0
+    t = max(y, w)
+    t += x[2:3]
+    return np.sum(y * y) * x[3] + np.sum(t)
+
+
+def max_of_new_arrays_written(x):
+    t = max(x[0:1] * 1.0, x[1:2] * 2.0)
+    t[0] = x[2] * 3.0
+    a = x[0:1] * 1.0
+    return np.sum(t * t) + np.sum(a * x[3])

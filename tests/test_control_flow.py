@@ -304,19 +304,37 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     (C.array_in_a_tuple_from_a_helper, (np.array([0.3, -0.5, 0.7, 0.2]),), "the tuple t holds its array",
      "y[0] = x[1] * x[2]"),
     (C.array_read_from_a_tuple_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), "a view of it",
-     "y[0] = x[1] * 5.0")])
+     "y[0] = x[1] * 5.0"),
+    (C.written_after_max_of_arrays, (np.array([0.3, -0.5, 0.7, 0.2]),), r"t = max\(\.\.\.\) or min",
+     "y[0] = x[2] * 3.0"),
+    (C.written_into_min_of_arrays, (np.array([0.3, -0.5, 0.7, 0.2]),), r"t = max\(\.\.\.\) or min",
+     "t[0] = x[2] * 3.0"),
+    (C.max_of_arrays_updated_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), r"t = max\(\.\.\.\) or min",
+     "t += x[2:3]")])
 def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
     rank the first iteration had, np.zeros of a shape that is not one int, a name that
     holds another's array on one path of an if or from an earlier iteration, and one that
     a condition decided before run time gives another's array (z = y if 1 > 0 else x, also
     returned by a helper), and an array a tuple holds (t = (y, 2.0), then a write into y and
-    a, b = t or t[0]: the write was dropped, a wrong value). The error points at the write."""
+    a, b = t or t[0]: the write was dropped, a wrong value), or max(y, w) of (one-element)
+    arrays, which is y or w itself. The error points at the write."""
     with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
         adjoint.grad(fn, jit=False)(*args)
     lines, first = inspect.getsourcelines(fn)
     written = [first + k for k, line in enumerate(lines) if line.strip() == write]
     assert refused.value.lineno == written[-1] and refused.value.text.strip() == write
+
+
+def test_a_write_into_max_of_new_arrays_goes_into_a_copy():
+    """max(a, b) of (one-element) arrays is a or b itself: written in place, the write
+    changed x[0:1] * 1.0 computed again later, which the lowering reused (a wrong value and
+    gradient). Numba has no max of arrays: Python only."""
+    x = np.array([0.3, -0.5, 0.7, 0.2])
+    fn = C.max_of_new_arrays_written
+    value, (g,) = adjoint.value_and_grad(fn, wrt=(0,), jit=False)(x)
+    assert value == pytest.approx(fn(x), rel=1e-13)
+    np.testing.assert_allclose(g, finite_difference(fn, [x], 0), rtol=2e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("fn", [C.view_kept_by_a_branch, C.view_kept_by_a_conditional_expression,

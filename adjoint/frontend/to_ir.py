@@ -44,6 +44,9 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
           "eye", "identity", "copy", "astype", "astype_int", "arange", "save", "setitem", "helper.zero_like"}
 
+# max(a, b) and min(a, b): one of the arguments itself, where they are arrays (Lowering.picks)
+_PICKS = frozenset({"builtin_max2", "builtin_min2"})
+
 # Rules whose result holds booleans: a number written into it becomes True or False (see write).
 BOOL_RESULT = {"lt", "le", "gt", "ge", "eq", "ne", "not"}
 
@@ -89,6 +92,9 @@ class Lowering(ControlLowering):
         # `y if 1 > 0 else x`: the side a condition decided before run time selects, by the
         # expression (its value is that side's: `z = y if DEBUG else x` names y's array)
         self.selected: dict[ast.AST, ast.expr] = {}
+        # max(a, b) / min(a, b): the argument itself, not a new array (of one-element arrays
+        # NumPy compares, and keeps the array it picks): the values it may be, by its name
+        self.picks: dict[str, frozenset[Var]] = {}
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -192,9 +198,16 @@ class Lowering(ControlLowering):
         return self._in_tuple(name, shared) or f"{shared[0]} is the same array"
 
     def _in_tuple(self, name: str, shared: list[str]) -> str | None:
-        """Why ``name``'s array is shared, where a tuple holds it (``t = (y, 1.0)``)."""
+        """Why ``name``'s array is shared, where a tuple holds it (``t = (y, 1.0)``) or it is
+        max or min of arrays (``t = max(y, w)``)."""
         tuples = [n for n in shared if isinstance(self.env.get(n), Tup)]
-        return f"the tuple {tuples[0]} holds its array" if tuples else None
+        if tuples:
+            return f"the tuple {tuples[0]} holds its array"
+        picked = [n for n in [name, *shared] if getattr(self.env.get(n), "name", None) in self.picks]
+        if picked:
+            return (f"{picked[0]} = max(...) or min(...) of arrays is one of its arguments itself, not a new "
+                    f"array (np.maximum or np.minimum makes one)")
+        return None
 
     def _sharing(self, name: str) -> list[str]:
         """The other names that may name ``name``'s array."""
@@ -270,6 +283,8 @@ class Lowering(ControlLowering):
             holders = self._holders(returned) if isinstance(returned, frozenset) else []
             if isinstance(value, Tup):  # t = (y, 1.0): t[0] is y's array, and sees writes into y
                 holders += self._holders(frozenset(self._tuple_arrays(value)))
+            elif isinstance(value, Var) and value.name in self.picks:  # t = max(y, w): y or w itself
+                holders += self._holders(self.picks[value.name])
             self.env[target.id] = value
             self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
             self._share(target.id, holders)
@@ -285,7 +300,7 @@ class Lowering(ControlLowering):
             if isinstance(item, Tup):
                 out += self._tuple_arrays(item)
             elif isinstance(item, Var) and self._rank_of(item) != 0:
-                out.append(item)
+                out += [item, *self.picks.get(item.name, ())]
         return out
 
     def _holders(self, values: frozenset[Var]) -> list[str]:
@@ -324,7 +339,8 @@ class Lowering(ControlLowering):
         key = (prim, value_key(args))
         # y = np.sin(x) * 2.0 where y[...] is written later: a new array of its own, never one
         # value with an equal computation elsewhere (that one would see the writes)
-        made = hint is not None and RULES[prim].rank == "broadcast" and hint in self._element_written()
+        made = hint is not None and RULES[prim].rank == "broadcast" and hint in self._element_written() \
+            and prim not in _PICKS  # max(y, w) is y or w: a write into it goes into a copy (see write)
         if prim not in _FRESH and not made and key in self.computed:
             return self.computed[key]  # the same pure computation again: reuse its value
         var = Var(self.names.user(hint) if hint else self.names.temp())
@@ -638,21 +654,21 @@ class Lowering(ControlLowering):
             prim, bound = CALLS[key](args, kwargs)
         except BindError as exc:
             raise self.parsed.error(node, f"{spelled}() {exc}") from None
-        x = bound[0] if bound else None
-        if prim == "copy" and (isinstance(x, Const) or isinstance(x, Var) and self.array_rank.get(x.name) == 0):
-            return x  # np.copy of a number (a 0-d array in NumPy, the same in arithmetic)
-        ranks = [self._rank(a) for a in bound]
+        ranks = [self._rank_of(a) for a in bound]
+        if prim == "copy" and ranks[0] == 0:
+            return bound[0]  # np.copy of a number (a 0-d array in NumPy, the same in arithmetic)
         if prim == "dot" and 0 in ranks:  # np.dot of a number multiplies, as in NumPy
             return self.emit("mul", bound, node, hint)
         if prim == "outer" and any(r is not None and r != 1 for r in ranks):
             raise self.parsed.error(node, f"{spelled}() takes 1-D arrays here (NumPy flattens others): "
                                           f"pass .ravel() of the argument, or write a[:, None] * b")
-        return self.emit(prim, bound, node, hint)
-
-    def _rank(self, value: Value) -> int | None:
-        if isinstance(value, Const):
-            return 0 if isinstance(value.value, (bool, int, float)) else None
-        return self.array_rank.get(value.name) if isinstance(value, Var) else None
+        var = self.emit(prim, bound, node, hint)
+        if prim in _PICKS:
+            may_be = frozenset().union(*(self.picks.get(a.name, {a}) for a in bound
+                                         if isinstance(a, Var) and self._rank_of(a) != 0))
+            if may_be:
+                self.picks[var.name] = may_be
+        return var
 
 
 def lower(parsed, reserved: frozenset[str] = RESERVED, param_ranks: tuple[int | None, ...] = ()) -> Function:
