@@ -15,7 +15,7 @@ import builtins
 import copy
 
 from ..analysis.groups import Groups
-from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Value, Var, While, array_versions, value_key,
+from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Tup, Value, Var, While, array_versions, value_key,
                         walk, written_arrays)
 
 
@@ -108,6 +108,16 @@ class ControlLowering:
             return 0
         return self.array_rank.get(value.name) if isinstance(value, Var) else None
 
+    def _refuse_merged_tuple(self, name: str, node: ast.AST, how: str, *values: Value) -> None:
+        """A tuple of numbers or arrays (not a shape of ints) merged by an if or carried by a
+        loop: its adjoint would take the tuple for an array (a TypeError when run)."""
+        def numbers(v: Value) -> bool:
+            return isinstance(v, Tup) and any(numbers(i) if isinstance(i, Tup) else self._int_sources(i) is None
+                                              for i in v.items)
+        if any(numbers(v) for v in values):
+            raise self.parsed.error(node, f"{name} holds a tuple {how}, which is not supported unless it holds "
+                                          f"ints (a shape): give each of its items a name of its own")
+
     def _phi_rank(self, var: Var, *values: Value) -> None:
         ranks = {self._rank_of(v) for v in values}
         if len(ranks) == 1 and None not in ranks:
@@ -143,6 +153,7 @@ class ControlLowering:
             if self._same(a, b):
                 self.env[name] = a
                 continue
+            self._refuse_merged_tuple(name, stmt, "that the branches of this if set differently", a, b)
             var = Var(self.names.user(name))
             phis.append(Phi(var, a, b))
             self._phi_int(var, a, b)
@@ -169,6 +180,7 @@ class ControlLowering:
             return side
         then_body, a = self.region_value(then) if isinstance(then, ast.expr) else ((), then)
         else_body, b = self.region_value(orelse) if isinstance(orelse, ast.expr) else ((), orelse)
+        self._refuse_merged_tuple(hint or "this expression", node, "chosen by a condition", a, b)
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self._phi_int(var, a, b)
         self._phi_rank(var, a, b)  # `w * (x if c else y)` of a 1-D w is 1-D: w[0] is a number
@@ -251,7 +263,8 @@ class ControlLowering:
                                               "assign it a .copy() instead")
 
     # -- for i in range(...) ----------------------------------------------
-    def _enter_loop(self, body: list[ast.stmt], exclude: str = "", unranked: frozenset[str] = frozenset(),
+    def _enter_loop(self, stmt: ast.stmt, body: list[ast.stmt], exclude: str = "",
+                    unranked: frozenset[str] = frozenset(),
                     shared: tuple[frozenset[str], ...] = ()) -> tuple[dict, dict, dict[str, Var]]:
         """Give every name the body assigns that existed before the loop a carried value.
         Its rank is the value's on entry (``unranked``: not known), which ``_rank_changed``
@@ -268,6 +281,7 @@ class ControlLowering:
         for name in _stored_names(body):
             if name not in env or name == exclude:
                 continue
+            self._refuse_merged_tuple(name, stmt, "that this loop updates", env[name])
             phis[name] = Var(self.names.user(name))
             self.env[name] = phis[name]
             self._phi_int(phis[name], env[name])  # provisional: checked against the update
@@ -305,7 +319,7 @@ class ControlLowering:
             setattr(self, k, v)
         self.names = names
 
-    def _lower_loop(self, body: list[ast.stmt], lower_body, exclude: str = ""):
+    def _lower_loop(self, stmt: ast.stmt, body: list[ast.stmt], lower_body, exclude: str = ""):
         """Enter the loop and lower its test and body (``lower_body()``: what it lowered, or
         None for a loop that never runs, which is then left out) until the body keeps the
         ranks and aliasing of the carried names it was lowered with: lowered again from the
@@ -316,7 +330,7 @@ class ControlLowering:
         shared: tuple[frozenset[str], ...] = ()
         while True:
             saved = self._lowering_state()
-            env, identity, phis = self._enter_loop(body, exclude=exclude, unranked=unranked, shared=shared)
+            env, identity, phis = self._enter_loop(stmt, body, exclude=exclude, unranked=unranked, shared=shared)
             lowered = lower_body()
             if lowered is None:
                 self.env, self.identity = env, identity
@@ -332,6 +346,8 @@ class ControlLowering:
                     body: tuple[Stmt, ...]) -> tuple[Phi, ...]:
         """The carried merges; after the loop, names hold their carried value, and names
         first assigned inside the loop are not visible."""
+        for name in phis:
+            self._refuse_merged_tuple(name, stmt, "that this loop updates", self.env[name])
         merges = tuple(Phi(var, env[name], self.env[name]) for name, var in phis.items())
         self._check_carried(merges, stmt, body, {var.name: name for name, var in phis.items()})
         self.partial |= set(self.env) - set(env)
@@ -361,7 +377,7 @@ class ControlLowering:
             self.identity[index_name] = object()
             self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
             return index, self.region(stmt.body)
-        env, identity, phis, (index, body) = self._lower_loop(stmt.body, lower_body, exclude=index_name)
+        env, identity, phis, (index, body) = self._lower_loop(stmt, stmt.body, lower_body, exclude=index_name)
         merges = self._leave_loop(env, identity, phis, stmt, body)
         self.env.pop(index_name, None)
         self.partial.add(index_name)
@@ -377,7 +393,7 @@ class ControlLowering:
             if isinstance(test, Const) and isinstance(test.value, (bool, int, float)) and not test.value:
                 return None  # decided before run time: it never runs
             return count, cond, test, self.region(stmt.body)
-        lowered = self._lower_loop(stmt.body, lower_body)
+        lowered = self._lower_loop(stmt, stmt.body, lower_body)
         if lowered is None:
             return
         env, identity, phis, (count, cond, test, body) = lowered

@@ -625,3 +625,27 @@ def is_comparison(x, y):
 
 def in_comparison(x):
     return np.sum(x) if 1.0 in x else 0.0  # <-
+
+
+def tuple_set_by_branches(x, c):
+    if c > 0:  # <-
+        t = (x * 2.0, 1.0)
+    else:
+        t = (x * 3.0, 2.0)
+    a, b = t
+    return np.sum(a * a) * b
+
+
+def tuple_chosen_by_a_condition(x, c):
+    t = (x * 2.0, 1.0) if c > 0 else (x * 3.0, 2.0)  # <-
+    a, b = t
+    return np.sum(a * a) * b
+
+
+def tuple_carried_by_a_loop(x, n):
+    t = (x[0], 1.0)
+    for i in range(n):  # <-
+        a, b = t
+        t = (a * b + x[1], b * 0.5)
+    a, b = t
+    return a * b
