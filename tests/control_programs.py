@@ -1045,3 +1045,43 @@ def max_of_new_arrays_written(x):
     t[0] = x[2] * 3.0
     a = x[0:1] * 1.0
     return np.sum(t * t) + np.sum(a * x[3])
+
+
+def alias_by_a_conditional_expression(x, c):
+    """z = y if c > 0 else w is w's array itself when c <= 0: a write into w changes z, but
+    the lowering gave z a new array of its own (a wrong value and gradient, silently)."""
+    y = x * 2.0
+    w = x * 3.0
+    z = y if c > 0.0 else w
+    w[0] = 5.0
+    return np.sum(z * x)
+
+
+def _chooses_a_parameter(a, b, c):
+    return a if c > 0.0 else b
+
+
+def alias_from_a_helper_by_a_conditional_expression(x, c):
+    y = x * 2.0
+    w = x * 3.0
+    z = _chooses_a_parameter(y, w, c)
+    w[0] = 5.0
+    return np.sum(z * x)
+
+
+def alias_by_or_of_a_conditional_expression(x, c):
+    y = x * 2.0
+    w = x * 3.0
+    z = 0 or (y if c > 0.0 else w)
+    w[0] = 5.0
+    return np.sum(z * x)
+
+
+def conditional_expression_of_arrays_then_new_writes(x, c):
+    """Not refused: z is one of y and w, and only an array of its own is written afterwards."""
+    y = x * 2.0
+    w = x * 3.0
+    z = y if c > 0.0 else w
+    u = z * 1.0
+    u[0] = 5.0 * x[1]
+    return np.sum(z * x) + np.sum(u * u)

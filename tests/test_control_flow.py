@@ -310,7 +310,13 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     (C.written_into_min_of_arrays, (np.array([0.3, -0.5, 0.7, 0.2]),), r"t = max\(\.\.\.\) or min",
      "t[0] = x[2] * 3.0"),
     (C.max_of_arrays_updated_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), r"t = max\(\.\.\.\) or min",
-     "t += x[2:3]")])
+     "t += x[2:3]"),
+    (C.alias_by_a_conditional_expression, (np.array([0.3, -0.7, 1.2]), -1.0), "the side it chooses",
+     "w[0] = 5.0"),
+    (C.alias_from_a_helper_by_a_conditional_expression, (np.array([0.3, -0.7, 1.2]), -1.0),
+     "the side it chooses", "w[0] = 5.0"),
+    (C.alias_by_or_of_a_conditional_expression, (np.array([0.3, -0.7, 1.2]), -1.0), "the side it chooses",
+     "w[0] = 5.0")])
 def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
     rank the first iteration had, np.zeros of a shape that is not one int, a name that
@@ -318,7 +324,8 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
     a condition decided before run time gives another's array (z = y if 1 > 0 else x, also
     returned by a helper), and an array a tuple holds (t = (y, 2.0), then a write into y and
     a, b = t or t[0]: the write was dropped, a wrong value), or max(y, w) of (one-element)
-    arrays, which is y or w itself. The error points at the write."""
+    arrays, which is y or w itself, or z = y if c > 0 else w of a condition known at run time
+    only (then a write into w: z kept w as it was before). The error points at the write."""
     with pytest.raises(adjoint.UnsupportedSyntaxError, match=why) as refused:
         adjoint.grad(fn, jit=False)(*args)
     lines, first = inspect.getsourcelines(fn)
@@ -335,6 +342,18 @@ def test_a_write_into_max_of_new_arrays_goes_into_a_copy():
     value, (g,) = adjoint.value_and_grad(fn, wrt=(0,), jit=False)(x)
     assert value == pytest.approx(fn(x), rel=1e-13)
     np.testing.assert_allclose(g, finite_difference(fn, [x], 0), rtol=2e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_a_conditional_expression_of_arrays_is_differentiated_where_nothing_writes_its_sides(c, jit):
+    """z = y if c > 0 else w shares y's and w's arrays (so writes into them are refused), but
+    reading it, and writing into an array of its own made from it, is differentiated."""
+    x = np.array([0.3, -0.7, 1.2])
+    fn = C.conditional_expression_of_arrays_then_new_writes
+    value, (g,) = adjoint.value_and_grad(fn, wrt=(0,), jit=jit)(x, c)
+    assert value == pytest.approx(fn(x, c), rel=1e-12)
+    np.testing.assert_allclose(g, finite_difference(fn, [x, c], 0), rtol=2e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("fn", [C.view_kept_by_a_branch, C.view_kept_by_a_conditional_expression,

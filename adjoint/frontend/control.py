@@ -184,6 +184,12 @@ class ControlLowering:
         var = Var(self.names.user(hint) if hint else self.names.temp())
         self._phi_int(var, a, b)
         self._phi_rank(var, a, b)  # `w * (x if c else y)` of a 1-D w is 1-D: w[0] is a number
+        # `z = y if c else w` is y's or w's array itself, as max(y, w) is (Lowering.picks): a
+        # name bound to it shares both (bind), as after an if statement that sets it
+        may_be = frozenset().union(*(self.picks.get(v.name, {v}) for v in (a, b)
+                                     if isinstance(v, Var) and self._rank_of(v) != 0))
+        if may_be:
+            self.picks[var.name] = may_be
         self.body.append(If(cond, then_body, else_body, (Phi(var, a, b),), self.parsed.loc(node)))
         return var
 

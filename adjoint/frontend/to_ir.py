@@ -93,7 +93,8 @@ class Lowering(ControlLowering):
         # expression (its value is that side's: `z = y if DEBUG else x` names y's array)
         self.selected: dict[ast.AST, ast.expr] = {}
         # max(a, b) / min(a, b): the argument itself, not a new array (of one-element arrays
-        # NumPy compares, and keeps the array it picks): the values it may be, by its name
+        # NumPy compares, and keeps the array it picks), and `a if c else b` (the side it
+        # chooses, control.py select): the values it may be, by its name
         self.picks: dict[str, frozenset[Var]] = {}
         self.helpers: dict[str, str] = {}
 
@@ -205,8 +206,11 @@ class Lowering(ControlLowering):
             return f"the tuple {tuples[0]} holds its array"
         picked = [n for n in [name, *shared] if getattr(self.env.get(n), "name", None) in self.picks]
         if picked:
-            return (f"{picked[0]} = max(...) or min(...) of arrays is one of its arguments itself, not a new "
-                    f"array (np.maximum or np.minimum makes one)")
+            if self.defined_by.get(self.env[picked[0]].name) in _PICKS:
+                return (f"{picked[0]} = max(...) or min(...) of arrays is one of its arguments itself, not a "
+                        f"new array (np.maximum or np.minimum makes one)")
+            return (f"{picked[0]} = ... if ... else ... (or `or`/`and`) is the array of the side it chooses "
+                    f"itself, not a new one (np.where makes one)")
         return None
 
     def _sharing(self, name: str) -> list[str]:
