@@ -1085,3 +1085,50 @@ def conditional_expression_of_arrays_then_new_writes(x, c):
     u = z * 1.0
     u[0] = 5.0 * x[1]
     return np.sum(z * x) + np.sum(u * u)
+
+
+def number_read_from_a_tuple(x):
+    """t[1] of a tuple of numbers: the reverse gave the getitem of a tuple no cotangent, so
+    x[0] got none (a wrong gradient, silently)."""
+    t = (x[1], x[0] * 3.0)
+    return x[2] * t[1] + x[1] * t[-2]
+
+
+def _second_item(t):
+    return t[1]
+
+
+def array_read_from_a_tuple_by_a_helper(x):
+    y = x * 2.0
+    z = _second_item((x[0], y))
+    return np.sum(y * x) * np.sum(z)
+
+
+def _first_of_pair(t):
+    a, b = t
+    return a
+
+
+def array_taken_from_a_tuple_by_a_helper_then_written(x):
+    """z is y's array (taken apart from the tuple the helper was given): a write into y
+    changes z, but z kept y as it was before the write (a wrong value and gradient)."""
+    y = x * 2.0
+    z = _first_of_pair((y, 1.0))
+    y[0] = 5.0
+    return np.sum(z * x)
+
+
+def tuple_of_numbers_indexed_in_a_loop(x):
+    t = (x[0], x[1])
+    s = 0.0
+    for i in range(2):
+        s = s + t[i] * x[2]
+    return s
+
+
+def shape_indexed_in_a_loop(x, n):
+    sh = (n, x.shape[0])
+    s = 0.0
+    for i in range(2):
+        s = s + sh[i] * x[i]
+    return s

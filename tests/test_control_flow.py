@@ -303,7 +303,7 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
      "y += 1.0"),
     (C.array_in_a_tuple_from_a_helper, (np.array([0.3, -0.5, 0.7, 0.2]),), "the tuple t holds its array",
      "y[0] = x[1] * x[2]"),
-    (C.array_read_from_a_tuple_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), "a view of it",
+    (C.array_read_from_a_tuple_in_place, (np.array([0.3, -0.5, 0.7, 0.2]),), "a is the same array",
      "y[0] = x[1] * 5.0"),
     (C.written_after_max_of_arrays, (np.array([0.3, -0.5, 0.7, 0.2]),), r"t = max\(\.\.\.\) or min",
      "y[0] = x[2] * 3.0"),
@@ -316,7 +316,9 @@ def test_a_loop_update_is_the_carried_value_before_the_pop():
     (C.alias_from_a_helper_by_a_conditional_expression, (np.array([0.3, -0.7, 1.2]), -1.0),
      "the side it chooses", "w[0] = 5.0"),
     (C.alias_by_or_of_a_conditional_expression, (np.array([0.3, -0.7, 1.2]), -1.0), "the side it chooses",
-     "w[0] = 5.0")])
+     "w[0] = 5.0"),
+    (C.array_taken_from_a_tuple_by_a_helper_then_written, (np.array([0.3, -0.7, 1.2]),), "z is the same array",
+     "y[0] = 5.0")])
 def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write):
     """Each was differentiated as if the write changed nothing else (a wrong gradient): a
     rank the first iteration had, np.zeros of a shape that is not one int, a name that
@@ -354,6 +356,31 @@ def test_a_conditional_expression_of_arrays_is_differentiated_where_nothing_writ
     value, (g,) = adjoint.value_and_grad(fn, wrt=(0,), jit=jit)(x, c)
     assert value == pytest.approx(fn(x, c), rel=1e-12)
     np.testing.assert_allclose(g, finite_difference(fn, [x, c], 0), rtol=2e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn", [C.number_read_from_a_tuple, C.array_read_from_a_tuple_by_a_helper])
+def test_an_item_read_from_a_tuple_gets_its_cotangent(fn, jit):
+    """t[1] of a tuple built in the function (or given to a helper) is that item: the reverse
+    of a getitem of a tuple gave the item no cotangent (a zero gradient for x[0], silently)."""
+    x = np.array([0.3, -0.7, 1.2])
+    value, (g,) = adjoint.value_and_grad(fn, wrt=(0,), jit=jit)(x)
+    assert value == pytest.approx(fn(x), rel=1e-12)
+    np.testing.assert_allclose(g, finite_difference(fn, [x], 0), rtol=2e-6, atol=1e-8)
+
+
+def test_a_tuple_of_numbers_indexed_at_run_time_is_refused_and_a_shape_is_not():
+    x = np.array([0.3, -0.7, 1.2])
+    fn = C.tuple_of_numbers_indexed_in_a_loop
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="take it apart instead") as refused:
+        adjoint.grad(fn, jit=False)(x)
+    lines, first = inspect.getsourcelines(fn)
+    assert refused.value.lineno == first + [line.strip() for line in lines].index("s = s + t[i] * x[2]")
+    fn = C.shape_indexed_in_a_loop  # ints: no derivative, and n must be one (it was differentiated as 0)
+    value, (g,) = adjoint.value_and_grad(fn, wrt=(0,), jit=False)(x, 3)
+    assert value == pytest.approx(fn(x, 3)) and np.allclose(g, finite_difference(fn, [x, 3], 0))
+    with pytest.raises(TypeError, match="argument 'n' .* must be an int"):
+        adjoint.grad(fn, wrt=(0, 1), jit=False)(x, 3.5)
 
 
 @pytest.mark.parametrize("fn", [C.view_kept_by_a_branch, C.view_kept_by_a_conditional_expression,

@@ -96,6 +96,8 @@ class Lowering(ControlLowering):
         # NumPy compares, and keeps the array it picks), and `a if c else b` (the side it
         # chooses, control.py select): the values it may be, by its name
         self.picks: dict[str, frozenset[Var]] = {}
+        # t[0] of a tuple built here: the expressions that read an item itself (bind shares it)
+        self.tuple_reads: dict[ast.AST, Value] = {}
         self.helpers: dict[str, str] = {}
 
     # -- statements -------------------------------------------------------
@@ -289,6 +291,8 @@ class Lowering(ControlLowering):
                 holders += self._holders(frozenset(self._tuple_arrays(value)))
             elif isinstance(value, Var) and value.name in self.picks:  # t = max(y, w): y or w itself
                 holders += self._holders(self.picks[value.name])
+            if isinstance(value, Var) and isinstance(self.tuple_reads.get(self._selected_node(node)), Var):
+                holders += self._holders(frozenset({value}))  # u = t[0] of t = (y, 1.0) is y's array
             self.env[target.id] = value
             self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
             self._share(target.id, holders)
@@ -513,9 +517,39 @@ class Lowering(ControlLowering):
             dim = (self.expr(node.value.value), self._index_value(node.slice))
             return self.emit("dim", dim, node, hint)
         receiver = self.expr(node.value)
+        if isinstance(receiver, Tup):
+            item = self._tuple_item(receiver, node)
+            if item is not None:
+                self.tuple_reads[node] = item
+                return item
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         index = Index(tuple(self._index_item(item) for item in items))
         return self.emit("getitem", (receiver, index), node, hint)
+
+    def _tuple_item(self, receiver: Tup, node: ast.Subscript) -> Value | None:
+        """``t[1]`` of a tuple built here, at an index known before run time: that item itself
+        (the reverse gives a getitem of a tuple no cotangent, so an item read so was left
+        out of the gradient). At an index known at run time only: None for a tuple of ints
+        (a shape: no derivative), else refused."""
+        index = self.expr(node.slice) if isinstance(node.slice, (ast.Constant, ast.UnaryOp, ast.Name)) else None
+        at = int_literal(index) if isinstance(index, Const) else None
+        if at is not None and -len(receiver.items) <= at < len(receiver.items):
+            return receiver.items[at]
+
+        def sources(v: Value) -> frozenset[tuple[str, bool]] | None:  # None: not certainly ints
+            if isinstance(v, Tup):
+                parts = [sources(i) for i in v.items]
+                return None if None in parts else frozenset().union(*parts)
+            found = self._int_sources(v)
+            return None if found is None or any(element for _, element in found) else found
+        params = sources(receiver)
+        if params is not None:  # (n, 1)[i]: no derivative where n is an int, as it must then be
+            self.index_params |= {p for p, _ in params}
+            for p, _ in params:
+                self.index_locs.setdefault(p, self.parsed.loc(node))
+            return None
+        raise self.parsed.error(node, "indexing a tuple of numbers or arrays is supported at an int literal "
+                                      "only (t[0], t[-1]); take it apart instead (a, b = t)")
 
     def _index_item(self, item: ast.expr) -> Value | Slice:
         if isinstance(item, ast.Slice):
@@ -605,8 +639,16 @@ class Lowering(ControlLowering):
 
             def given(expr: ast.expr) -> frozenset[Var]:  # the arguments whose array expr may be
                 name = self._selected_name(expr)  # (`v if 1 > 0 else w` is v)
-                return frozenset(value for param, value in arguments.items() if isinstance(value, Var)
-                                 and name in self.identity and self.identity[name] is self.identity.get(param))
+                out = set()
+                for param, value in arguments.items():
+                    if name in self.identity and self.identity[name] is self.identity.get(param):
+                        # the parameter, or (a, b = t) an item of a tuple passed as t
+                        out |= {value} if isinstance(value, Var) else \
+                            set(self._tuple_arrays(value)) if isinstance(value, Tup) else set()
+                read = self.tuple_reads.get(self._selected_node(expr))
+                if isinstance(read, Var):
+                    out.add(read)  # return t[0] of a tuple argument: that item's array
+                return frozenset(out)
             # a name the caller binds to an array it passed shares that array (bind)
             self.returned_argument[node] = tuple(map(given, returned.elts)) \
                 if isinstance(returned, ast.Tuple) else given(returned)
