@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import linecache
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -170,14 +171,25 @@ def _refused_twice(grad: GradFunction, ranks: tuple, exc: Exception) -> Exceptio
                f"carried through loops, branches in loops), values merged by an if inside a branch, "
                f"element writes in a branch, np.prod, custom_vjp rules")
     lineno = getattr(exc, "lineno", None)
-    if not isinstance(exc, SyntaxError):
-        new: Exception = type(exc)(message)
-    else:  # a line of the tape's bookkeeping maps to no line of the user's: the def then
-        user_line, helper = line_map(built.generated.source).get(lineno, (built.ir.loc.line, ""))
-        filename = dict(built.ir.helpers).get(helper, built.ir.loc.filename)
-        new = UnsupportedSyntaxError(message, filename, user_line, 1, linecache.getline(filename, user_line))
-    new.add_note(f"the generated code refused: {exc.filename}, line {lineno}: {(exc.text or '').strip()}"
-                 if isinstance(exc, SyntaxError) else f"the generated code refused: {exc}")
+    # a NonDifferentiableError starts with where it was raised: the generated gradient's file
+    located = None if isinstance(exc, SyntaxError) else re.match(r"(.+?\.py):(\d+): (.*)", what, re.S)
+    if located is not None:
+        generated, lineno, what = located.group(1), int(located.group(2)), located.group(3)
+        message = message.replace(located.group(0), what, 1)
+    # a line of the tape's bookkeeping maps to no line of the user's: the def then
+    user_line, helper = line_map(built.generated.source).get(lineno, (built.ir.loc.line, ""))
+    filename = dict(built.ir.helpers).get(helper, built.ir.loc.filename)
+    if isinstance(exc, SyntaxError):
+        new: Exception = UnsupportedSyntaxError(message, filename, user_line, 1,
+                                                linecache.getline(filename, user_line))
+        new.add_note(f"the generated code refused: {exc.filename}, line {lineno}: {(exc.text or '').strip()}")
+    elif located is not None:  # the user's file and line first, as the error says it elsewhere
+        new = type(exc)(f"{filename}:{user_line}: {message}")
+        new.add_note(f"the generated code refused: {generated}, line {lineno}: "
+                     f"{linecache.getline(generated, lineno).strip()}")
+    else:
+        new = type(exc)(message)
+        new.add_note(f"the generated code refused: {exc}")
     return new
 
 

@@ -153,3 +153,16 @@ def test_a_helper_without_a_rule_is_named():
     fn, args, _ = CASES["fan_out"]
     with pytest.raises(adjoint.NonDifferentiableError, match="prod_grad has no derivative rule"):
         adjoint.hessian(fn, jit=False)(*args)
+
+
+def test_a_helper_without_a_rule_is_located_at_the_user_line():
+    """The NonDifferentiableError of a gradient that calls a helper without a rule (np.prod's
+    prod_grad) names the user's file and line, as the refusals do, not the generated file."""
+    fn, args, _ = CASES["fan_out"]
+    with pytest.raises(adjoint.NonDifferentiableError) as info:
+        adjoint.hessian(fn, jit=False)(*args)
+    lines, first = inspect.getsourcelines(fn)
+    line = first + next(k for k, text in enumerate(lines) if "np.prod" in text)
+    assert str(info.value).startswith(f"{inspect.getsourcefile(fn)}:{line}: adjoint.hessian differentiates")
+    assert "_gradient_" not in str(info.value)
+    assert any("prod_grad(" in note for note in info.value.__notes__)
