@@ -15,8 +15,8 @@ import builtins
 import copy
 
 from ..analysis.groups import Groups
-from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Tup, Value, Var, While, array_versions, value_key,
-                        walk, written_arrays)
+from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Tup, Value, Var, While, array_versions, definitions,
+                        value_key, written_arrays)
 
 
 def _stored_names(body: list[ast.stmt]) -> list[str]:
@@ -213,14 +213,7 @@ class ControlLowering:
         makes the array viewed after it."""
         # what each value of the body is: a statement, or the merges of an if or an inner loop
         # (a view may reach the update through them: `if c: w = y[0:2]`, `w = y[0:2] if c else w`)
-        defs: dict[str, object] = {}
-        for s in walk(body):
-            if isinstance(s, Assign):
-                defs[s.target.name] = s
-            elif isinstance(s, If):
-                defs.update({p.var.name: p for p in s.phis})
-            elif isinstance(s, (For, While)):
-                defs.update({p.var.name: p for p in s.carried})
+        defs = definitions(body)
         versions = {phi.var.name: array_versions(phi, body)[0] for phi in merges if phi.var.name in written}
         for phi in merges:
             if any(Var(v) in self.viewed for v in versions.get(phi.var.name, ())):
@@ -239,6 +232,8 @@ class ControlLowering:
                                                   "iteration, which would see the writes; take a .copy() of "
                                                   "the view")
                 d = defs.get(value.name)
+                if isinstance(d, tuple):  # a loop's carried value: its merge
+                    d = d[0]
                 if isinstance(d, Assign) and d.op.prim in VIEWS and not self._element(d.op.prim, d.op.args):
                     todo.append((d.op.args[0], True))
                 elif isinstance(d, Phi):  # either side may be the value

@@ -257,12 +257,9 @@ def written_arrays(stmts: "tuple[Stmt, ...]") -> frozenset[str]:
             return frozenset(names)
 
 
-def trace_writes(start: "Value", body: "tuple[Stmt, ...]",
-                 through_loops: bool = False) -> "tuple[frozenset[str], frozenset[str]]":
-    """Trace an array value back through ``body``'s element writes and ``if`` merges (and,
-    with ``through_loops``, through inner loops that update it in place): the names met on
-    the way, and where the paths end: names ``body`` does not define (the array as it was
-    before ``body``), or ``""`` for anything else (a new array, a loop's result, a literal)."""
+def definitions(body: "tuple[Stmt, ...]") -> dict[str, object]:
+    """What defines each name of ``body`` (nested blocks too): its ``Assign``, the ``Phi`` of
+    an ``if`` that merges it, or ``(phi, loop)`` for a value a loop carries."""
     defs: dict[str, object] = {}
     for stmt in walk(body):
         if isinstance(stmt, Assign):
@@ -271,6 +268,16 @@ def trace_writes(start: "Value", body: "tuple[Stmt, ...]",
             defs.update({p.var.name: p for p in stmt.phis})
         elif isinstance(stmt, (For, While)):
             defs.update({p.var.name: (p, stmt) for p in stmt.carried})
+    return defs
+
+
+def trace_writes(start: "Value", body: "tuple[Stmt, ...]",
+                 through_loops: bool = False) -> "tuple[frozenset[str], frozenset[str]]":
+    """Trace an array value back through ``body``'s element writes and ``if`` merges (and,
+    with ``through_loops``, through inner loops that update it in place): the names met on
+    the way, and where the paths end: names ``body`` does not define (the array as it was
+    before ``body``), or ``""`` for anything else (a new array, a loop's result, a literal)."""
+    defs = definitions(body)
     versions: set[str] = set()
     ends: set[str] = set()
     todo = [start]
