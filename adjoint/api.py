@@ -34,7 +34,6 @@ from . import custom
 from .analysis.kinds import argument_kind, check_integer_writes
 from .backend import numba_jit
 from .codegen.highlight import to_html
-from .codegen.linemap import line_map
 from .errors import CompileError, CompileWarning
 from .ir.nodes import For, Function, Loc, While, walk
 from .pipeline import Built, build, lower_function, returns_scalar
@@ -300,13 +299,11 @@ class GradFunction:
     def _point_at_user_lines(self, exc: BaseException) -> None:
         """Name, beside each frame in the generated file, the user's line it comes from."""
         built = self._build()
-        lines = line_map(built.generated.source)
-        files = dict(built.ir.helpers)
         tb = exc.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename == str(built.path) and tb.tb_lineno in lines:
-                user_line, helper = lines[tb.tb_lineno]
-                user_file = files.get(helper, built.ir.loc.filename)
+            where = built.user_line(tb.tb_lineno) if tb.tb_frame.f_code.co_filename == str(built.path) else None
+            if where is not None:
+                user_file, user_line = where
                 text = linecache.getline(user_file, user_line).strip()
                 note = (f"generated line {tb.tb_lineno} of {built.path.name} comes from "
                         f"{user_file}, line {user_line}: {text}")

@@ -33,6 +33,7 @@ from . import __version__
 from .analysis.activity import active_values
 from .analysis.ranks import check_indices, ranks
 from .backend.module import import_module, write_module
+from .codegen.linemap import line_map
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
 from .frontend.jumps import eliminate_jumps
@@ -68,6 +69,15 @@ class Built:
     ir: Function
     active: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
+
+    def user_line(self, generated_line: int) -> tuple[str, int] | None:
+        """The user's file and line a line of the generated module comes from (the helper's
+        file for an inlined helper's line), or None for a line of no user line (a tape's)."""
+        where = line_map(self.generated.source).get(generated_line)
+        if where is None:
+            return None
+        user_line, helper = where
+        return dict(self.ir.helpers).get(helper, self.ir.loc.filename), user_line
 
 
 @contextmanager

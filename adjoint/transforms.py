@@ -14,7 +14,6 @@ import numpy as np
 from .api import GradFunction, Wrt, _ranks
 from .backend import numba_jit
 from .backend.module import import_module, write_module
-from .codegen.linemap import line_map
 from .codegen.python import fresh_name
 from .errors import CompileError, NonDifferentiableError, UnsupportedSyntaxError
 
@@ -177,8 +176,7 @@ def _refused_twice(grad: GradFunction, ranks: tuple, exc: Exception) -> Exceptio
         generated, lineno, what = located.group(1), int(located.group(2)), located.group(3)
         message = message.replace(located.group(0), what, 1)
     # a line of the tape's bookkeeping maps to no line of the user's: the def then
-    user_line, helper = line_map(built.generated.source).get(lineno, (built.ir.loc.line, ""))
-    filename = dict(built.ir.helpers).get(helper, built.ir.loc.filename)
+    filename, user_line = built.user_line(lineno) or (built.ir.loc.filename, built.ir.loc.line)
     if isinstance(exc, SyntaxError):
         new: Exception = UnsupportedSyntaxError(message, filename, user_line, 1,
                                                 linecache.getline(filename, user_line))
