@@ -194,7 +194,6 @@ def _read_through(lines: list[str], i: int, alias: str, name: str, depth: int, e
                   uses: list[int], backs: list[int]) -> list[str] | None:
     """``lines`` without ``alias = name`` (line i, the alias's only binding) and the lines
     ``name = alias``, its reads reading ``name``; None if ``name`` may change before."""
-    back = f"{name} = {alias}"
     nested = any(_indent(lines[k]) > depth for k in uses)
     # a read in a nested loop may come round again after a later line of that loop:
     # then nothing to the end of the block may change the name

@@ -12,7 +12,6 @@ import inspect
 import linecache
 import os
 import sysconfig
-import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable
 
