@@ -198,9 +198,8 @@ class GradFunction:
         seed of a pullback): compiled, unless jit=False, or unless it is compiling in the
         background (then its plain-Python version). ``ready=True``: the compiled one, waiting
         for it if need be."""
-        key = _ranks(values)
-        self._current = key
-        slot = (key, name)
+        key = self._current = _ranks(values)
+        slot = self._slot(name, values, extra)
         if slot in self._functions:
             return self._functions[slot]
         if slot in self._pending:
@@ -211,18 +210,27 @@ class GradFunction:
         built = self._build(key)
         fn = getattr(built.module, name)
         if self.jit:
-            numba_jit.discard_broken_cache(built.path)
-            plain, fn = fn, numba_jit.jit(fn)
+            # Numba compiles the fused module (codegen/fuse.py) for float64 arrays: its loops
+            # make float64 arrays, where the statements they stand for would make float32 ones
+            fused = built.fused() if slot[2] else None
+            module, path = fused or (built.module, built.path)
+            numba_jit.discard_broken_cache(path)
+            plain, fn = fn, numba_jit.jit(getattr(module, name))
             if self.background and not ready and not _has_loops(built.ir):
                 # A worker process compiles into the cache, unless the cache has the function
                 # already (then this process loads it) or it calls custom_vjp functions (they
                 # live in this process only).
-                here = "custom_function(" in built.generated.source or numba_jit.has_cache_index(built.path, name)
-                path = None if here else built.path
+                here = "custom_function(" in built.generated.source or numba_jit.has_cache_index(path, name)
+                path = None if here else path
                 self._pending[slot] = (numba_jit.BackgroundCompile(fn, list(values) + list(extra), path, name), plain)
                 return plain
         self._functions[slot] = fn
         return fn
+
+    def _slot(self, name: str, values: Sequence[Any], extra: tuple = ()) -> tuple:
+        """What a compiled function is kept under: the ranks of the arguments, the generated
+        function's name, and whether Numba compiles the fused module (all arrays float64)."""
+        return _ranks(values), name, self.jit and _float64(list(values) + list(extra))
 
     def _finish(self, slot: tuple, raise_error: bool = False) -> Callable[..., Any]:
         """Take the result of the background compile of ``slot``: the compiled function, or
@@ -356,9 +364,10 @@ class GradFunction:
             self._kinds_checked.add((key, kinds))
         generated = built.generated
         name = generated.grad_name if not value and generated.grad_name else generated.vjp_name
-        first = (key, name) not in self._functions and (key, name) not in self._pending
+        slot = self._slot(name, values, (seed,))
+        first = slot not in self._functions and slot not in self._pending
         fn = self._compiled(name, values, (seed,))
-        compiling = self.jit and (key, name) in self._functions
+        compiling = self.jit and slot in self._functions
         start = time.perf_counter()
         if name == generated.vjp_name:
             result, grads = self._run(fn, values + [seed])
@@ -389,6 +398,11 @@ class GradFunction:
 def _background_default() -> bool:
     """``ADJOINT_BACKGROUND=0`` makes every function compile at its first call."""
     return os.environ.get("ADJOINT_BACKGROUND", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _float64(values: Sequence[Any]) -> bool:
+    """Whether every array among ``values`` is float64 (numbers may be anything)."""
+    return all(v.dtype == np.float64 for v in values if isinstance(v, np.ndarray))
 
 
 def _has_loops(ir: Function) -> bool:

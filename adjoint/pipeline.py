@@ -11,12 +11,15 @@
     views      parts of rows added where they go  -> Adjoint (transform/views.py)
     cleanup    drop unread forward statements     -> tuple of statements
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
+    fuse       elementwise runs -> one loop each  -> the source Numba compiles (codegen/fuse.py)
     write      source -> <cache>/<name>_<hash>.py -> Path
     import     the file as a module               -> module
-    compile    numba.njit(cache=True), at the first call (see api.py)
+    compile    numba.njit(cache=True), at the first call (see api.py): of the fused
+               module for float64 arrays, else of the generated one
 
 ``ADJOINT_DUMP=<stage>`` prints what a stage produced; ``ADJOINT_DEBUG=1``
-runs the IR verifier after lowering. ``Built.timings`` holds seconds per stage.
+runs the IR verifier after lowering; ``ADJOINT_FUSE=0`` compiles the generated module as it
+is (no fused loops). ``Built.timings`` holds seconds per stage.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from . import __version__
 from .analysis.activity import active_values
 from .analysis.ranks import check_indices, ranks
 from .backend.module import import_module, write_module
+from .codegen.fuse import fuse_module
 from .codegen.linemap import line_map
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
@@ -59,6 +63,7 @@ class Generated:
     ir: Function
     active: frozenset[str]
     module: GeneratedModule
+    fused: str | None = None  # the module Numba compiles for float64 arrays (codegen/fuse.py)
 
 
 @dataclass
@@ -69,6 +74,16 @@ class Built:
     ir: Function
     active: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
+    fused_source: str | None = None  # what Numba compiles for float64 arrays (codegen/fuse.py)
+    _fused: tuple[ModuleType, Path] | None = None
+
+    def fused(self) -> tuple[ModuleType, Path] | None:
+        """The fused module and its file, written and imported at the first request (only a
+        compile for float64 arrays needs it), or None when nothing fuses."""
+        if self.fused_source is not None and self._fused is None:
+            path = write_module(self.fused_source, f"{self.generated.forward_name}_fused")
+            self._fused = (import_module(path), path)
+        return self._fused
 
     def user_line(self, generated_line: int) -> tuple[str, int] | None:
         """The user's file and line a line of the generated module comes from (the helper's
@@ -137,7 +152,11 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         versions = _versions()
         generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions), grad_forward)
     _dump("codegen", lambda: generated.source)
-    return Generated(ir, active, generated)
+    with _stage(timings, "fuse"):
+        fused = None if os.environ.get("ADJOINT_FUSE") == "0" else \
+            fuse_module(generated.source, known, adjoint.cotangent_of)
+    _dump("fuse", lambda: fused or "(nothing fuses)")
+    return Generated(ir, active, generated, fused)
 
 
 def _number(value: Any) -> bool:
@@ -168,7 +187,7 @@ def build(ir: Function, wrt: tuple[int, ...], param_ranks: tuple[int | None, ...
         path = write_module(generated.source, f"{generated.forward_name}")
     with _stage(timings, "import"):
         module = import_module(path)
-    return Built(generated, module, path, products.ir, products.active, timings)
+    return Built(generated, module, path, products.ir, products.active, timings, products.fused)
 
 
 def _versions() -> str:

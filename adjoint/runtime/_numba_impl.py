@@ -725,6 +725,40 @@ def _ov_float_of_bool(x):
         return lambda x: 1.0 if x else 0.0
 
 
+def _fused_operand(t):
+    return _arr(t) and t.ndim == 1 and t.dtype == types.float64
+
+
+@overload(h.loop_length)
+def _ov_loop_length(a):
+    if _fused_operand(a):
+        return lambda a: a.shape[0]
+    return lambda a: -1
+
+
+@overload(h.apart)
+def _ov_apart(a, b):
+    if not (_fused_operand(a) and _fused_operand(b)):
+        return lambda a, b: False
+
+    def impl(a, b):
+        if a.shape[0] == 0 or b.shape[0] == 0:
+            return True
+        a0, b0 = a.ctypes.data, b.ctypes.data
+        if a0 == b0 and a.strides[0] == b.strides[0]:
+            return True
+        a1, b1 = a0 + (a.shape[0] - 1) * a.strides[0], b0 + (b.shape[0] - 1) * b.strides[0]
+        return max(a0, a1) + 8 <= min(b0, b1) or max(b0, b1) + 8 <= min(a0, a1)
+    return impl
+
+
+@overload(h.elements)
+def _ov_elements(a):
+    if _fused_operand(a):
+        return lambda a: a
+    return lambda a: np.empty(0, np.float64)
+
+
 @overload(h.copy_of)
 def _ov_copy_of(x):
     if _arr(x):

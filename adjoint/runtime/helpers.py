@@ -43,7 +43,7 @@ __all__ = [
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
-    "power", "select",
+    "power", "select", "loop_length", "elements", "apart",
 ]
 
 
@@ -330,6 +330,42 @@ def stack_part(g: np.ndarray, index: int, like: ArrayOrScalar, axis: int) -> Arr
     part = np.take(g, index, axis=ax)
     _check_shape(part.shape, like.shape, "stack_part")
     return np.ascontiguousarray(part)
+
+
+# ------------------------------------------------------------ fused loops (compiled code)
+
+def loop_length(a: Any) -> int:
+    """The length of a 1-D float64 array, -1 for anything else: a run of elementwise
+    statements becomes one loop over the elements when all its arrays have the same
+    length (``codegen/fuse.py``). Under Numba the -1 is known at compile time."""
+    if isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype == np.float64:
+        return a.shape[0]
+    return -1
+
+
+def _span(a: np.ndarray) -> tuple[int, int]:
+    first = a.ctypes.data
+    last = first + (a.shape[0] - 1) * a.strides[0]
+    return min(first, last), max(first, last) + a.itemsize
+
+
+def apart(a: Any, b: Any) -> bool:
+    """Whether the 1-D arrays a and b share no memory, or are the same elements in the
+    same order: then a loop writing a[k] and reading b[k] does what whole-array statements
+    do (``codegen/fuse.py``; b = a[1:] would read what a[k-1] just became)."""
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return True
+    if a.ctypes.data == b.ctypes.data and a.strides[0] == b.strides[0]:
+        return True
+    a_lo, a_hi = _span(a)
+    b_lo, b_hi = _span(b)
+    return a_hi <= b_lo or b_hi <= a_lo
+
+
+def elements(a: Any) -> Any:
+    """``a``, the 1-D array a fused loop indexes (Numba types a fused loop even where
+    ``loop_length`` is -1: it then gets an empty float64 array for anything else)."""
+    return a
 
 
 # ------------------------------------------------------------ element writes

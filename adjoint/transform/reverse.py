@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import functools
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal, Mapping, Union
 
 from ..analysis.groups import array_groups
 from ..analysis.overwrites import final_reads
@@ -114,6 +114,7 @@ class Adjoint:
     statements: tuple[AdjNode, ...]
     grads: tuple[str, ...]
     tape: Tape = Tape()
+    cotangent_of: Mapping[str, str] = field(default_factory=dict)  # x_bar -> x
 
 
 @dataclass
@@ -281,7 +282,8 @@ def _sweep(fn: Function, wrt: tuple[str, ...], active: frozenset[str], ranks: di
         if p not in cot.bars:
             cot.out.append(AdjStmt("assign", cot.bar(p), cot.zero(p), fn.loc))
         grads.append(cot.bars[p])
-    return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape())
+    return Adjoint(wrt, seed, tuple(cot.out), tuple(grads), reverser.tape(),
+                   {bar: var for var, bar in cot.registry.items()})
 
 
 def _families(fn: Function, written: frozenset[str], ranks: dict[str, int]) -> list[frozenset[str]]:

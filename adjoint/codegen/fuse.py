@@ -1,0 +1,588 @@
+"""Fuse stage: a run of elementwise statements on 1-D arrays becomes one loop over the
+elements, in the module Numba compiles (``.source`` keeps the statements as they are).
+
+Assumes the source of a generated module (``codegen/python.py``), the known ranks of its
+primal names (``analysis/ranks.py``) and the primal name of each cotangent name. Promises a
+module with the same functions, computing the same values, or None when nothing fuses.
+
+Each statement of generated code computes a whole array, and an LSTM cell's adjoint is
+some thirty of them on arrays of 14 numbers: Numba allocates an array per statement and
+loops over it, and that, not the arithmetic, is the time (benchmarks/lstm: 4.3x the
+hand-written adjoint, which loops once over the elements). A run of such statements
+becomes::
+
+    n = loop_length(a)              # -1 unless a 1-D float64 array
+    if n >= 0 and loop_length(b) == n and apart(w, b):
+        a_e, b_e = elements(a), elements(b)
+        t1_out = np.empty(n)        # only for what is read after the run
+        for k in range(n):
+            ...                     # one scalar statement per statement of the run
+            t1_out[k] = t1_k
+        t1 = t1_out
+    else:
+        ...                         # the statements as they were (broadcasting, float32)
+
+Per element, the loop does what the statements do, in their order: every array in it has
+the same length and is read or written at element k only, so element k's result depends
+on element k of each operand as it stood at that point of the run. What breaks that, and
+so is never fused: an element read or write (``x[i]``), a reduction or any call outside
+the elementwise table, and a write into an array that another operand of the run views
+at other offsets (``y_bar[1:] += g`` beside a read of ``y_bar[:-1]``). Arrays are traced
+to where they were made (``_Roots``): a write goes only into an array the function made
+(never an argument's, nor one popped from a tape), and each other operand that may come
+from the same array is checked at run time by ``apart`` (disjoint, or the very same
+elements in the same order). A tape holds primal values, which never share memory with a
+cotangent.
+
+Statements between those of a run that neither read what the run defines nor define
+what it reads (a view ``t12 = t7[:b]``, an int ``t19 = 2 * b``) move before it.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Mapping
+
+# one-argument NumPy ufuncs whose scalar form Numba compiles, and whose result is a float
+_FLOAT_UFUNCS = frozenset({"exp", "log", "tanh", "sin", "cos", "tan", "sqrt", "log1p", "expm1",
+                           "arctan", "arcsin", "arccos", "sinh", "cosh", "arctanh", "arcsinh"})
+_UFUNCS = _FLOAT_UFUNCS | {"abs", "negative"}
+_FRESH_CALLS = frozenset({"zero_like", "fill_like", "copy_of"}) | {f"np.{u}" for u in _UFUNCS} \
+    | {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like"}
+_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_FIRST_ONLY = frozenset({"unbroadcast", "reshape_like", "expand_axis", "broadcast_like"})  # (g, like)
+_MIN_STATEMENTS = 3  # a shorter run saves an allocation or two, not worth a branch
+_MAX_APART = 48  # pairs of operands made from one array, each checked at run time
+UNKNOWN = "?"  # where an array comes from when the function does not show it (a tape's)
+
+
+def _call_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Name):
+            return f.id
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            return f"{f.value.id}.{f.attr}"
+    return ""
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+class _Roots:
+    """Where each name's array may come from, over the whole function (every definition
+    counts): ``new:x`` an array made at a definition of x, ``param:p`` an argument,
+    ``?`` unknown (a value popped from a tape, an item of a tuple)."""
+
+    def __init__(self, fn: ast.FunctionDef) -> None:
+        self.of: dict[str, set[str]] = {a.arg: {f"param:{a.arg}"} for a in fn.args.args}
+        defs: list[tuple[str, ast.AST | None]] = []
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+                if isinstance(target, ast.Name):
+                    defs.append((target.id, value))
+                elif isinstance(target, ast.Tuple):
+                    items = value.elts if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts) \
+                        else [None] * len(target.elts)
+                    defs += [(t.id, v) for t, v in zip(target.elts, items) if isinstance(t, ast.Name)]
+        changed = True
+        while changed:
+            changed = False
+            for name, value in defs:
+                roots = self._expr(name, value)
+                if not roots <= self.of.setdefault(name, set()):
+                    self.of[name] |= roots
+                    changed = True
+
+    def _expr(self, target: str, value: ast.AST | None) -> set[str]:
+        if value is None:
+            return {UNKNOWN}
+        if isinstance(value, ast.Constant):
+            return set()
+        if isinstance(value, ast.Name):
+            return set(self.of.get(value.id, ()))
+        if isinstance(value, ast.Subscript):  # a view, or an element
+            return self._expr(target, value.value)
+        if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp)) or \
+                _call_name(value) in _FRESH_CALLS or \
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "copy":
+            return {f"new:{target}"}
+        # anything else may return one of its arguments or a view of it, or a new array:
+        # unbroadcast(g, x) and the like give g or a new array, np.transpose(a) a view of a
+        roots = {f"new:{target}"}
+        args = value.args[:1] if _call_name(value) in _FIRST_ONLY else [value]
+        for name in set().union(*(_names(a) for a in args)):
+            roots |= self.of.get(name, set())
+        return roots
+
+
+@dataclass
+class _Value:
+    """An array the run computes: its element in the loop is the scalar ``local``."""
+    local: str
+    read_after: bool = False
+
+
+@dataclass
+class _Outside:
+    """An array that exists before the run: read (and maybe written) at ``text[k]``."""
+    name: str  # the name or view expression as the source writes it
+    local: str  # its 1-D stand-in in the loop (elements(...))
+
+
+@dataclass
+class _Run:
+    stmts: list[ast.stmt] = field(default_factory=list)  # the fused statements, in order
+    moved: list[ast.stmt] = field(default_factory=list)  # statements moved before the run
+    body: list[str] = field(default_factory=list)  # the loop's statements
+    env: dict[str, _Value | _Outside] = field(default_factory=dict)  # binding of each name now
+    outside: dict[str, _Outside] = field(default_factory=dict)  # by source text
+    views: dict[str, str] = field(default_factory=dict)  # view text -> name bound before the run
+    written: set[str] = field(default_factory=set)  # source texts of outside arrays written
+    apart: set[tuple[str, str]] = field(default_factory=set)  # pairs checked at run time
+    defined: set[str] = field(default_factory=set)  # names the run (re)binds
+    reads: set[str] = field(default_factory=set)  # names the run reads
+
+
+class _Fuser:
+    def __init__(self, fn: ast.FunctionDef, ranks: Mapping[str, int], cotangent_of: Mapping[str, str],
+                 taken: set[str]) -> None:
+        self.fn = fn
+        self.ranks = ranks
+        self.cotangent_of = cotangent_of
+        self.roots = _Roots(fn)
+        self.taken = taken
+        self.floats = self._floats()
+        self.runs = 0
+
+    # -------------------------------------------------------------- facts about names
+
+    def _rank(self, name: str) -> int | None:
+        primal = self.cotangent_of.get(name)
+        if primal is not None:
+            return self.ranks.get(primal)  # (a deferred sum may leave it larger: loop_length checks)
+        return self.ranks.get(name)
+
+    def _scalar(self, name: str) -> bool:
+        """A number for sure: a primal name of rank 0 (a cotangent's rank is its primal's
+        only once summed down to it)."""
+        return name not in self.cotangent_of and self.ranks.get(name) == 0
+
+    def _floats(self) -> set[str]:
+        """Names every definition of which is a float (or a float array): cotangents,
+        arguments (the fused module runs only for float64 arrays), and what arithmetic
+        with a float makes of them. A fused loop's array is float64; the statements
+        it replaces must make float64 arrays too, or Numba could not merge the two."""
+        floats = set(self.cotangent_of) | {a.arg for a in self.fn.args.args}
+        defs: dict[str, list[ast.AST | None]] = {}
+        for node in ast.walk(self.fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    defs.setdefault(target.id, []).append(node.value)
+                elif isinstance(target, ast.Tuple):
+                    for t in target.elts:
+                        if isinstance(t, ast.Name):
+                            defs.setdefault(t.id, []).append(None)  # a pop: as the forward made it
+        changed = True
+        while changed:
+            changed = False
+            for name, values in defs.items():
+                if name in floats:
+                    continue
+                real = [v for v in values if v is not None]
+                if real and all(self._float_expr(v, floats) for v in real):
+                    floats.add(name)
+                    changed = True
+        return floats
+
+    def _float_expr(self, node: ast.AST, floats: set[str]) -> bool:
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, float)
+        if isinstance(node, ast.Name):
+            return node.id in floats
+        if isinstance(node, ast.Subscript):
+            return self._float_expr(node.value, floats)
+        if isinstance(node, ast.BinOp):
+            return isinstance(node.op, ast.Div) or self._float_expr(node.left, floats) or \
+                self._float_expr(node.right, floats)
+        if isinstance(node, ast.UnaryOp):
+            return self._float_expr(node.operand, floats)
+        name = _call_name(node)
+        if name.startswith("np.") and name[3:] in _FLOAT_UFUNCS or name in ("zero_like", "fill_like"):
+            return True
+        if name in ("unbroadcast", "copy_of", "np.abs") and node.args:
+            return self._float_expr(node.args[0], floats)
+        return False
+
+    def _fresh(self, base: str) -> str:
+        name, i = base, 1
+        while name in self.taken:
+            name, i = f"{base}_{i}", i + 1
+        self.taken.add(name)
+        return name
+
+    # -------------------------------------------------------------- one statement
+
+    def _view(self, node: ast.Subscript, run: _Run) -> str | None:
+        """The source text of ``x[...]`` if it is a 1-D view of an array x bound before the
+        run, every index item a known int name (or int literal) or a slice of them."""
+        if not isinstance(node.value, ast.Name) or node.value.id in run.defined:
+            return None
+        rank = self._rank(node.value.id)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if rank is None:
+            return None
+        for item in items:
+            parts = [item.lower, item.upper, item.step] if isinstance(item, ast.Slice) else [item]
+            for part in parts:
+                if part is None or isinstance(part, ast.Constant) and type(part.value) is int:
+                    continue
+                if not (isinstance(part, ast.Name) and self._scalar(part.id) and part.id not in run.defined):
+                    return None
+            if not isinstance(item, ast.Slice):
+                rank -= 1
+        return ast.unparse(node) if rank == 1 else None
+
+    def _outside(self, text: str, run: _Run) -> _Outside:
+        if text not in run.outside:
+            base = text.split("[")[0]
+            run.outside[text] = _Outside(text, self._fresh(f"{base}_e"))
+        return run.outside[text]
+
+    def _operand(self, node: ast.AST, run: _Run) -> tuple[str, bool] | None:
+        """(scalar text of element k, whether it is an array) for an operand, or None."""
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return repr(node.value), False
+        if isinstance(node, ast.Name):
+            bound = run.env.get(node.id)
+            if isinstance(bound, _Value):
+                return bound.local, True
+            if isinstance(bound, _Outside):
+                return f"{bound.local}[k]", True
+            if self._scalar(node.id) and node.id not in run.defined:
+                run.reads.add(node.id)
+                return node.id, False
+            if self._rank(node.id) == 1:
+                run.reads.add(node.id)
+                outside = self._outside(node.id, run)
+                run.env[node.id] = outside
+                return f"{outside.local}[k]", True
+            return None
+        if isinstance(node, ast.Subscript):
+            text = self._view(node, run)
+            if text is None:
+                return None
+            run.reads |= _names(node)
+            return f"{self._outside(text, run).local}[k]", True
+        return None
+
+    def _expr(self, node: ast.AST, run: _Run) -> tuple[str, bool] | None:
+        """(scalar text of element k, whether the statement's value is an array)."""
+        if isinstance(node, (ast.Constant, ast.Name, ast.Subscript)):
+            return self._operand(node, run)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _OPS):
+            left, right = self._expr(node.left, run), self._expr(node.right, run)
+            if left is None or right is None:
+                return None
+            op = ast.unparse(ast.BinOp(ast.Name("L"), node.op, ast.Name("R"))).split(" ")[1]
+            return f"({left[0]} {op} {right[0]})", left[1] or right[1]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self._expr(node.operand, run)
+            if inner is None:
+                return None
+            return f"({'-' if isinstance(node.op, ast.USub) else '+'}{inner[0]})", inner[1]
+        name = _call_name(node)
+        if not isinstance(node, ast.Call) or node.keywords:
+            return None
+        args = node.args
+        if name.startswith("np.") and name[3:] in _UFUNCS and len(args) == 1:
+            inner = self._expr(args[0], run)
+            return None if inner is None else (f"{name}({inner[0]})", inner[1])
+        if name == "unbroadcast" and len(args) == 2 or name == "fill_like" and len(args) == 2:
+            like = self._expr(args[1], run)
+            value = self._expr(args[0], run)
+            if like is None or not like[1] or value is None or name == "fill_like" and value[1]:
+                return None  # (like an array: then unbroadcast keeps the value as it is)
+            return value[0], True
+        if name == "zero_like" and len(args) == 1:
+            like = self._expr(args[0], run)
+            return None if like is None or not like[1] else ("0.0", True)
+        if name == "copy_of" and len(args) == 1:
+            return self._expr(args[0], run)
+        return None
+
+    def _alias(self, node: ast.AST) -> str | None:
+        """x for a value that is x's array itself: ``x``, ``unbroadcast(x, like)``."""
+        if isinstance(node, ast.Name):
+            return node.id
+        if _call_name(node) == "unbroadcast" and len(node.args) == 2 and isinstance(node.args[0], ast.Name):
+            return node.args[0].id
+        return None
+
+    def _may_write(self, text: str, run: _Run) -> bool:
+        """Whether the run may write into the outside array ``text`` element by element:
+        an array the function made (no argument's, no tape's), that no other operand of the
+        run views at other offsets. Operands made from the same array (two rows of it)
+        are checked at run time (``apart``)."""
+        base = text.split("[")[0]
+        roots = self.roots.of.get(base, {UNKNOWN})
+        if not roots or any(not r.startswith("new:") for r in roots):
+            return False
+        cotangent = base in self.cotangent_of
+        for other in run.outside:
+            if other == text:
+                continue
+            other_roots = self.roots.of.get(other.split("[")[0], {UNKNOWN})
+            if UNKNOWN in other_roots and not (cotangent and other.split("[")[0] not in self.cotangent_of):
+                return False  # (a tape holds primal arrays only: none is a cotangent's)
+            if roots & other_roots:
+                run.apart.add((min(text, other), max(text, other)))
+        return len(run.apart) <= _MAX_APART
+
+    def _write_ok(self, run: _Run) -> bool:
+        return all(self._may_write(text, run) for text in run.written)
+
+    def statement(self, stmt: ast.stmt, run: _Run) -> bool:
+        """Add ``stmt`` to the run if it is elementwise on the run's arrays; False (and the
+        run as it was) if not."""
+        saved = (list(run.body), dict(run.env), dict(run.outside), set(run.written), set(run.defined),
+                 set(run.reads), set(self.taken), set(run.apart))
+        if self._statement(stmt, run) and self._write_ok(run):
+            run.stmts.append(stmt)
+            return True
+        run.body, run.env, run.outside, run.written, run.defined, run.reads, self.taken, run.apart = saved
+        return False
+
+    def _statement(self, stmt: ast.stmt, run: _Run) -> bool:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name):
+                return self._assign(target.id, stmt.value, run)
+            if isinstance(target, ast.Subscript):
+                return self._store(target, None, stmt.value, run)
+            return False
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub, ast.Mult)):
+            if isinstance(stmt.target, ast.Subscript):
+                return self._store(stmt.target, stmt.op, stmt.value, run)
+            if isinstance(stmt.target, ast.Name):
+                bound = run.env.get(stmt.target.id)
+                if bound is None and self._rank(stmt.target.id) == 1 and stmt.target.id not in run.defined:
+                    self._operand(stmt.target, run)  # an array from before the run: in place
+                    bound = run.env.get(stmt.target.id)
+                value = self._expr(stmt.value, run)
+                if value is None or not isinstance(bound, (_Value, _Outside)):
+                    return False
+                op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}[type(stmt.op)]
+                if isinstance(bound, _Value):
+                    run.body.append(f"{bound.local} {op}= {value[0]}")
+                else:
+                    run.written.add(bound.name)
+                    run.body.append(f"{bound.local}[k] {op}= {value[0]}")
+                return True
+        return False
+
+    def _assign(self, target: str, value: ast.AST, run: _Run) -> bool:
+        if self._rank(target) != 1 or not self._float_expr(value, self.floats) or isinstance(value, ast.Subscript):
+            return False  # (a view: it moves before the run, if anything)
+        alias = self._alias(value)
+        if alias is not None:
+            if self._expr(ast.Name(alias), run) is None:
+                return False
+            bound = run.env.get(alias)
+            if isinstance(value, ast.Call):  # unbroadcast(x, like): like must be one of the arrays
+                like = self._expr(value.args[1], run)
+                if like is None or not like[1]:
+                    return False
+            if bound is None:
+                return False
+            run.env[target] = bound
+            run.defined.add(target)
+            return True
+        element = self._expr(value, run)
+        if element is None or not element[1]:
+            return False
+        local = self._fresh(f"{target}_k")
+        run.body.append(f"{local} = {element[0]}")
+        run.env[target] = _Value(local)
+        run.defined.add(target)
+        return True
+
+    def _store(self, target: ast.Subscript, op: ast.operator | None, value: ast.AST, run: _Run) -> bool:
+        text = self._view(target, run)
+        element = self._expr(value, run)
+        if text is None or element is None:
+            return False
+        run.reads |= _names(target)
+        outside = self._outside(text, run)
+        run.written.add(text)
+        sign = {None: "", ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(op) if op else None)
+        if sign is None:
+            return False
+        run.body.append(f"{outside.local}[k] {sign}= {element[0]}")
+        return True
+
+    def movable(self, stmt: ast.stmt, run: _Run) -> bool:
+        """Whether ``stmt`` may go before the run: it binds one name, the run has neither
+        read nor bound it, and it reads nothing the run binds nor any array (an int, or a
+        view: neither reads an element)."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            return False
+        name = stmt.targets[0].id
+        reads = _names(stmt.value)
+        if name in run.reads or name in run.defined or name in run.env or reads & run.defined:
+            return False
+        if any(isinstance(n, ast.Call) for n in ast.walk(stmt.value)):
+            return False
+        if isinstance(stmt.value, ast.Subscript) and self._rank(name) is not None and self._rank(name) >= 1:
+            return True  # a view (reading no element)
+        return self._scalar(name) and all(self._scalar(r) for r in reads)
+
+    # -------------------------------------------------------------- blocks
+
+    def block(self, stmts: list[ast.stmt], frames: tuple = ()) -> list[ast.stmt]:
+        """``stmts`` with their runs fused; ``frames``: (block, index, statement) of each
+        enclosing statement, innermost last (what runs after a run)."""
+        out: list[ast.stmt] = []
+        i = 0
+        while i < len(stmts):
+            stmt = stmts[i]
+            for attr in ("body", "orelse"):
+                if isinstance(stmt, (ast.For, ast.While, ast.If)) and getattr(stmt, attr):
+                    setattr(stmt, attr, self.block(getattr(stmt, attr), frames + ((stmts, i, stmt),)))
+            run = _Run()
+            j, last = i, i
+            while j < len(stmts):
+                if self.statement(stmts[j], run):
+                    last = j + 1
+                elif not run.stmts or not self.movable(stmts[j], run):
+                    break
+                else:
+                    run.moved.append(stmts[j])
+                j += 1
+            if len(run.stmts) >= _MIN_STATEMENTS:
+                kept = [s for s in stmts[i:last] if any(s is m for m in run.moved)]
+                self.runs += 1
+                out += kept + self._emit(run, stmts, i, last, _live_after(stmts, last, frames))
+                i = last
+            else:
+                out.append(stmt)
+                i += 1
+        return out
+
+    def _emit(self, run: _Run, stmts: list[ast.stmt], start: int, end: int, after: set[str]) -> list[ast.stmt]:
+        fused = [s for s in stmts[start:end] if not any(s is m for m in run.moved)]
+        arrays = list(run.outside.values())
+        n = self._fresh("n")
+        refs, before = {}, []  # each view made once, before the test
+        for a in arrays:
+            refs[a.name] = a.name
+            if "[" in a.name:
+                refs[a.name] = self._fresh(f"{a.name.split('[')[0]}_part")
+                before.append(ast.parse(f"{refs[a.name]} = {a.name}").body[0])
+        before.append(ast.parse(f"{n} = loop_length({refs[arrays[0].name]})").body[0])
+        lines = [f"{a.local} = elements({refs[a.name]})" for a in arrays]
+        # what is read after the run: an array of its own, or the outside array it is
+        out_arrays: dict[int, str] = {}
+        aliases, bindings = [], []
+        for name in sorted(run.defined & after):
+            bound = run.env[name]
+            if isinstance(bound, _Outside):
+                aliases.append((name, bound.name))
+            else:
+                if id(bound) not in out_arrays:
+                    out_arrays[id(bound)] = self._fresh(f"{name}_out")
+                    lines.append(f"{out_arrays[id(bound)]} = np.empty({n})")
+                    bound.read_after = True
+                bindings.append((name, out_arrays[id(bound)]))
+        loop = [f"    {line}" for line in run.body]
+        for bound in {id(b): b for b in run.env.values() if isinstance(b, _Value) and b.read_after}.values():
+            loop.append(f"    {out_arrays[id(bound)]}[k] = {bound.local}")
+        k = self._fresh("k")
+        lines.append(f"for {k} in range({n}):")
+        lines += [line.replace("[k]", f"[{k}]") for line in loop]
+        aliases = [(t, s) for t, s in aliases if t != s]
+        if aliases:
+            lines.append(f"{', '.join(t for t, _ in aliases)} = {', '.join(s for _, s in aliases)}")
+        lines += [f"{t} = {s}" for t, s in bindings]
+        test = " and ".join([f"{n} >= 0"] + [f"loop_length({refs[a.name]}) == {n}" for a in arrays[1:]])
+        test += "".join(f" and apart({refs[a]}, {refs[b]})" for a, b in sorted(run.apart))
+        guard = ast.parse(f"if {test}:\n    pass").body[0]
+        guard.body = ast.parse("\n".join(lines)).body
+        guard.orelse = fused
+        return before + [guard]
+
+
+def _reads(node: ast.AST) -> set[str]:
+    """Names ``node`` reads (an augmented assignment reads its target)."""
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            out.add(n.target.id)
+    return out
+
+
+def _assigned(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.Assign):
+        return {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return set()
+
+
+def _exposed(stmts: list[ast.stmt], bound: set[str]) -> tuple[set[str], set[str]]:
+    """(names ``stmts`` may read before binding them, given ``bound`` already bound; the
+    names bound once they have run, whatever path they took)."""
+    exposed, bound = set(), set(bound)
+    for stmt in stmts:
+        if isinstance(stmt, ast.For):
+            exposed |= _reads(stmt.iter) - bound
+            inner = bound | {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+            exposed |= _exposed(stmt.body, inner)[0]  # it may run no iteration: binds nothing
+        elif isinstance(stmt, ast.While):
+            exposed |= _reads(stmt.test) - bound
+            exposed |= _exposed(stmt.body, bound)[0]
+        elif isinstance(stmt, ast.If):
+            exposed |= _reads(stmt.test) - bound
+            (then, then_bound), (other, other_bound) = _exposed(stmt.body, bound), _exposed(stmt.orelse, bound)
+            exposed |= then | other
+            bound = then_bound & other_bound
+        else:
+            exposed |= _reads(stmt) - bound
+            bound |= _assigned(stmt)
+    return exposed, bound
+
+
+def _live_after(stmts: list[ast.stmt], end: int, frames: tuple) -> set[str]:
+    """Names that what runs after ``stmts[:end]`` may read before binding them again: the
+    rest of the block, then of each enclosing block (after each enclosing loop's next
+    iterations)."""
+    live, bound = _exposed(stmts[end:], set())
+    for block, index, stmt in reversed(frames):
+        if isinstance(stmt, (ast.For, ast.While)):  # its next iteration
+            again = stmt.body if isinstance(stmt, ast.For) else [ast.Expr(stmt.test)] + stmt.body
+            live |= _exposed(again, bound)[0]
+        rest, bound = _exposed(block[index + 1:], bound)
+        live |= rest
+    return live
+
+
+def fuse_module(source: str, ranks: Mapping[str, int], cotangent_of: Mapping[str, str]) -> str | None:
+    """The module Numba compiles: ``source`` with its elementwise runs fused, or None."""
+    tree = ast.parse(source)
+    taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+        {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    runs = 0
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef):
+            fuser = _Fuser(fn, ranks, cotangent_of, taken)
+            fn.body = fuser.block(fn.body)
+            runs += fuser.runs
+    if not runs:
+        return None
+    docstring = isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant)
+    tree.body[docstring:docstring] = ast.parse(
+        "import numpy as np\nfrom adjoint.runtime.helpers import apart, elements, loop_length").body
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
