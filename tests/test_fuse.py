@@ -208,3 +208,21 @@ def test_random_programs_fused_compute_the_same(case, tmp_path_factory):
         want = getattr(built.module, name)(*args, 1.0)
         got = getattr(built.fused()[0], name)(*args, 1.0)
     _assert_same(want, got)
+
+
+def test_a_number_argument_may_be_an_int(tmp_path):
+    """n * mask is an int array when n is an int: a fused loop would make it a float64 one
+    (only array arguments are known to be float64 when the fused module runs)."""
+    f = _program(tmp_path, """
+def f(x, n):
+    m = x > 0.5
+    a = m * n
+    b = a + a * n
+    c = b * a - n
+    return np.sum(x * c + np.tanh(x) * np.sin(x) * np.exp(x))
+""")
+    g = adjoint.grad(f, jit=False)
+    x = np.linspace(0.0, 1.0, 5)
+    built = _built(g, (x, 3))
+    assert built.fused_source is not None and "a_k" not in built.fused_source
+    _assert_same(*_both(g, (x, 3)))

@@ -172,10 +172,10 @@ class _Fuser:
 
     def _floats(self) -> set[str]:
         """Names every definition of which is a float (or a float array): cotangents,
-        arguments (the fused module runs only for float64 arrays), and what arithmetic
-        with a float makes of them. A fused loop's array is float64; the statements
+        array arguments (the fused module runs only for float64 arrays; a number may be an
+        int), and what arithmetic with a float makes of them. A fused loop's array is float64; the statements
         it replaces must make float64 arrays too, or Numba could not merge the two."""
-        floats = set(self.cotangent_of) | {a.arg for a in self.fn.args.args}
+        floats = set(self.cotangent_of) | {a.arg for a in self.fn.args.args if (self.ranks.get(a.arg) or 0) >= 1}
         defs: dict[str, list[ast.AST | None]] = {}
         for node in ast.walk(self.fn):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -226,24 +226,29 @@ class _Fuser:
 
     # -------------------------------------------------------------- one statement
 
-    def _view(self, node: ast.Subscript, run: _Run) -> str | None:
-        """The source text of ``x[...]`` if it is a 1-D view of an array x bound before the
-        run, every index item a known int name (or int literal) or a slice of them."""
-        if not isinstance(node.value, ast.Name) or node.value.id in run.defined:
-            return None
-        rank = self._rank(node.value.id)
+    def _basic_index(self, node: ast.Subscript, run: _Run) -> bool:
+        """Whether ``x[...]`` indexes by known ints (not defined by the run) and slices of
+        them: a view of x (or an element), never a copy of what an index array picks."""
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if rank is None:
-            return None
         for item in items:
             parts = [item.lower, item.upper, item.step] if isinstance(item, ast.Slice) else [item]
             for part in parts:
                 if part is None or isinstance(part, ast.Constant) and type(part.value) is int:
                     continue
                 if not (isinstance(part, ast.Name) and self._scalar(part.id) and part.id not in run.defined):
-                    return None
-            if not isinstance(item, ast.Slice):
-                rank -= 1
+                    return False
+        return True
+
+    def _view(self, node: ast.Subscript, run: _Run) -> str | None:
+        """The source text of ``x[...]`` if it is a 1-D view of an array x bound before the
+        run, every index item a known int name (or int literal) or a slice of them."""
+        if not isinstance(node.value, ast.Name) or node.value.id in run.defined:
+            return None
+        rank = self._rank(node.value.id)
+        if rank is None or not self._basic_index(node, run):
+            return None
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        rank -= sum(not isinstance(item, ast.Slice) for item in items)
         return ast.unparse(node) if rank == 1 else None
 
     def _outside(self, text: str, run: _Run) -> _Outside:
@@ -436,8 +441,8 @@ class _Fuser:
             return False
         if any(isinstance(n, ast.Call) for n in ast.walk(stmt.value)):
             return False
-        if isinstance(stmt.value, ast.Subscript) and self._rank(name) is not None and self._rank(name) >= 1:
-            return True  # a view (reading no element)
+        if isinstance(stmt.value, ast.Subscript) and (self._rank(name) or 0) >= 1:
+            return self._basic_index(stmt.value, run)  # a view, reading no element (not x[idx])
         return self._scalar(name) and all(self._scalar(r) for r in reads)
 
     # -------------------------------------------------------------- blocks
