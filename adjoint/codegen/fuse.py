@@ -73,15 +73,24 @@ def _names(node: ast.AST) -> set[str]:
 class _Roots:
     """Where each name's array may come from, over the whole function (every definition
     counts): ``new:x`` an array made at a definition of x, ``param:p`` an argument,
-    ``?`` unknown (a value popped from a tape, an item of a tuple)."""
+    ``?`` unknown (an item of a tuple). A value popped from a tape comes from where the
+    forward sweep's definitions of its name made it."""
 
     def __init__(self, fn: ast.FunctionDef) -> None:
         self.of: dict[str, set[str]] = {a.arg: {f"param:{a.arg}"} for a in fn.args.args}
+        tapes = {n.targets[0].id for n in ast.walk(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.List) and not n.value.elts}
         defs: list[tuple[str, ast.AST | None]] = []
+        popped: set[str] = set()
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
-                if isinstance(target, ast.Name):
+                names = [target] if isinstance(target, ast.Name) else \
+                    target.elts if isinstance(target, ast.Tuple) else []
+                if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in tapes:
+                    # a pop gives back the very arrays the forward pushed under these names
+                    popped |= {t.id for t in names if isinstance(t, ast.Name)}
+                elif isinstance(target, ast.Name):
                     defs.append((target.id, value))
                 elif isinstance(target, ast.Tuple):
                     items = value.elts if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts) \
@@ -95,6 +104,9 @@ class _Roots:
                 if not roots <= self.of.setdefault(name, set()):
                     self.of[name] |= roots
                     changed = True
+        for name in popped:
+            if not self.of.get(name):
+                self.of[name] = {UNKNOWN}
 
     def _expr(self, target: str, value: ast.AST | None) -> set[str]:
         if value is None:
