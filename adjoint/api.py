@@ -295,7 +295,9 @@ class GradFunction:
             plain = getattr(fn, "py_func", None)
             if plain is not None:
                 # Compiled code fails without a line ("unable to broadcast argument 1 to output
-                # array"): the same code as plain Python fails as NumPy does, at the user's line.
+                # array"): the same code as plain Python fails as NumPy does, at the user's line
+                # (the generated module's: the fused one Numba compiled has lines of its own).
+                plain = getattr(self._build().module, plain.__name__, plain)
                 try:
                     plain(*values)
                 except Exception as again:

@@ -229,3 +229,22 @@ def f(x, n):
     built = _built(g, (x, 3))
     assert built.fused_source is not None and "a_k" not in built.fused_source
     _assert_same(*_both(g, (x, 3)))
+
+
+def test_an_error_in_fused_code_names_the_users_line(tmp_path):
+    """The fused module's lines are not the generated module's: an error of the compiled
+    code is located by running the generated module (it lost the note naming the line)."""
+    f = _program(tmp_path, """
+def f(W, x, i):
+    a = np.sin(W[i]) * x
+    b = a * a + x
+    c = np.exp(-b) * W[i]
+    return np.sum(c)
+""")
+    g = adjoint.grad(f, wrt=(0, 1))
+    W, x = np.linspace(0.0, 1.0, 15).reshape(3, 5), np.linspace(-1.0, 1.0, 5)
+    g(W, x, 1)
+    assert g._build().fused() is not None
+    with pytest.raises(IndexError) as info:
+        g(W, x, 7)
+    assert any(", line 5: a = np.sin(W[i]) * x" in note for note in info.value.__notes__), info.value.__notes__
