@@ -54,6 +54,10 @@ def _guards(node: ast.AST) -> int:
     return sum(isinstance(n, ast.If) and "loop_length" in ast.unparse(n.test) for n in ast.walk(node))
 
 
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
 # -- the helpers ---------------------------------------------------------------------
 
 def test_loop_length_and_apart_as_numpy():
@@ -139,6 +143,65 @@ def f(x, w):
         _assert_same(*_both(g, args))
 
 
+def test_a_run_of_aliases_only_is_left_as_it_is(tmp_path):
+    """np.sum(a + b + c): the adjoint's a_bar, b_bar and c_bar are each t_bar itself, a run
+    of three statements with no element to compute. It became a loop with an empty body:
+    an IndentationError from the fuse stage, for jit=False too."""
+    f = _program(tmp_path, """
+def f(a, b, c):
+    t = a + b + c
+    return np.sum(t)
+""")
+    g = adjoint.grad(f, wrt=(0, 1, 2), jit=False)
+    args = tuple(np.linspace(-1.0, 1.0, 5) * k for k in (1.0, 2.0, 3.0))
+    for got in g(*args):
+        np.testing.assert_array_equal(got, np.ones(5))
+
+
+def test_an_alias_through_unbroadcast_is_bound_to_the_stand_in(tmp_path):
+    """t1 = a + b read by t1 * C (C 2-D): a deferred sum leaves t1_bar 2-D, and a_bar =
+    unbroadcast(t1_bar, a) is a 1-D array. Bound to t1_bar itself after the loop, a_bar
+    was 2-D in the loop's branch and 1-D in the statements' (Numba: "Cannot unify
+    array(float64, 1d, C) and array(float64, 2d, C) for 'a_bar.2'"); elements(t1_bar) is
+    t1_bar where the loop runs, and a 1-D float64 array to Numba's typing."""
+    f = _program(tmp_path, """
+def f(a, b, c, C):
+    u = np.sin(c) * c
+    t1 = a + b
+    t2 = t1 * C
+    return np.sum(u * u) + np.sum(t2)
+""")
+    g = adjoint.grad(f, wrt=(0, 1, 2, 3), jit=False)
+    x = np.linspace(-1.0, 1.0, 5)
+    args = (x, x + 0.5, x - 0.25, np.outer(np.arange(1.0, 4.0), x))
+    built = _built(g, args)
+    vjp = _function(built.fused_source, built.generated.vjp_name)
+    guard = next(n for n in ast.walk(vjp) if isinstance(n, ast.If) and "a_bar = unbroadcast(t1_bar, a)"
+                 in [ast.unparse(s) for s in n.orelse])
+    stand_ins = {ast.unparse(s.targets[0]) for s in guard.body
+                 if isinstance(s, ast.Assign) and ast.unparse(s.value) == "elements(t1_bar)"}
+    bound = [s for s in guard.body if isinstance(s, ast.Assign) and "a_bar" in ast.unparse(s.targets[0])]
+    assert bound and all(_names(s.value) <= stand_ins for s in bound), ast.unparse(guard)
+    _assert_same(*_both(g, args))
+
+
+def test_an_int_number_argument_makes_no_float(tmp_path):
+    """mask * m with m an int: an int array, as are w + 1 and v * 3. Taken for floats (every
+    argument was), they fused, and Numba could not merge the loop's float64 u with the
+    statements' int64 one ("Cannot unify array(float64, 1d, C) and array(int64, 1d, C)")."""
+    f = _program(tmp_path, """
+def f(x, m):
+    mask = x > 0.0
+    w = mask * m
+    v = w + 1
+    u = v * 3
+    return np.sum(x * u)
+""")
+    g = adjoint.grad(f, jit=False)
+    built = _built(g, (np.linspace(-1.0, 1.0, 5), 2))
+    assert built.fused_source is None or _guards(ast.parse(built.fused_source)) == 0
+
+
 # -- compiled ------------------------------------------------------------------------
 
 COMPILED = """
@@ -199,7 +262,7 @@ def test_random_programs_fused_compute_the_same(case, tmp_path_factory):
     f = random_programs.load(prog, tmp_path_factory.getbasetemp())
     args = tuple(values[p] for p in prog.params)
     try:
-        g = adjoint.grad(f, wrt=tuple(prog.float_params()), jit=False)
+        g = adjoint.grad(f, wrt=tuple(prog.params.index(p) for p in prog.float_params), jit=False)
         built = _built(g, args)
     except Exception:
         return  # refused (tests/test_random_programs.py checks what is)

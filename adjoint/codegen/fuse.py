@@ -142,6 +142,7 @@ class _Outside:
     """An array that exists before the run: read (and maybe written) at ``text[k]``."""
     name: str  # the name or view expression as the source writes it
     local: str  # its 1-D stand-in in the loop (elements(...))
+    summed: bool = False  # bound through unbroadcast(x, like): after the loop, the stand-in
 
 
 @dataclass
@@ -415,6 +416,10 @@ class _Fuser:
                     return False
             if bound is None:
                 return False
+            if isinstance(value, ast.Call) and isinstance(bound, _Outside):
+                # x may be larger than like (a 2-D cotangent a deferred sum left): Numba types
+                # the name as the statements make it, like's 1-D float64, so bind the stand-in
+                bound = _Outside(bound.name, bound.local, summed=True)
             run.env[target] = bound
             run.defined.add(target)
             return True
@@ -479,7 +484,7 @@ class _Fuser:
                 else:
                     run.moved.append(stmts[j])
                 j += 1
-            if len(run.stmts) >= _MIN_STATEMENTS:
+            if len(run.stmts) >= _MIN_STATEMENTS and run.body:  # (a run of aliases only: no loop)
                 kept = [s for s in stmts[i:last] if any(s is m for m in run.moved)]
                 self.runs += 1
                 out += kept + self._emit(run, stmts, i, last, _live_after(stmts, last, frames))
@@ -507,7 +512,7 @@ class _Fuser:
         for name in sorted(run.defined & after):
             bound = run.env[name]
             if isinstance(bound, _Outside):
-                aliases.append((name, bound.name))
+                aliases.append((name, bound.local if bound.summed else bound.name))
             else:
                 if id(bound) not in out_arrays:
                     out_arrays[id(bound)] = self._fresh(f"{name}_out")
