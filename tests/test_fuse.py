@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import adjoint
 from adjoint.check import finite_difference
+from adjoint.codegen.fuse import fuse_module
 from adjoint.gradbench.evals.lstm import TINY_INPUT, lstm_objective, prepare
 from adjoint.runtime.helpers import apart, loop_length
 
@@ -200,6 +201,32 @@ def f(x, m):
     g = adjoint.grad(f, jit=False)
     built = _built(g, (np.linspace(-1.0, 1.0, 5), 2))
     assert built.fused_source is None or _guards(ast.parse(built.fused_source)) == 0
+
+
+def test_unbroadcast_of_a_view_is_the_view():
+    """unbroadcast(y[i], x) of the same shape is the row y[i] itself: t += ... writes into
+    y, and u reads it so. Fused as a copy (t_k = y_e[k]), u read y as it was. The generated
+    code spells such a read unbroadcast(copy_of(y_bar[i]), v); the stage runs it right
+    whichever way it is written."""
+    source = """
+def h(x, e, i):
+    y = np.zeros((2, 4)) + 1.0
+    t = unbroadcast(y[i], x)
+    t += e * 2.0
+    u = y[i] * 3.0 + t
+    v = u * t
+    return v
+"""
+    ranks = {"x": 1, "e": 1, "i": 0, "y": 2, "t": 1, "u": 1, "v": 1}
+    fused = fuse_module(source, ranks, {})
+    run = {}
+    exec(compile("import numpy as np\nfrom adjoint.runtime.helpers import unbroadcast\n" + source, "<h>", "exec"),
+         run)
+    x, e = np.linspace(0.0, 1.0, 4), np.ones(4)
+    want = run["h"](x, e, 1)
+    if fused is not None:
+        exec(compile(fused, "<fused>", "exec"), run)
+    np.testing.assert_array_equal(run["h"](x, e, 1), want)
 
 
 # -- compiled ------------------------------------------------------------------------

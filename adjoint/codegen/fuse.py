@@ -405,6 +405,8 @@ class _Fuser:
     def _assign(self, target: str, value: ast.AST, run: _Run) -> bool:
         if self._rank(target) != 1 or not self._float_expr(value, self.floats) or isinstance(value, ast.Subscript):
             return False  # (a view: it moves before the run, if anything)
+        if _call_name(value) == "unbroadcast" and value.args and isinstance(value.args[0], ast.Subscript):
+            return False  # unbroadcast(y[i], like) is the view y[i] itself, no copy of it
         alias = self._alias(value)
         if alias is not None:
             if self._expr(ast.Name(alias), run) is None:
