@@ -54,6 +54,9 @@ _FIRST_ONLY = frozenset({"unbroadcast", "reshape_like", "expand_axis", "broadcas
 _MIN_STATEMENTS = 3  # a shorter run saves an allocation or two, not worth a branch
 _MAX_APART = 48  # pairs of operands made from one array, each checked at run time
 UNKNOWN = "?"  # where an array comes from when the function does not show it (a tape's)
+# helpers whose result has the shape of one argument (its position): unbroadcast(g, like)...
+_SHAPE_OF = {"unbroadcast": 1, "fill_like": 1, "zero_like": 0, "reshape_like": 1, "broadcast_like": 1,
+             "cotangent": 1, "expand_axis": 1, "copy_of": 0, "sign_nonneg": 0}
 
 
 def _call_name(node: ast.AST) -> str:
@@ -132,9 +135,11 @@ class _Roots:
 
 @dataclass
 class _Value:
-    """An array the run computes: its element in the loop is the scalar ``local``."""
+    """An array the run computes: its element in the loop is the scalar ``local``;
+    ``loose``: the statements may make it of a higher rank than its name's (see _exact)."""
     local: str
     read_after: bool = False
+    loose: bool = False
 
 
 @dataclass
@@ -142,7 +147,7 @@ class _Outside:
     """An array that exists before the run: read (and maybe written) at ``text[k]``."""
     name: str  # the name or view expression as the source writes it
     local: str  # its 1-D stand-in in the loop (elements(...))
-    summed: bool = False  # bound through unbroadcast(x, like): after the loop, the stand-in
+    shaped: bool = False  # bound by unbroadcast(name, like) to a 1-D like: bound to local after
 
 
 @dataclass
@@ -168,6 +173,7 @@ class _Fuser:
         self.roots = _Roots(fn)
         self.taken = taken
         self.floats = self._floats()
+        self.exact = self._exact()
         self.runs = 0
 
     # -------------------------------------------------------------- facts about names
@@ -185,9 +191,11 @@ class _Fuser:
 
     def _floats(self) -> set[str]:
         """Names every definition of which is a float (or a float array): cotangents,
-        array arguments (the fused module runs only for float64 arrays; a number may be an
-        int), and what arithmetic with a float makes of them. A fused loop's array is float64; the statements
+        array arguments (the fused module runs only for float64 arrays; a number argument
+        may be an int or a bool), and what arithmetic
+        with a float makes of them. A fused loop's array is float64; the statements
         it replaces must make float64 arrays too, or Numba could not merge the two."""
+        # (an argument that is a number may be an int or a bool: m * n of a mask m is no float)
         floats = set(self.cotangent_of) | {a.arg for a in self.fn.args.args if (self.ranks.get(a.arg) or 0) >= 1}
         defs: dict[str, list[ast.AST | None]] = {}
         for node in ast.walk(self.fn):
@@ -210,6 +218,81 @@ class _Fuser:
                     floats.add(name)
                     changed = True
         return floats
+
+    def _exact(self) -> set[str]:
+        """Names whose arrays certainly have the rank ``_rank`` gives: primal names of known
+        rank, and each cotangent every definition of which has its primal's rank. A deferred
+        sum (transform/sums.py) leaves a cotangent the shape of its reader: ``c_bar = d_bar * W``
+        is 2-D for a 1-D c. The fused loop makes 1-D arrays, and Numba types both branches:
+        a name bound after the run must be 1-D in the statements too."""
+        exact = {n for n, r in self.ranks.items() if r is not None and n not in self.cotangent_of}
+        defs: dict[str, list[ast.AST | None]] = {}
+        for node in ast.walk(self.fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+                if isinstance(target, ast.Name):
+                    defs.setdefault(target.id, []).append(value)
+                elif isinstance(target, ast.Tuple):
+                    items = value.elts if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts) \
+                        else [None] * len(target.elts)
+                    for t, v in zip(target.elts, items):
+                        if isinstance(t, ast.Name):
+                            defs.setdefault(t.id, []).append(v)
+        cotangents = {n for n in self.cotangent_of if self._rank(n) is not None}
+        exact |= cotangents  # then drop those a definition breaks, until none does
+        changed = True
+        while changed:
+            changed = False
+            for name in sorted(cotangents & exact):
+                if any(self._expr_rank(v, exact) != self._rank(name) for v in defs.get(name, ())):
+                    exact.discard(name)
+                    changed = True
+        return exact
+
+    def _expr_rank(self, node: ast.AST | None, exact: set[str]) -> int | None:
+        """The rank of what ``node`` makes, if certain (names of ``exact``), else None."""
+        if isinstance(node, ast.Constant):
+            return 0 if type(node.value) in (int, float, bool) else None
+        if isinstance(node, ast.Name):
+            return self._rank(node.id) if node.id in exact else None
+        if isinstance(node, ast.Subscript):
+            if not isinstance(node.value, ast.Name) or node.value.id not in exact:
+                return None
+            rank = self._rank(node.value.id)
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            rank -= sum(not isinstance(item, ast.Slice) for item in items)
+            return rank if rank >= 0 else None
+        if isinstance(node, ast.BinOp):
+            left, right = self._expr_rank(node.left, exact), self._expr_rank(node.right, exact)
+            return None if left is None or right is None else max(left, right)
+        if isinstance(node, ast.UnaryOp):
+            return self._expr_rank(node.operand, exact)
+        name = _call_name(node)
+        if name.startswith("np.") and name[3:] in _UFUNCS and len(node.args) == 1:
+            return self._expr_rank(node.args[0], exact)
+        if name in _SHAPE_OF and len(node.args) > _SHAPE_OF[name]:
+            return self._expr_rank(node.args[_SHAPE_OF[name]], exact)
+        return None
+
+    def _loose(self, node: ast.AST, run: _Run) -> bool:
+        """Whether the array ``node`` makes may be of a higher rank than the run's arrays."""
+        if isinstance(node, ast.Name):
+            bound = run.env.get(node.id)
+            if isinstance(bound, _Value):
+                return bound.loose
+            if isinstance(bound, _Outside):
+                return self._loose_binding(bound)
+            return not self._scalar(node.id)
+        if isinstance(node, ast.Subscript):
+            return not isinstance(node.value, ast.Name) or node.value.id not in self.exact
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            return any(self._loose(n, run) for n in ast.iter_child_nodes(node) if isinstance(n, ast.expr))
+        name = _call_name(node)
+        if name.startswith("np.") and node.args:
+            return self._loose(node.args[0], run)
+        if name in _SHAPE_OF and len(node.args) > _SHAPE_OF[name]:
+            return self._loose(node.args[_SHAPE_OF[name]], run)
+        return not isinstance(node, ast.Constant)
 
     def _float_expr(self, node: ast.AST, floats: set[str]) -> bool:
         if isinstance(node, ast.Constant):
@@ -418,10 +501,10 @@ class _Fuser:
                     return False
             if bound is None:
                 return False
-            if isinstance(value, ast.Call) and isinstance(bound, _Outside):
-                # x may be larger than like (a 2-D cotangent a deferred sum left): Numba types
-                # the name as the statements make it, like's 1-D float64, so bind the stand-in
-                bound = _Outside(bound.name, bound.local, summed=True)
+            if isinstance(value, ast.Call) and isinstance(bound, _Outside) and not bound.shaped and \
+                    not self._loose(value.args[1], run):
+                # the statements make it like's (1-D); name may be a deferred sum's 2-D cotangent
+                bound = _Outside(bound.name, bound.local, shaped=True)
             run.env[target] = bound
             run.defined.add(target)
             return True
@@ -430,7 +513,7 @@ class _Fuser:
             return False
         local = self._fresh(f"{target}_k")
         run.body.append(f"{local} = {element[0]}")
-        run.env[target] = _Value(local)
+        run.env[target] = _Value(local, loose=self._loose(value, run))
         run.defined.add(target)
         return True
 
@@ -486,15 +569,24 @@ class _Fuser:
                 else:
                     run.moved.append(stmts[j])
                 j += 1
-            if len(run.stmts) >= _MIN_STATEMENTS and run.body:  # (a run of aliases only: no loop)
+            # (aliases only: no loop to write; a name read after bound to what may be 2-D, a
+            # deferred sum's cotangent: the loop's 1-D array could not stand for it in Numba)
+            fuse = len(run.stmts) >= _MIN_STATEMENTS and bool(run.body)
+            after = _live_after(stmts, last, frames) if fuse else set()
+            if fuse and not any(self._loose_binding(run.env[name]) for name in run.defined & after):
                 kept = [s for s in stmts[i:last] if any(s is m for m in run.moved)]
                 self.runs += 1
-                out += kept + self._emit(run, stmts, i, last, _live_after(stmts, last, frames))
+                out += kept + self._emit(run, stmts, i, last, after)
                 i = last
             else:
                 out.append(stmt)
                 i += 1
         return out
+
+    def _loose_binding(self, bound: _Value | _Outside) -> bool:
+        if isinstance(bound, _Value):
+            return bound.loose
+        return not bound.shaped and bound.name.split("[")[0] not in self.exact
 
     def _emit(self, run: _Run, stmts: list[ast.stmt], start: int, end: int, after: set[str]) -> list[ast.stmt]:
         fused = [s for s in stmts[start:end] if not any(s is m for m in run.moved)]
@@ -514,7 +606,7 @@ class _Fuser:
         for name in sorted(run.defined & after):
             bound = run.env[name]
             if isinstance(bound, _Outside):
-                aliases.append((name, bound.local if bound.summed else bound.name))
+                aliases.append((name, bound.local if bound.shaped else bound.name))
             else:
                 if id(bound) not in out_arrays:
                     out_arrays[id(bound)] = self._fresh(f"{name}_out")
