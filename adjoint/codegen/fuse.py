@@ -53,7 +53,7 @@ _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _FIRST_ONLY = frozenset({"unbroadcast", "reshape_like", "expand_axis", "broadcast_like"})  # (g, like)
 _MIN_STATEMENTS = 3  # a shorter run saves an allocation or two, not worth a branch
 _MAX_APART = 48  # pairs of operands made from one array, each checked at run time
-UNKNOWN = "?"  # where an array comes from when the function does not show it (a tape's)
+UNKNOWN = "?"  # where an array comes from when the function does not show it (a tuple's item)
 # helpers whose result has the shape of one argument (its position): unbroadcast(g, like)...
 _SHAPE_OF = {"unbroadcast": 1, "fill_like": 1, "zero_like": 0, "reshape_like": 1, "broadcast_like": 1,
              "cotangent": 1, "expand_axis": 1, "copy_of": 0, "sign_nonneg": 0}
@@ -157,7 +157,6 @@ class _Run:
     body: list[str] = field(default_factory=list)  # the loop's statements
     env: dict[str, _Value | _Outside] = field(default_factory=dict)  # binding of each name now
     outside: dict[str, _Outside] = field(default_factory=dict)  # by source text
-    views: dict[str, str] = field(default_factory=dict)  # view text -> name bound before the run
     written: set[str] = field(default_factory=set)  # source texts of outside arrays written
     apart: set[tuple[str, str]] = field(default_factory=set)  # pairs checked at run time
     defined: set[str] = field(default_factory=set)  # names the run (re)binds
@@ -425,9 +424,9 @@ class _Fuser:
 
     def _may_write(self, text: str, run: _Run) -> bool:
         """Whether the run may write into the outside array ``text`` element by element:
-        an array the function made (no argument's, no tape's), that no other operand of the
-        run views at other offsets. Operands made from the same array (two rows of it)
-        are checked at run time (``apart``)."""
+        an array the function made (not an argument's), that no other operand of the run
+        views at other offsets. Operands made from the same array (two rows of it) are
+        checked at run time (``apart``)."""
         base = text.split("[")[0]
         roots = self.roots.of.get(base, {UNKNOWN})
         if not roots or any(not r.startswith("new:") for r in roots):
@@ -438,7 +437,7 @@ class _Fuser:
                 continue
             other_roots = self.roots.of.get(other.split("[")[0], {UNKNOWN})
             if UNKNOWN in other_roots and not (cotangent and other.split("[")[0] not in self.cotangent_of):
-                return False  # (a tape holds primal arrays only: none is a cotangent's)
+                return False  # (a primal value, wherever it comes from, is never a cotangent's array)
             if roots & other_roots:
                 run.apart.add((min(text, other), max(text, other)))
         return len(run.apart) <= _MAX_APART
