@@ -82,12 +82,13 @@ class BackgroundCompile:
 
 class Faster:
     """The compiled function and the plain-Python one it was compiled from, for code without
-    loops: the first calls run them by turns and time each, then every call runs the faster. NumPy's own kernels (SIMD ``tanh`` and ``exp``) can beat
-    the loops Numba compiles for large arrays, where for small ones the compiled code wins
-    by the interpreter's overhead; only the calls tell which. The compiled one stays unless
-    the plain one's fastest of ``TURNS`` calls is below ``MARGIN`` times the compiled one's
-    (the fastest: a call slowed by a cache load or a busy machine does not count). ``py_func`` is
-    the plain one, as on a Numba dispatcher. ``clock``: for tests."""
+    loops: the first calls run them by turns and time each, then every call runs the faster.
+    NumPy's own kernels (SIMD ``tanh`` and ``exp``) can beat the loops Numba compiles for
+    large arrays, where for small ones the compiled code wins by the interpreter's overhead;
+    only the calls tell which. The compiled one stays unless the plain one's fastest of
+    ``TURNS`` calls is below ``MARGIN`` times the compiled one's (the fastest: a call slowed
+    by a cache load or a busy machine does not count). ``py_func`` is the plain one, as on a
+    Numba dispatcher. ``clock``: for tests."""
 
     TURNS = 3
     MARGIN = 0.8
