@@ -148,8 +148,6 @@ class GradFunction:
         self._functions: dict[tuple, Callable[..., Any]] = {}
         # compiles under way in the background: (future, the plain-Python function meanwhile)
         self._pending: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
-        # compiled in the background: the compiled and the plain function, timed by turns
-        self._racers: dict[tuple, numba_jit.Faster] = {}
         self._custom_generation = custom.generation()
 
     def _refresh(self) -> None:
@@ -162,7 +160,6 @@ class GradFunction:
                 self._builds.clear()
                 self._functions.clear()
                 self._pending.clear()
-                self._racers.clear()
                 self._kinds_checked.clear()
 
     # -- building -----------------------------------------------------------
@@ -192,31 +189,24 @@ class GradFunction:
 
     @property
     def timings(self) -> dict[str, float]:
-        """Seconds spent in each pipeline stage so far (compile included after the first call);
-        after a background compile, once the first calls have timed both, the ratio of the
-        plain function's fastest call to the compiled one's (below 0.8: the plain one runs)."""
-        out = dict(self._build().timings)
-        for (ranks, name, _), racer in self._racers.items():
-            if ranks == self._current and racer.ratio is not None:
-                out[f"plain / compiled ({name})"] = racer.ratio
-        return out
+        """Seconds spent in each pipeline stage so far (compile included after the first call)."""
+        return dict(self._build().timings)
 
     def _compiled(self, name: str, values: Sequence[Any], extra: tuple = (),
                   ready: bool = False) -> Callable[..., Any]:
         """The generated function ``name`` for arguments like ``values`` (+ ``extra``, the
         seed of a pullback): compiled, unless jit=False, or unless it is compiling in the
-        background (then its plain-Python version, and once it is compiled, whichever of the
-        two its first calls find faster: ``numba_jit.Faster``). ``ready=True``: the compiled
-        one, waiting for it if need be."""
+        background (then its plain-Python version). ``ready=True``: the compiled one, waiting
+        for it if need be."""
         key = self._current = _ranks(values)
         slot = self._slot(name, values, extra)
+        if slot in self._functions:
+            return self._functions[slot]
         if slot in self._pending:
             future, plain = self._pending[slot]
             if not (ready or future.done()):
                 return plain
-            self._finish(slot, ready)
-        if slot in self._functions:
-            return self._functions[slot] if ready else self._racers.get(slot, self._functions[slot])
+            return self._finish(slot, ready)
         built = self._build(key)
         fn = getattr(built.module, name)
         if self.jit:
@@ -243,15 +233,12 @@ class GradFunction:
         return _ranks(values), name, self.jit and _float64(list(values) + list(extra))
 
     def _finish(self, slot: tuple, raise_error: bool = False) -> Callable[..., Any]:
-        """Take the result of the background compile of ``slot``: the compiled function (to
-        be timed against the plain one, unless ``ADJOINT_RACE=0``), or (with a
-        ``CompileWarning``) the plain-Python one if Numba failed."""
+        """Take the result of the background compile of ``slot``: the compiled function, or
+        (with a ``CompileWarning``) the plain-Python one if Numba failed."""
         future, plain = self._pending.pop(slot)
         try:
             fn, seconds = future.result()
             self._build(slot[0], current=False).timings["compile (background)"] = seconds
-            if os.environ.get("ADJOINT_RACE", "1").strip().lower() not in ("0", "false", "no", "off"):
-                self._racers[slot] = numba_jit.Faster(fn, plain)
         except Exception as exc:
             if raise_error and not numba_jit.is_numba_error(exc):
                 raise

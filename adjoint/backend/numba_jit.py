@@ -80,41 +80,6 @@ class BackgroundCompile:
         return self._outcome
 
 
-class Faster:
-    """The compiled function and the plain-Python one it was compiled from, for code without
-    loops: the first calls run them by turns and time each, then every call runs the faster.
-    NumPy's own kernels (SIMD ``tanh`` and ``exp``) can beat the loops Numba compiles for
-    large arrays, where for small ones the compiled code wins by the interpreter's overhead;
-    only the calls tell which. The compiled one stays unless the plain one's fastest of
-    ``TURNS`` calls is below ``MARGIN`` times the compiled one's (the fastest: a call slowed
-    by a cache load or a busy machine does not count). ``py_func`` is the plain one, as on a
-    Numba dispatcher. ``clock``: for tests."""
-
-    TURNS = 3
-    MARGIN = 0.8
-
-    def __init__(self, compiled: Callable[..., Any], plain: Callable[..., Any],
-                 clock: Callable[[], float] = time.perf_counter) -> None:
-        self.compiled, self.plain, self.py_func = compiled, plain, plain
-        self.chosen: Callable[..., Any] | None = None
-        self.ratio: float | None = None  # plain's fastest call over compiled's, once chosen
-        self._times: tuple[list[float], list[float]] = ([], [])
-        self._clock = clock
-
-    def __call__(self, *args: Any) -> Any:
-        if self.chosen is not None:
-            return self.chosen(*args)
-        compiled, plain = self._times
-        turn = compiled if len(compiled) <= len(plain) else plain
-        start = self._clock()
-        out = (self.compiled if turn is compiled else self.plain)(*args)
-        turn.append(self._clock() - start)
-        if len(plain) == self.TURNS:
-            self.ratio = min(plain) / max(min(compiled), 1e-12)
-            self.chosen = self.plain if self.ratio < self.MARGIN else self.compiled
-        return out
-
-
 class WorkerError(Exception):
     """The compile worker failed; ``numba`` says whether Numba refused the code."""
 
