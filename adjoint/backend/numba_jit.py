@@ -25,8 +25,9 @@ from typing import Any, Callable
 def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     import numba
 
-    # error_model="numpy": float division by zero gives inf/nan as in NumPy (and
-    # as under jit=False), not ZeroDivisionError; it also lets LLVM vectorise.
+    # error_model="numpy": float division by zero gives inf/nan as NumPy does for arrays,
+    # not ZeroDivisionError; it also lets LLVM vectorise. (Under jit=False a number divided
+    # by a zero number is plain Python's: ZeroDivisionError.)
     # boundscheck=True: an index out of range is an IndexError, as in NumPy, instead of a
     # read of whatever lies there (a wrong value) and, in the adjoint, a write into memory
     # that is not the array's. It costs about 10 % on benchmarks/writes (an element read
