@@ -212,8 +212,7 @@ class GradFunction:
         if self.jit:
             # Numba compiles the fused module (codegen/fuse.py) for float64 arrays: its loops
             # make float64 arrays, where the statements they stand for would make float32 ones
-            fused = built.fused() if slot[2] else None
-            module, path = fused or (built.module, built.path)
+            module, path = built.for_numba(slot[2])
             numba_jit.discard_broken_cache(path)
             plain, fn = fn, numba_jit.jit(getattr(module, name))
             if self.background and not ready and not _has_loops(built.ir):

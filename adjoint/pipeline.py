@@ -11,15 +11,18 @@
     views      parts of rows added where they go  -> Adjoint (transform/views.py)
     cleanup    drop unread forward statements     -> tuple of statements
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
-    fuse       elementwise runs -> one loop each  -> the source Numba compiles (codegen/fuse.py)
+    fuse       elementwise runs -> one loop each  -> the source Numba compiles for float64 arrays
+                                                     (codegen/fuse.py)
+    numpy      np.exp(array) -> NumPy's loop      -> the sources Numba compiles (codegen/numpy_loops.py)
     write      source -> <cache>/<name>_<hash>.py -> Path
     import     the file as a module               -> module
     compile    numba.njit(cache=True), at the first call (see api.py): of the fused
-               module for float64 arrays, else of the generated one
+               module for float64 arrays, else of the generated one (each with NumPy's loops)
 
 ``ADJOINT_DUMP=<stage>`` prints what a stage produced; ``ADJOINT_DEBUG=1``
-runs the IR verifier after lowering; ``ADJOINT_FUSE=0`` compiles the generated module as it
-is (no fused loops). ``Built.timings`` holds seconds per stage.
+runs the IR verifier after lowering; ``ADJOINT_FUSE=0`` compiles the generated module
+without fused loops, ``ADJOINT_NUMPY_LOOPS=0`` without NumPy's loops. ``Built.timings``
+holds seconds per stage.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from .analysis.activity import active_values
 from .analysis.ranks import check_indices, ranks
 from .backend.module import import_module, write_module
 from .codegen.fuse import fuse_module
+from .codegen.numpy_loops import numpy_loops
 from .codegen.linemap import line_map
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
@@ -64,6 +68,7 @@ class Generated:
     active: frozenset[str]
     module: GeneratedModule
     fused: str | None = None  # the module Numba compiles for float64 arrays (codegen/fuse.py)
+    compiled: str | None = None  # the one it compiles for others, if not the generated one
 
 
 @dataclass
@@ -75,15 +80,25 @@ class Built:
     active: frozenset[str]
     timings: dict[str, float] = field(default_factory=dict)
     fused_source: str | None = None  # what Numba compiles for float64 arrays (codegen/fuse.py)
-    _fused: tuple[ModuleType, Path] | None = None
+    compiled_source: str | None = None  # what it compiles for others, if not the generated module
+    _written: dict[str, tuple[ModuleType, Path]] = field(default_factory=dict)
+
+    def for_numba(self, float64: bool) -> tuple[ModuleType, Path]:
+        """The module Numba compiles and its file: for arguments whose arrays are all float64
+        the fused one, else the generated one, each with NumPy's loops; written and imported
+        at the first request."""
+        source, stem = (self.fused_source, "fused") if float64 and self.fused_source else \
+            (self.compiled_source, "numba")
+        if source is None:
+            return self.module, self.path
+        if stem not in self._written:
+            path = write_module(source, f"{self.generated.forward_name}_{stem}")
+            self._written[stem] = (import_module(path), path)
+        return self._written[stem]
 
     def fused(self) -> tuple[ModuleType, Path] | None:
-        """The fused module and its file, written and imported at the first request (only a
-        compile for float64 arrays needs it), or None when nothing fuses."""
-        if self.fused_source is not None and self._fused is None:
-            path = write_module(self.fused_source, f"{self.generated.forward_name}_fused")
-            self._fused = (import_module(path), path)
-        return self._fused
+        """The fused module and its file, or None when nothing fuses."""
+        return self.for_numba(True) if self.fused_source is not None else None
 
     def user_line(self, generated_line: int) -> tuple[str, int] | None:
         """The user's file and line a line of the generated module comes from (the helper's
@@ -156,7 +171,13 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         fused = None if os.environ.get("ADJOINT_FUSE") == "0" else \
             fuse_module(generated.source, known, adjoint.cotangent_of)
     _dump("fuse", lambda: fused or "(nothing fuses)")
-    return Generated(ir, active, generated, fused)
+    compiled = None
+    if os.environ.get("ADJOINT_NUMPY_LOOPS") != "0":
+        with _stage(timings, "numpy"):
+            compiled = numpy_loops(generated.source, known)
+            fused = fused and (numpy_loops(fused, known) or fused)
+        _dump("numpy", lambda: compiled or "(no call of NumPy's loops)")
+    return Generated(ir, active, generated, fused, compiled)
 
 
 def _number(value: Any) -> bool:
@@ -187,7 +208,8 @@ def build(ir: Function, wrt: tuple[int, ...], param_ranks: tuple[int | None, ...
         path = write_module(generated.source, f"{generated.forward_name}")
     with _stage(timings, "import"):
         module = import_module(path)
-    return Built(generated, module, path, products.ir, products.active, timings, products.fused)
+    return Built(generated, module, path, products.ir, products.active, timings, products.fused,
+                 products.compiled)
 
 
 def _versions() -> str:

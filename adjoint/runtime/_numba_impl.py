@@ -14,7 +14,7 @@ import operator
 import numpy as np
 from numba import config, types
 from numba.core.errors import TypingError
-from numba import njit
+from numba import njit, objmode
 from numba.extending import overload
 
 # The loops that do the work are compiled once per signature and cached on disk
@@ -953,3 +953,33 @@ def _ov_cotangent(result, like, rule, k=0, n=1):
     if tupled:
         return lambda result, like, rule, k=0, n=1: result[kk]
     return lambda result, like, rule, k=0, n=1: result
+
+
+# ------------------------------------------------------------ NumPy's own loops
+
+def _numpy_loop_overload(name, smallest):
+    ufunc = getattr(np, name)
+
+    def into(x, out):
+        # Called in object mode. Compiled code warns of nothing (exp(1000.0) is inf, log(-1.0)
+        # nan, silently), and NumPy's loop, in its place, must not either.
+        with np.errstate(all="ignore"):
+            ufunc(x, out=out)
+
+    @overload(getattr(h, f"numpy_{name}"))
+    def _impl(x):
+        if not (_arr(x) and x.ndim > 0 and isinstance(x.dtype, types.Float)):
+            return lambda x: ufunc(x)
+
+        def impl(x):
+            if x.size < smallest:
+                return ufunc(x)
+            out = np.empty(x.shape, x.dtype)
+            with objmode():
+                into(x, out)
+            return out
+        return impl
+
+
+for _name, _smallest in h.NUMPY_LOOPS.items():
+    _numpy_loop_overload(_name, _smallest)

@@ -1,0 +1,129 @@
+"""NumPy's own loops in compiled code (codegen/numpy_loops.py, runtime helpers numpy_<ufunc>):
+which calls are renamed, that lines stay where they were, that the compiled helpers give
+NumPy's values, dtypes and silence, and that gradients through them are right."""
+from __future__ import annotations
+
+import ast
+import warnings
+
+import numba
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.codegen.numpy_loops import numpy_loops
+from adjoint.runtime import helpers
+from adjoint.runtime.helpers import NUMPY_LOOPS, numpy_exp, numpy_log, numpy_tanh
+
+SOURCE = '''"""doc"""
+import numpy as np
+from adjoint.runtime.helpers import unbroadcast
+
+def f(x, s, i):
+    # line 2: y = np.tanh(x) + np.exp(-x * 2.0) + np.exp(s)
+    y = np.tanh(x) + np.exp(-x * 2.0) + np.exp(s)
+    z = np.log(x[i]) + np.sqrt(x) + np.sin(x) + np.exp(x, out=x) + np.exp(np.sum(x))
+    n = loop_length(x)
+    for k in range(n):
+        w = np.exp(x_k * 2.0)
+    return np.tanh(y) + np.tanh(2.0 * s)
+'''
+
+
+def test_renames_calls_on_arrays_only_and_keeps_every_line_in_place():
+    out = numpy_loops(SOURCE, {"x": 1, "s": 0, "i": 0})
+    assert out is not None
+    before, after = SOURCE.split("\n"), out.split("\n")
+    assert len(before) == len(after)
+    assert after[1] == "import numpy as np; from adjoint.runtime.helpers import numpy_exp, numpy_tanh"
+    assert after[6] == "    y = numpy_tanh(x) + numpy_exp(-x * 2.0) + np.exp(s)"  # s is a number
+    assert after[5] == before[5]  # a comment is not code
+    # an element, a ufunc Numba compiles as fast or faster, a keyword, a reduction's
+    # result, an element of a fused loop: left as they are
+    assert after[7:11] == before[7:11]
+    assert after[11] == "    return numpy_tanh(y) + np.tanh(2.0 * s)"  # y's rank is not known
+    assert [a == b for a, b in zip(before, after)].count(False) == 3
+    compile(out, "<numpy_loops>", "exec")
+
+
+def test_no_arrays_give_none():
+    assert numpy_loops("import numpy as np\n\ndef f(x):\n    return np.exp(x)\n", {"x": 0}) is None
+
+
+def test_offsets_count_bytes_of_non_ascii_names():
+    source = "import numpy as np\n\ndef f(α):\n    β = 'é' and np.exp(α) + np.log(α)\n    return β\n"
+    out = numpy_loops(source, {"α": 1, "β": 1})
+    assert out.split("\n")[3] == "    β = 'é' and numpy_exp(α) + numpy_log(α)"
+
+
+def test_every_helper_is_the_ufunc_as_python():
+    x = np.linspace(0.1, 0.9, 7)
+    for name in NUMPY_LOOPS:
+        fn = getattr(helpers, f"numpy_{name}")
+        assert fn.__name__ == f"numpy_{name}"
+        np.testing.assert_array_equal(fn(x), getattr(np, name)(x))
+
+
+@numba.njit
+def _three(x):
+    return numpy_tanh(x), numpy_exp(x), numpy_log(x)
+
+
+@pytest.mark.parametrize("x", [
+    np.linspace(0.01, 3.0, 3000),                                  # NumPy's loop, 1-D
+    np.linspace(0.01, 3.0, 3000).reshape(50, 60),                  # 2-D
+    np.asfortranarray(np.linspace(0.01, 3.0, 3000).reshape(50, 60)),
+    np.linspace(0.01, 3.0, 6000).reshape(60, 100)[::2, ::2],       # strided view
+    np.linspace(0.01, 3.0, 3000, dtype=np.float32),
+    np.linspace(0.01, 3.0, 30),                                    # Numba's loop (small)
+    np.arange(1, 3001),                                            # ints: Numba's, float64 out
+], ids=["1d", "2d", "fortran", "strided", "float32", "small", "int"])
+def test_compiled_helpers_give_numpys_values_and_dtypes(x):
+    for got, name in zip(_three(x), ("tanh", "exp", "log")):
+        with np.errstate(over="ignore"):
+            want = getattr(np, name)(x)
+        assert got.dtype == want.dtype and got.shape == want.shape and got.flags.c_contiguous
+        if x.size >= NUMPY_LOOPS[name] and x.dtype.kind == "f":
+            np.testing.assert_array_equal(got, want)  # the very same loop
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-14 if x.dtype == np.float64 else 1e-6)
+    assert not np.shares_memory(_three(x)[0], x)
+
+
+def test_compiled_helpers_warn_of_nothing_as_compiled_code():
+    x = np.concatenate([np.full(2000, 1000.0), np.full(2000, -1.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tanh, exp, log = _three(x)
+    assert np.isinf(exp[0]) and np.isnan(log[-1]) and tanh[0] == 1.0
+
+
+def test_compiled_helpers_take_numbers():
+    assert _three(0.5) == (np.tanh(0.5), np.exp(0.5), np.log(0.5))
+
+
+def _mlp(w, x):
+    h = np.tanh(x @ w)
+    return np.sum(np.log(1.0 + np.exp(h)))
+
+
+@pytest.fixture(scope="module")
+def mlp_grad():
+    return adjoint.grad(_mlp, wrt="w", background=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gradient_through_numpys_loops(mlp_grad, dtype):
+    rng = np.random.default_rng(3)
+    w = (0.1 * rng.normal(size=(8, 100))).astype(dtype)
+    x = rng.normal(size=(12, 8)).astype(dtype)  # h: 12 x 100, NumPy's tanh and exp
+    got = mlp_grad(w, x)
+    h = np.tanh(x.astype(np.float64) @ w.astype(np.float64))
+    want = x.T.astype(np.float64) @ ((1.0 - h * h) / (1.0 + np.exp(-h)))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, want, rtol=1e-10 if dtype == np.float64 else 1e-4, atol=1e-6)
+    built = mlp_grad._build()
+    module, _ = built.for_numba(dtype == np.float64)
+    source = open(module.__file__).read()
+    assert "numpy_tanh(" in source and "numpy_exp(" in source
+    assert "numpy_tanh" not in built.generated.source  # what the user reads keeps np.tanh
