@@ -13,11 +13,11 @@
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
     fuse       elementwise runs -> one loop each  -> the source Numba compiles for float64 arrays
                                                      (codegen/fuse.py)
-    numpy      np.exp(array) -> NumPy's loop      -> the sources Numba compiles (codegen/numpy_loops.py)
+    numba      np.exp(a) -> numpy_exp(a) ...      -> the sources Numba compiles (codegen/numba_calls.py)
     write      source -> <cache>/<name>_<hash>.py -> Path
     import     the file as a module               -> module
     compile    numba.njit(cache=True), at the first call (see api.py): of the fused
-               module for float64 arrays, else of the generated one (each with NumPy's loops)
+               module for float64 arrays, else of the generated one (each after numba)
 
 ``ADJOINT_DUMP=<stage>`` prints what a stage produced; ``ADJOINT_DEBUG=1``
 runs the IR verifier after lowering; ``ADJOINT_FUSE=0`` compiles the generated module
@@ -40,7 +40,7 @@ from .analysis.activity import active_values
 from .analysis.ranks import check_indices, ranks
 from .backend.module import import_module, write_module
 from .codegen.fuse import fuse_module
-from .codegen.numpy_loops import numpy_loops
+from .codegen.numba_calls import numba_calls
 from .codegen.linemap import line_map
 from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
@@ -171,12 +171,10 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         fused = None if os.environ.get("ADJOINT_FUSE") == "0" else \
             fuse_module(generated.source, known, adjoint.cotangent_of)
     _dump("fuse", lambda: fused or "(nothing fuses)")
-    compiled = None
-    if os.environ.get("ADJOINT_NUMPY_LOOPS") != "0":
-        with _stage(timings, "numpy"):
-            compiled = numpy_loops(generated.source, known)
-            fused = fused and (numpy_loops(fused, known) or fused)
-        _dump("numpy", lambda: compiled or "(no call of NumPy's loops)")
+    with _stage(timings, "numba"):
+        compiled = numba_calls(generated.source, known)
+        fused = fused and (numba_calls(fused, known) or fused)
+    _dump("numba", lambda: compiled or "(no call renamed)")
     return Generated(ir, active, generated, fused, compiled)
 
 

@@ -30,3 +30,24 @@ def test_a_sum_times_a_length_needs_no_unbroadcast():
     source = g.source_for(x, w)
     assert "unbroadcast(lengths_bar" not in source, source
     assert adjoint.check_grad(lengths, x, w, wrt=(0, 1), jit=False) < 1e-6
+
+
+def dot_of_a_reduction(X, v, W):
+    h = np.min(v, axis=0)                  # a number: v is 1-D
+    rows = np.max(W, axis=1)               # a vector: W is 2-D
+    return np.sum(np.dot(X, h)) + np.sum(np.dot(X, rows[:3]))
+
+
+def test_a_reduction_along_an_axis_has_one_axis_fewer():
+    """np.dot of a number multiplies (NumPy): the rank of np.min(v, axis=0) must be known to
+    take it as one (it once failed in the dot's adjoint, matmul_grad_a of ranks (2, 0))."""
+    known = ranks(lower_function(dot_of_a_reduction, {}), {"X": 2, "v": 1, "W": 2})
+    assert known["h"] == 0 and known["rows"] == 1
+    X = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    v, W = np.array([0.3, -0.2, 0.7]), np.linspace(0.1, 1.2, 12).reshape(3, 4)
+    for jit in (False, True):
+        gX, gv, gW = adjoint.grad(dot_of_a_reduction, wrt=(0, 1, 2), jit=jit, background=False)(X, v, W)
+        np.testing.assert_allclose(gv, [0.0, X.sum(), 0.0], rtol=1e-13)
+        np.testing.assert_allclose(gX, np.full((2, 3), -0.2) + W.max(axis=1)[:3], rtol=1e-13)
+        np.testing.assert_allclose(gW[:, :3], 0.0)
+        np.testing.assert_allclose(gW[:, 3], X.sum(axis=0), rtol=1e-13)

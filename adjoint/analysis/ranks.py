@@ -130,6 +130,9 @@ class _Ranks(Dataflow):
             rank = self.of(args[0])
         elif rule.rank == "matrix":
             rank = 2
+        elif rule.rank == "reduced":
+            rank = self.of(args[0])
+            rank = rank - 1 if rank else None
         elif rule.rank == "shape":
             shape = args[0]
             rank = len(shape.items) if isinstance(shape, Tup) else (1 if self.of(shape) == 0 else None)

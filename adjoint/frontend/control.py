@@ -37,8 +37,9 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
     return out
 
 
-# Rules whose result may share memory with their input (NumPy views).
-VIEWS = frozenset({"getitem", "reshape", "transpose", "ravel"})
+# Rules whose result may share memory with their input (NumPy views; np.float64 of a
+# float64 array is that very array).
+VIEWS = frozenset({"getitem", "reshape", "transpose", "ravel", "float64"})
 
 
 def _sharing(names, *paths: dict[str, object]) -> list[set[str]]:

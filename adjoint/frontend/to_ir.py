@@ -417,6 +417,9 @@ class Lowering(ControlLowering):
                 known = 0  # x.shape[0]: one length
             if known is not None:
                 self.array_rank[var.name] = known
+        elif rank == "reduced":  # np.sum(x, axis=0) of a 1-D x is a number
+            if self._rank_of(args[0]):
+                self.array_rank[var.name] = self._rank_of(args[0]) - 1
         elif rank == "shape":
             shape = args[0]
             if isinstance(shape, Tup):

@@ -58,7 +58,7 @@ for _name, (_fwd, _fwd_axis, _vjp, _vjp_axis) in REDUCTIONS.items():
                   (Example(f"np.{_name}(x, axis=0)", _ranged(_AXIS0)),
                    Example(f"x.{_name}(axis=1)", _ranged(_AXIS1)),
                    Example(f"np.{_name}(x, axis=-1)", _ranged(_AXIS1)),
-                   Example(f"np.{_name}(x, k)", _ranged(_AXIS_K)))))
+                   Example(f"np.{_name}(x, k)", _ranged(_AXIS_K))), rank="reduced"))
     CALLS[f"numpy.{_name}"] = CALLS[f"method:{_name}"] = _bind_reduction(_name)
 
 CALLS["numpy.amax"] = CALLS["numpy.max"]

@@ -90,7 +90,7 @@ register(Rule("float", ("x",), "float({x})", _IDENTITY, (Example("float(x)", cas
 register(Rule("float64", ("x",), "np.float64({x})", _IDENTITY,
               (Example("np.float64(x)", cases.scalar()),
                # of an array, a float64 array: Numba's np.float64 takes a number only
-               Example("np.float64(x)", _ANY, numba=False))),
+               Example("np.float64(x)", _ANY, numba=False)), rank="like"),
          "numpy.float64")
 register(Rule("astype", ("x", "dtype"), "{x}.astype({dtype})", _IDENTITY,
               (Example("x.astype(np.float64)", _ANY),)))

@@ -983,3 +983,19 @@ def _numpy_loop_overload(name, smallest):
 
 for _name, _smallest in h.NUMPY_LOOPS.items():
     _numpy_loop_overload(_name, _smallest)
+
+
+# ------------------------------------------------------------ what Numba gets wrong
+
+@overload(h.norm_of)
+def _ov_norm_of(x):
+    if _arr(x):
+        return lambda x: np.linalg.norm(np.ascontiguousarray(x))
+    if _num(x):
+        return lambda x: abs(x) * 1.0  # NumPy's norm of a number; Numba's takes arrays only
+
+
+@overload(h.reshape_of)
+def _ov_reshape_of(x, shape):
+    if _arr(x):
+        return lambda x, shape: np.ascontiguousarray(x).reshape(shape)

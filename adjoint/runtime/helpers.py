@@ -458,7 +458,7 @@ def minimum_grad_weight(x: ArrayOrScalar, y: ArrayOrScalar) -> ArrayOrScalar:
 # float array: Numba calls libm once per element, NumPy has SIMD loops for these (measured
 # on a 256 x 128 float64 array, AVX2: tanh 348 -> 54 us, exp 143 -> 27 us, log 116 -> 25 us,
 # arctan 265 -> 39 us; sin and cos are no faster, sqrt slower). In the module Numba
-# compiles (codegen/numpy_loops.py), ``np.<name>(a)`` of an array becomes
+# compiles (codegen/numba_calls.py), ``np.<name>(a)`` of an array becomes
 # ``numpy_<name>(a)``: NumPy's loop (entered through Numba's object mode, about 3.5 us)
 # from the size given here on, Numba's own below it: the smallest power of two at which
 # NumPy's loop won (1-D float64, 256 to 2048 elements; exp2 still lost at 2048).
@@ -483,6 +483,23 @@ def _numpy_loop(name: str) -> Any:
 for _name in NUMPY_LOOPS:
     globals()[f"numpy_{_name}"] = _numpy_loop(_name)
     __all__.append(f"numpy_{_name}")
+
+
+# ------------------------------------------------------------ what Numba gets wrong (compiled code)
+
+def norm_of(x: ArrayOrScalar) -> Any:
+    """np.linalg.norm(x); compiled, of a contiguous copy where x is not contiguous (Numba
+    0.68's norm of a vector with a negative stride reads outside it)."""
+    return np.linalg.norm(x)
+
+
+def reshape_of(x: np.ndarray, shape: Any) -> np.ndarray:
+    """x.reshape(shape); compiled, of a contiguous copy where x is not contiguous (Numba
+    reshapes only contiguous arrays; NumPy copies the others)."""
+    return x.reshape(shape)
+
+
+__all__ += ["norm_of", "reshape_of"]
 
 
 from . import _numba_impl  # noqa: E402,F401  (registers the Numba overloads)

@@ -437,6 +437,33 @@ def augmented_live_view(x):
     return np.sum(z)
 
 
+def augmented_float64_alias(x):
+    y = x * 2.0
+    w = np.float64(y)  # NumPy: y itself
+    y += x  # <-
+    return np.sum(w * x)
+
+
+def write_through_float64_alias(x):
+    y = x * 2.0
+    w = np.float64(y)
+    y[1] = 3.0 * x[0]  # <-
+    return np.sum(w * x) + np.sum(y * x)
+
+
+def augmented_float64_of_argument(x):
+    y = np.float64(x)
+    y *= 2.0  # <-
+    return np.sum(y * x)
+
+
+def augmented_float64_of_number(s, n):
+    x = np.float64(s)  # a number: += rebinds it
+    for i in range(n):
+        x += s * i
+    return x * x
+
+
 def augmented_after_branch_view(x, c):
     y = x * 2.0
     if c > 0.0:

@@ -103,6 +103,10 @@ REFUSED = [
     ("augmented_chained_alias", r"in place.*same array as b"),
     ("augmented_live_view", r"in place.*view of y"),
     ("augmented_after_branch_view", r"in place.*view of y"),
+    # np.float64 of a float64 array is the array itself (once differentiated as a copy)
+    ("augmented_float64_alias", r"in place.*view of y"),
+    ("write_through_float64_alias", r"writing into (an array element of )?y"),
+    ("augmented_float64_of_argument", r"in place.*y is a view"),
     ("attribute_write", r"attribute"),
     ("varargs", r"\*args"),
     ("varkwargs", r"\*\*kwargs"),
@@ -389,6 +393,22 @@ def test_augmented_assignment_to_an_element_is_a_number() -> None:
     x = np.array([0.5, 1.5, 2.5])
     g = adjoint.grad(bp.augmented_element, jit=False)(x)
     np.testing.assert_allclose(g, [1.5, 1.5, 0.0])
+
+
+@pytest.mark.parametrize("name", ["augmented_float64_alias", "write_through_float64_alias",
+                                  "augmented_float64_of_argument"])
+def test_a_write_through_np_float64_of_an_array_is_refused_as_through_a_view(name) -> None:
+    """np.float64 of a float64 array is the array itself (NumPy), not a copy."""
+    fn = getattr(bp, name)
+    line, _ = marked_line(fn)
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="view") as info:
+        adjoint.grad(fn, jit=False)(np.array([0.3, -0.7, 1.1, 0.5]))
+    assert info.value.lineno == line
+    assert_clean(info.value)
+
+
+def test_augmented_assignment_to_np_float64_of_a_number_rebinds_it() -> None:
+    assert adjoint.grad(bp.augmented_float64_of_number, jit=False)(2.0, 3) == pytest.approx(64.0)
 
 
 def test_augmented_assignment_to_a_row_is_refused() -> None:

@@ -1,6 +1,7 @@
-"""NumPy's own loops in compiled code (codegen/numpy_loops.py, runtime helpers numpy_<ufunc>):
-which calls are renamed, that lines stay where they were, that the compiled helpers give
-NumPy's values, dtypes and silence, and that gradients through them are right."""
+"""The calls renamed in the modules Numba compiles (codegen/numba_calls.py): NumPy's own loops
+(runtime helpers numpy_<ufunc>), norm_of and reshape_of. Which calls are renamed, that lines
+stay where they were, that the compiled helpers give NumPy's values, dtypes and silence, and
+that gradients through them are right."""
 from __future__ import annotations
 
 import ast
@@ -11,9 +12,9 @@ import numpy as np
 import pytest
 
 import adjoint
-from adjoint.codegen.numpy_loops import numpy_loops
+from adjoint.codegen.numba_calls import numba_calls
 from adjoint.runtime import helpers
-from adjoint.runtime.helpers import NUMPY_LOOPS, numpy_exp, numpy_log, numpy_tanh
+from adjoint.runtime.helpers import NUMPY_LOOPS, norm_of, numpy_exp, numpy_log, numpy_tanh, reshape_of
 
 SOURCE = '''"""doc"""
 import numpy as np
@@ -27,32 +28,41 @@ def f(x, s, i):
     for k in range(n):
         w = np.exp(x_k * 2.0)
     return np.tanh(y) + np.tanh(2.0 * s)
+
+def g(x, X):
+    v = np.linalg.norm(x[::-1]) * np.exp(X).reshape(-1) + X.T.reshape((-1, 1))
+    while np.linalg.norm(x) > 1.0:
+        x = x / 2.0
+    return v
 '''
 
 
 def test_renames_calls_on_arrays_only_and_keeps_every_line_in_place():
-    out = numpy_loops(SOURCE, {"x": 1, "s": 0, "i": 0})
+    out = numba_calls(SOURCE, {"x": 1, "s": 0, "i": 0, "X": 2})
     assert out is not None
     before, after = SOURCE.split("\n"), out.split("\n")
     assert len(before) == len(after)
-    assert after[1] == "import numpy as np; from adjoint.runtime.helpers import numpy_exp, numpy_tanh"
+    assert after[1] == ("import numpy as np; from adjoint.runtime.helpers import norm_of, numpy_exp, "
+                        "numpy_tanh, reshape_of")
     assert after[6] == "    y = numpy_tanh(x) + numpy_exp(-x * 2.0) + np.exp(s)"  # s is a number
     assert after[5] == before[5]  # a comment is not code
     # an element, a ufunc Numba compiles as fast or faster, a keyword, a reduction's
     # result, an element of a fused loop: left as they are
     assert after[7:11] == before[7:11]
     assert after[11] == "    return numpy_tanh(y) + np.tanh(2.0 * s)"  # y's rank is not known
-    assert [a == b for a, b in zip(before, after)].count(False) == 3
-    compile(out, "<numpy_loops>", "exec")
+    assert after[14] == "    v = norm_of(x[::-1]) * reshape_of(numpy_exp(X), -1) + reshape_of(X.T, (-1, 1))"
+    assert after[15] == before[15]  # a loop's test is left as it is
+    assert [a == b for a, b in zip(before, after)].count(False) == 4
+    compile(out, "<numba_calls>", "exec")
 
 
 def test_no_arrays_give_none():
-    assert numpy_loops("import numpy as np\n\ndef f(x):\n    return np.exp(x)\n", {"x": 0}) is None
+    assert numba_calls("import numpy as np\n\ndef f(x):\n    return np.exp(x)\n", {"x": 0}) is None
 
 
 def test_offsets_count_bytes_of_non_ascii_names():
     source = "import numpy as np\n\ndef f(α):\n    β = 'é' and np.exp(α) + np.log(α)\n    return β\n"
-    out = numpy_loops(source, {"α": 1, "β": 1})
+    out = numba_calls(source, {"α": 1, "β": 1})
     assert out.split("\n")[3] == "    β = 'é' and numpy_exp(α) + numpy_log(α)"
 
 
@@ -127,3 +137,38 @@ def test_gradient_through_numpys_loops(mlp_grad, dtype):
     source = open(module.__file__).read()
     assert "numpy_tanh(" in source and "numpy_exp(" in source
     assert "numpy_tanh" not in built.generated.source  # what the user reads keeps np.tanh
+
+
+def test_numpy_loops_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("ADJOINT_NUMPY_LOOPS", "0")
+    assert numba_calls("import numpy as np\n\ndef f(x):\n    return np.exp(x)\n", {"x": 1}) is None
+
+
+@numba.njit
+def _norm_and_reshape(v, X):
+    return norm_of(v[::-1]), norm_of(v[::-2]), reshape_of(X.T, -1), reshape_of(v[::-1], (2, 3)), norm_of(2.5)
+
+
+def test_compiled_norm_and_reshape_of_views_are_numpys():
+    """Numba's own: norm of v[::-1] reads outside v, X.T.reshape(-1) raises (found by a fuzz)."""
+    v = np.array([0.3, -0.4, 1.2, 100.0, 3.0, -2.0])
+    X = np.arange(6.0).reshape(2, 3)
+    n1, n2, flat, grid, number = _norm_and_reshape(v, X)
+    assert n1 == pytest.approx(np.linalg.norm(v[::-1]), rel=1e-14)
+    assert n2 == pytest.approx(np.linalg.norm(v[::-2]), rel=1e-14)
+    np.testing.assert_array_equal(flat, X.T.reshape(-1))
+    np.testing.assert_array_equal(grid, v[::-1].reshape(2, 3))
+    assert number == 2.5
+
+
+def _views(v, X):
+    return np.linalg.norm(v[::-1]) + np.sum(X.T.reshape(-1) * np.arange(X.size))
+
+
+def test_gradient_through_norm_and_reshape_of_views():
+    v = np.array([0.3, -0.4, 1.2])
+    X = np.arange(6.0).reshape(2, 3)
+    for jit in (True, False):
+        gv, gX = adjoint.grad(_views, wrt=(0, 1), jit=jit, background=False)(v, X)
+        np.testing.assert_allclose(gv, v / np.linalg.norm(v), rtol=1e-13)
+        np.testing.assert_allclose(gX, np.arange(6.0).reshape(3, 2).T, rtol=1e-13)
