@@ -172,3 +172,36 @@ def test_gradient_through_norm_and_reshape_of_views():
         gv, gX = adjoint.grad(_views, wrt=(0, 1), jit=jit, background=False)(v, X)
         np.testing.assert_allclose(gv, v / np.linalg.norm(v), rtol=1e-13)
         np.testing.assert_allclose(gX, np.arange(6.0).reshape(3, 2).T, rtol=1e-13)
+
+
+# Numbers and 0-d arrays, where NumPy and Numba differ (found by a fuzz against JAX)
+def _where_of_numbers(x, s):
+    t = np.where(s > 0.0, s, 0.5 * s)  # NumPy and Numba: a 0-d array; Numba cannot add it to s_bar
+    return np.sin(s) + np.sum(x * t)
+
+
+def _zero_d_argument(W, z):
+    return np.sum(W * (1.5 + z * z)) + np.sin(z)
+
+
+def _zero_d_indexed(z):
+    return np.sum(z[np.newaxis] * 2.0)
+
+
+def _zero_d_norm(z):
+    return np.linalg.norm(z) * 3.0
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_numbers_and_zero_d_arrays(jit):
+    x = np.array([0.5, 1.0, 2.0])
+    for s in (0.7, -0.7):
+        gx, gs = adjoint.grad(_where_of_numbers, wrt=(0, 1), jit=jit, background=False)(x, s)
+        np.testing.assert_allclose(gx, np.full(3, s if s > 0 else 0.5 * s), rtol=1e-14)
+        assert gs == pytest.approx(np.cos(s) + x.sum() * (1.0 if s > 0 else 0.5), rel=1e-14)
+    W, z = np.array([[0.5, 1.0], [2.0, -1.0]]), np.array(0.4)
+    gW, gz = adjoint.grad(_zero_d_argument, wrt=(0, 1), jit=jit, background=False)(W, z)
+    np.testing.assert_allclose(gW, np.full((2, 2), 1.66), rtol=1e-14)
+    assert np.shape(gz) == () and float(gz) == pytest.approx(0.8 * W.sum() + np.cos(0.4), rel=1e-14)
+    assert float(adjoint.grad(_zero_d_indexed, jit=jit, background=False)(z)) == pytest.approx(2.0)
+    assert float(adjoint.grad(_zero_d_norm, jit=jit, background=False)(z)) == pytest.approx(3.0)

@@ -10,6 +10,9 @@ wrong become calls of runtime helpers that do not (``.source`` keeps the NumPy c
   negative stride (``v[::-1]``) reads outside it (a wrong value).
 - ``x.reshape(shape)`` becomes ``reshape_of(x, shape)``: Numba reshapes only contiguous
   arrays (``X.T.reshape(-1)`` raises), where NumPy copies.
+- ``np.where(c, a, b)`` becomes ``where_of(c, a, b)``: of three numbers, a number. NumPy's and
+  Numba's are a 0-d array, which NumPy adds to a number and Numba does not (``s_bar +=
+  select(t1, t_bar, 0.0)`` failed to compile).
 
 Assumes the source of a generated module (or of its fused twin, ``codegen/fuse.py``) and
 the known ranks of its names (``analysis/ranks.py``). Promises the same module with such
@@ -63,6 +66,10 @@ class _Rename(ast.NodeTransformer):
         if isinstance(node.func, ast.Attribute) and node.func.attr == "reshape" \
                 and len(node.args) == 1 and not node.keywords:
             return "reshape_of"
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "where" \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "np" \
+                and len(node.args) == 3 and not node.keywords:
+            return "where_of"
         return None
 
     def visit_Call(self, node: ast.Call) -> ast.expr:

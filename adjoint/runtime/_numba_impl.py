@@ -177,7 +177,7 @@ def _ov_broadcast_like(g, like):
 
 @overload(h.unbroadcast)
 def _ov_unbroadcast(g, like):
-    if not _arr(like):
+    if not _arr(like) or like.ndim == 0:  # a number (a 0-d array is one, as in the twin)
         if _arr(g):
             return lambda g, like: g.sum()
         return lambda g, like: g
@@ -999,3 +999,10 @@ def _ov_norm_of(x):
 def _ov_reshape_of(x, shape):
     if _arr(x):
         return lambda x, shape: np.ascontiguousarray(x).reshape(shape)
+
+
+@overload(h.where_of)
+def _ov_where_of(c, a, b):
+    if not (_arr(c) or _arr(a) or _arr(b)):
+        return lambda c, a, b: a if c else b
+    return lambda c, a, b: np.where(c, a, b)

@@ -126,8 +126,9 @@ def broadcast_like(g: ArrayOrScalar, like: ArrayOrScalar) -> ArrayOrScalar:
 
 
 def zero_like(x: ArrayOrScalar) -> ArrayOrScalar:
-    """0.0 for a scalar, zeros of x's shape (cotangent dtype) for an array."""
-    return np.zeros(x.shape, _cotangent_dtype(x)) if _is_array(x) else 0.0
+    """0.0 for a scalar, zeros of x's shape (cotangent dtype) for an array, a 0-d one included
+    (as compiled: ``z_bar[None] += g`` of a 0-d z writes into it)."""
+    return np.zeros(x.shape, _cotangent_dtype(x)) if isinstance(x, np.ndarray) else 0.0
 
 
 def fill_like(g: Scalar, x: ArrayOrScalar) -> ArrayOrScalar:
@@ -499,7 +500,13 @@ def reshape_of(x: np.ndarray, shape: Any) -> np.ndarray:
     return x.reshape(shape)
 
 
-__all__ += ["norm_of", "reshape_of"]
+def where_of(c: ArrayOrScalar, a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
+    """np.where(c, a, b); compiled, a number when all three are numbers (Numba's np.where
+    gives a 0-d array, which compiled code cannot add to a number)."""
+    return np.where(c, a, b)
+
+
+__all__ += ["norm_of", "reshape_of", "where_of"]
 
 
 from . import _numba_impl  # noqa: E402,F401  (registers the Numba overloads)
