@@ -111,8 +111,8 @@ def numba_calls(source: str, ranks: Mapping[str, int]) -> str | None:
     lines = source.split("\n")
     rename = _Rename(ranks, os.environ.get("ADJOINT_NUMPY_LOOPS") != "0")
     for stmt in _statements(tree):
-        new = rename.visit(copy.deepcopy(stmt))
-        if ast.dump(new) != ast.dump(stmt):
+        if any(isinstance(node, ast.Call) and rename._name(node) for node in ast.walk(stmt)):
+            new = rename.visit(copy.deepcopy(stmt))
             row = stmt.lineno - 1
             indent = lines[row][:len(lines[row]) - len(lines[row].lstrip())]
             lines[row] = indent + ast.unparse(ast.fix_missing_locations(new))
