@@ -33,7 +33,7 @@ from .ranks import Dataflow
 
 INT, FLOAT = "int", "float"
 _MADE = {"zeros", "ones", "empty", "eye", "identity"}  # floats unless a dtype is given
-_SAME = {"copy", "getitem", "setitem", "save", "zeros_like", "ones_like", "empty_like"}
+_SAME = {"copy", "flatten", "getitem", "setitem", "save", "zeros_like", "ones_like", "empty_like"}
 _INT_PRESERVING = INT_OF_INTS | {"pow", "pow_const", "square", "reciprocal", "sign", "clip", "arange",
                                  "helper.copy_of"}
 # np.floor of integers: integers since NumPy 2.3 (floats before)

@@ -42,7 +42,8 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 
 # Rules that return a new array each time: never merged by common-subexpression reuse.
 _FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-          "eye", "identity", "copy", "astype", "astype_int", "arange", "save", "setitem", "helper.zero_like"}
+          "eye", "identity", "copy", "flatten", "astype", "astype_int", "arange", "save", "setitem",
+          "helper.zero_like"}
 
 # max(a, b) and min(a, b): one of the arguments itself, where they are arrays (Lowering.picks)
 _PICKS = frozenset({"builtin_max2", "builtin_min2"})

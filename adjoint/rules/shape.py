@@ -36,8 +36,12 @@ register(Rule("reshape", ("x", "shape"), "{x}.reshape({shape})", {"x": "reshape_
          binder=_bind_reshape)
 CALLS["method:reshape"] = CALLS["numpy.reshape"] = _bind_reshape
 register(Rule("ravel", ("x",), "np.ravel({x})", {"x": "reshape_like({g}, {x})"},
-              (Example("np.ravel(x) * np.arange(x.size)", _ANY + cases.arrays({"x": (2, 3, 2)})), Example("x.ravel()", _ANY), Example("x.flatten()", _ANY))),
-         "numpy.ravel", "method:ravel", "method:flatten")
+              (Example("np.ravel(x) * np.arange(x.size)", _ANY + cases.arrays({"x": (2, 3, 2)})), Example("x.ravel()", _ANY))),
+         "numpy.ravel", "method:ravel")
+# x.flatten() is a copy (np.ravel may be a view): writing into it is writing into a new array.
+register(Rule("flatten", ("x",), "{x}.flatten()", {"x": "reshape_like({g}, {x})"},
+              (Example("x.flatten() * np.arange(x.size)", _ANY + cases.arrays({"x": (2, 3, 2)})),)),
+         "method:flatten")
 
 
 def _part_vjp(helper: str):

@@ -407,6 +407,22 @@ def test_a_write_through_np_float64_of_an_array_is_refused_as_through_a_view(nam
     assert_clean(info.value)
 
 
+def written_flatten(x):
+    y = x.flatten()  # a copy, not a view
+    y[0] = 2.0 * y[1]
+    y += x.ravel()
+    return np.sum(y * y)
+
+
+def test_a_write_into_a_flattened_copy_is_differentiated() -> None:
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    g = adjoint.grad(written_flatten, jit=False)(x)
+    y = x.ravel() * 2.0  # y = [2 x1 + x0, 2 x1, 2 x2, 2 x3]
+    y[0] = 2.0 * x[0, 1] + x[0, 0]
+    np.testing.assert_allclose(g.ravel(), [2 * y[0], 4 * y[0] + 4 * y[1], 4 * y[2], 4 * y[3]], rtol=1e-13)
+    assert adjoint.check_grad(written_flatten, x, jit=False) < 1e-6
+
+
 def test_augmented_assignment_to_np_float64_of_a_number_rebinds_it() -> None:
     assert adjoint.grad(bp.augmented_float64_of_number, jit=False)(2.0, 3) == pytest.approx(64.0)
 
