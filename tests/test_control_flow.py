@@ -539,3 +539,25 @@ def test_writes_never_touch_the_arguments():
     before = x.copy()
     adjoint.grad(C.overwrite_many_times)(x)
     np.testing.assert_array_equal(x, before)
+
+
+def _doubled_from(v, k):
+    for i in range(k):
+        if v[i] > 0.5:
+            return v * 2.0
+    return v * 0.5
+
+
+def calls_a_helper_returning_an_array_from_its_loop(w, n):
+    a = w * 3.0
+    return np.sum(_doubled_from(w, n) * a)
+
+
+def test_a_return_whose_value_inlines_a_helper_lowered_twice_is_kept():
+    """The helper's loop carries its result from 0.0 to an array, so it is lowered twice;
+    restoring the state for that once dropped the caller's return (a bare AssertionError)."""
+    w = np.array([0.1, 0.7, -0.3, 0.2, 0.9])
+    g = adjoint.grad(calls_a_helper_returning_an_array_from_its_loop, jit=False)(w, 5)
+    np.testing.assert_allclose(g, 12.0 * w, rtol=1e-13)
+    with pytest.raises(adjoint.CompileError, match="unify"):  # docs/subset.md: a return in a loop gives a number
+        adjoint.grad(calls_a_helper_returning_an_array_from_its_loop, background=False)(w, 5)

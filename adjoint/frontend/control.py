@@ -316,9 +316,16 @@ class ControlLowering:
         return state, copy.deepcopy(self.names)
 
     def _restore_lowering_state(self, saved: tuple[dict, object]) -> None:
+        """In place: a caller may hold one of these (``self.body.append`` of a ``return``
+        whose value inlines a helper with a loop; rebinding lost that return)."""
         state, names = saved
         for k, v in state.items():
-            setattr(self, k, v)
+            held = getattr(self, k)
+            if isinstance(held, list):
+                held[:] = v
+            else:
+                held.clear()
+                held.update(v)
         self.names = names
 
     def _lower_loop(self, stmt: ast.stmt, body: list[ast.stmt], lower_body, exclude: str = ""):
