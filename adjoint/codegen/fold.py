@@ -27,6 +27,7 @@ branch's merge) from a version nothing else reads takes its expression, as the u
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from collections import Counter
 
@@ -166,7 +167,8 @@ def propagate_aliases(lines: list[str]) -> list[str]:
         code = _code(lines)
         writes = _bindings(lines, code)
         empty = _empty_blocks(lines)
-        for i in code:
+        lines_with = _lines_with(lines, code)
+        for at, i in enumerate(code):
             match = _ALIAS.match(lines[i])
             if not match:
                 continue
@@ -174,10 +176,11 @@ def propagate_aliases(lines: list[str]) -> list[str]:
             if alias == name or not (alias.endswith("_bar") and TEMPORARY.fullmatch(alias) or _version(alias)
                                      and _variable(alias) == _variable(name)):
                 continue
-            end = next((k for k in code if k > i and _indent(lines[k]) < depth), len(lines))
+            end = next((k for k in code[at + 1:] if _indent(lines[k]) < depth), len(lines))
             back = f"{name} = {alias}"  # makes the two equal again
-            backs = [k for k in code if i < k < end and lines[k].strip() == back and _indent(lines[k]) == depth]
-            uses = [k for k in code if k != i and _word(alias).search(lines[k])]
+            backs = [k for k in code[at + 1:bisect.bisect_left(code, end)]
+                     if lines[k].strip() == back and _indent(lines[k]) == depth]
+            uses = [k for k in lines_with.get(alias, ()) if k != i]
             if any(k < i or k >= end for k in uses):
                 continue
             if writes[alias] == 1:
@@ -188,6 +191,18 @@ def propagate_aliases(lines: list[str]) -> list[str]:
                 lines, changed = new, True
                 break
     return _without_orphan_comments(lines)
+
+
+def _lines_with(lines: list[str], code: list[int]) -> dict[str, list[int]]:
+    """The code lines each name occurs in (as ``_word(name)`` finds it), in order."""
+    out: dict[str, list[int]] = {}
+    for k in code:
+        for name in dict.fromkeys(_NAME.findall(lines[k])):
+            out.setdefault(name, []).append(k)
+    return out
+
+
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def _read_through(lines: list[str], i: int, alias: str, name: str, depth: int, end: int,
