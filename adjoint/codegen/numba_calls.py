@@ -57,7 +57,8 @@ class _Rename(ast.NodeTransformer):
         self.ranks, self.loops = ranks, loops
         self.names: set[str] = set()
 
-    def _name(self, node: ast.Call) -> str | None:
+    def name_for(self, node: ast.Call) -> str | None:
+        """The helper a call is renamed to, or None."""
         if self.loops and isinstance(node.func, ast.Attribute) and node.func.attr in NUMPY_LOOPS \
                 and _np_call(node, node.func.attr) and _maybe_array(node.args[0], self.ranks):
             return f"numpy_{node.func.attr}"
@@ -73,7 +74,7 @@ class _Rename(ast.NodeTransformer):
         return None
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
-        name = self._name(node)  # of the call as written: its arguments' calls are renamed next
+        name = self.name_for(node)  # of the call as written: its arguments' calls are renamed next
         self.generic_visit(node)
         if name is None:
             return node
@@ -111,7 +112,7 @@ def numba_calls(source: str, ranks: Mapping[str, int]) -> str | None:
     lines = source.split("\n")
     rename = _Rename(ranks, os.environ.get("ADJOINT_NUMPY_LOOPS") != "0")
     for stmt in _statements(tree):
-        if any(isinstance(node, ast.Call) and rename._name(node) for node in ast.walk(stmt)):
+        if any(isinstance(node, ast.Call) and rename.name_for(node) for node in ast.walk(stmt)):
             new = rename.visit(copy.deepcopy(stmt))
             row = stmt.lineno - 1
             indent = lines[row][:len(lines[row]) - len(lines[row].lstrip())]
