@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import re
 from collections import Counter
 
@@ -176,7 +177,7 @@ def propagate_aliases(lines: list[str]) -> list[str]:
             if alias == name or not (alias.endswith("_bar") and TEMPORARY.fullmatch(alias) or _version(alias)
                                      and _variable(alias) == _variable(name)):
                 continue
-            end = next((k for k in code[at + 1:] if _indent(lines[k]) < depth), len(lines))
+            end = next((k for k in itertools.islice(code, at + 1, None) if _indent(lines[k]) < depth), len(lines))
             back = f"{name} = {alias}"  # makes the two equal again
             backs = [k for k in code[at + 1:bisect.bisect_left(code, end)]
                      if lines[k].strip() == back and _indent(lines[k]) == depth]

@@ -10,9 +10,9 @@ wrong become calls of runtime helpers that do not (``.source`` keeps the NumPy c
   negative stride (``v[::-1]``) reads outside it (a wrong value).
 - ``x.reshape(shape)`` becomes ``reshape_of(x, shape)``: Numba reshapes only contiguous
   arrays (``X.T.reshape(-1)`` raises), where NumPy copies.
-- ``np.where(c, a, b)`` becomes ``where_of(c, a, b)``: of three numbers, a number. NumPy's and
-  Numba's are a 0-d array, which NumPy adds to a number and Numba does not (``s_bar +=
-  select(t1, t_bar, 0.0)`` failed to compile).
+- ``np.where(c, a, b)`` becomes ``select(c, a, b)`` (the helper np.where's adjoint calls): of
+  three numbers, a number. NumPy's and Numba's np.where are a 0-d array, which NumPy adds to a
+  number and Numba does not (``s_bar += select(t1, t_bar, 0.0)`` failed to compile).
 
 Assumes the source of a generated module (or of its fused twin, ``codegen/fuse.py``) and
 the known ranks of its names (``analysis/ranks.py``). Promises the same module with such
@@ -26,7 +26,6 @@ is ``np.exp`` of it.
 from __future__ import annotations
 
 import ast
-import copy
 import os
 from typing import Mapping
 
@@ -42,22 +41,23 @@ def _maybe_array(arg: ast.expr, ranks: Mapping[str, int]) -> bool:
         any(isinstance(n, ast.Name) and ranks.get(n.id) != 0 for n in nodes)
 
 
-def _np_call(node: ast.Call, *path: str) -> bool:
-    """``node`` calls ``np.<path>`` with one argument and no keywords."""
+def _np_call(node: ast.Call, *path: str, args: int = 1) -> bool:
+    """``node`` calls ``np.<path>`` with ``args`` arguments and no keywords."""
     func: ast.expr = node.func
     for attr in reversed(path):
         if not (isinstance(func, ast.Attribute) and func.attr == attr):
             return False
         func = func.value
-    return isinstance(func, ast.Name) and func.id == "np" and len(node.args) == 1 and not node.keywords
+    return isinstance(func, ast.Name) and func.id == "np" and len(node.args) == args and not node.keywords
 
 
 class _Rename(ast.NodeTransformer):
     def __init__(self, ranks: Mapping[str, int], loops: bool) -> None:
         self.ranks, self.loops = ranks, loops
         self.names: set[str] = set()
+        self.renamed = 0
 
-    def name_for(self, node: ast.Call) -> str | None:
+    def _helper_for(self, node: ast.Call) -> str | None:
         """The helper a call is renamed to, or None."""
         if self.loops and isinstance(node.func, ast.Attribute) and node.func.attr in NUMPY_LOOPS \
                 and _np_call(node, node.func.attr) and _maybe_array(node.args[0], self.ranks):
@@ -67,18 +67,17 @@ class _Rename(ast.NodeTransformer):
         if isinstance(node.func, ast.Attribute) and node.func.attr == "reshape" \
                 and len(node.args) == 1 and not node.keywords:
             return "reshape_of"
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "where" \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "np" \
-                and len(node.args) == 3 and not node.keywords:
-            return "where_of"
+        if _np_call(node, "where", args=3):
+            return "select"
         return None
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
-        name = self.name_for(node)  # of the call as written: its arguments' calls are renamed next
+        name = self._helper_for(node)  # of the call as written: its arguments' calls are renamed next
         self.generic_visit(node)
         if name is None:
             return node
         self.names.add(name)
+        self.renamed += 1
         args = [node.func.value, *node.args] if name == "reshape_of" else node.args
         return ast.Call(ast.Name(name, ast.Load()), args, [])
 
@@ -112,8 +111,9 @@ def numba_calls(source: str, ranks: Mapping[str, int]) -> str | None:
     lines = source.split("\n")
     rename = _Rename(ranks, os.environ.get("ADJOINT_NUMPY_LOOPS") != "0")
     for stmt in _statements(tree):
-        if any(isinstance(node, ast.Call) and rename.name_for(node) for node in ast.walk(stmt)):
-            new = rename.visit(copy.deepcopy(stmt))
+        before = rename.renamed
+        new = rename.visit(stmt)  # in place: the tree is only read for its lines
+        if rename.renamed != before:
             row = stmt.lineno - 1
             indent = lines[row][:len(lines[row]) - len(lines[row].lstrip())]
             lines[row] = indent + ast.unparse(ast.fix_missing_locations(new))

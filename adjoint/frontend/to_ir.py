@@ -419,8 +419,9 @@ class Lowering(ControlLowering):
             if known is not None:
                 self.array_rank[var.name] = known
         elif rank == "reduced":  # np.sum(x, axis=0) of a 1-D x is a number
-            if self._rank_of(args[0]):
-                self.array_rank[var.name] = self._rank_of(args[0]) - 1
+            known = self._rank_of(args[0])
+            if known:
+                self.array_rank[var.name] = known - 1
         elif rank == "shape":
             shape = args[0]
             if isinstance(shape, Tup):

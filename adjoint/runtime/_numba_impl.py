@@ -1011,10 +1011,3 @@ def _ov_norm_of(x):
 def _ov_reshape_of(x, shape):
     if _arr(x):
         return lambda x, shape: np.ascontiguousarray(x).reshape(shape)
-
-
-@overload(h.where_of)
-def _ov_where_of(c, a, b):
-    if not (_arr(c) or _arr(a) or _arr(b)):
-        return lambda c, a, b: a if c else b
-    return lambda c, a, b: np.where(c, a, b)

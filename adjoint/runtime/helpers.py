@@ -500,13 +500,7 @@ def reshape_of(x: np.ndarray, shape: Any) -> np.ndarray:
     return x.reshape(shape)
 
 
-def where_of(c: ArrayOrScalar, a: ArrayOrScalar, b: ArrayOrScalar) -> ArrayOrScalar:
-    """np.where(c, a, b); compiled, a number when all three are numbers (Numba's np.where
-    gives a 0-d array, which compiled code cannot add to a number)."""
-    return np.where(c, a, b)
-
-
-__all__ += ["norm_of", "reshape_of", "where_of"]
+__all__ += ["norm_of", "reshape_of"]
 
 
 from . import _numba_impl  # noqa: E402,F401  (registers the Numba overloads)
