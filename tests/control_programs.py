@@ -1132,3 +1132,132 @@ def shape_indexed_in_a_loop(x, n):
     for i in range(2):
         s = s + sh[i] * x[i]
     return s
+
+
+# -- views of an array written into: read before the write only -----------------------
+
+def view_read_in_the_next_iteration(x):
+    y = np.ones((x.shape[0], 2))
+    v = y[0]
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + np.sum(v * v)
+        y[0] = x[i] * 2.0  # v shows this write from the next iteration on
+    return s
+
+
+def view_read_after_an_update_in_place(x):
+    y = x * 2.0
+    v = y[1:]
+    y += x  # NumPy updates the array v shows
+    return np.sum(v * y[1:])
+
+
+def _view_then_write(x):
+    y = x * 1.0
+    v = y[:2]
+    y[0] = 7.0
+    return v
+
+
+def view_returned_by_a_helper_after_a_write(x):
+    return np.sum(_view_then_write(x))
+
+
+def view_read_after_a_write_in_one_branch(x, c):
+    y = x * 1.0
+    v = y[:2]
+    if c > 0:
+        y[0] = 3.0 * x[1]
+    return np.sum(v) + np.sum(y)
+
+
+def row_before_the_row_written_from_zero(m):
+    """At i = 0, y[i - 1] is the last row, which is y[0] itself for one row: refused."""
+    y = m * 1.0
+    s = 0.0
+    for i in range(y.shape[0]):
+        r = y[i - 1]
+        y[i] = m[i] * 2.0
+        s = s + np.sum(r * y[i])
+    return s
+
+
+def rows_of_a_recurrence(x):
+    y = np.zeros((x.shape[0], 2))
+    y[0] = x[0]
+    for i in range(1, x.shape[0]):
+        row = y[i - 1]  # rebound before it is read in each iteration
+        y[i] = np.sin(row) * 0.5 + x[i] * np.sum(row * row)
+    return np.sum(y * y)
+
+
+def view_dead_before_the_write(x):
+    y = x.copy()
+    a = y[:2]
+    s = np.sum(a * a)
+    y[0] = 3.0 * x[1]
+    return s + np.sum(y * y)
+
+
+def view_dead_before_an_update_in_place(x):
+    y = x * 2.0
+    z = y.T
+    s = np.sum(z * x)
+    y += x
+    return s + np.sum(y * y)
+
+
+def views_of_a_written_matrix(x):
+    m = np.outer(x, x) + 1.0
+    t = m.T
+    r = m.reshape(-1)
+    s = np.sum(np.sin(t) * t) + np.sum(r * r * r)
+    m[0, 1] = x[0] * 5.0
+    m[1] = np.cos(x) * m[1]
+    return s + np.sum(m * m)
+
+
+def view_read_in_the_other_branch(x, c):
+    y = x * 1.0
+    v = y[:2]
+    if c > 0:
+        y[0] = 3.0 * x[1] * x[0]
+        s = np.sum(y * y)
+    else:
+        s = np.sum(np.sin(v)) * 2.0
+    return s + np.sum(y * x)
+
+
+def views_in_a_while_loop(x):
+    y = x.copy()
+    k = 0
+    s = 0.0
+    while k < x.shape[0]:
+        v = y[k:]
+        s = s + np.sum(np.tanh(v) * v)
+        y[k] = y[k] * x[k] + 0.5
+        k = k + 1
+    return s + np.sum(y * y)
+
+
+def row_read_by_an_inner_loop(x):
+    """row = y[i - 1] and the writes y[i, j] (i >= 1) never share an element."""
+    n = x.shape[0]
+    y = np.zeros((n, n))
+    y[0] = np.sin(x)
+    for i in range(1, n):
+        row = y[i - 1]
+        for j in range(n):
+            y[i, j] = row[j] * x[j] + np.sum(row) * 0.1
+    return np.sum(y * y)
+
+
+def view_values_read_in_reverse(x):
+    """sin(v)'s adjoint reads v, a view of y, after the writes into y are undone."""
+    y = np.exp(x)
+    v = y[:3]
+    s = np.sum(np.sin(v) * v)
+    y[0] = x[1] * x[2]
+    y[2] = s
+    return np.sum(y * np.cos(y))

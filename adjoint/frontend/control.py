@@ -16,7 +16,7 @@ import copy
 
 from ..analysis.groups import Groups
 from ..ir.nodes import (Assign, Const, For, If, Op, Phi, Stmt, Tup, Value, Var, While, array_versions, definitions,
-                        value_key, written_arrays)
+                        int_literal, value_key, written_arrays)
 
 
 def _stored_names(body: list[ast.stmt]) -> list[str]:
@@ -34,6 +34,23 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
                 name = node.value.id
             if name is not None and name not in out:
                 out.append(name)
+    return out
+
+
+def _exposed_reads(body: list[ast.stmt], test: ast.expr | None = None) -> list[ast.Name]:
+    """The names an iteration of a loop may read before it assigns them: what it reads of the
+    iteration before (conservative: only an assignment at the top of the body counts)."""
+    out = [n for n in ast.walk(test) if isinstance(n, ast.Name)] if test is not None else []
+    assigned: set[str] = set()
+    for stmt in body:
+        reads = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            reads.append(stmt.target)  # y += e reads y
+        out += [n for n in reads if n.id not in assigned]
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            assigned |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
+                         and isinstance(n.ctx, ast.Store)}
     return out
 
 
@@ -134,15 +151,14 @@ class ControlLowering:
             for inner in (stmt.body if cond.value else stmt.orelse):
                 self.statement(inner)
             return
-        env, identity, viewed = dict(self.env), dict(self.identity), set(self.viewed)
+        env, identity, stale = dict(self.env), dict(self.identity), dict(self.stale)
         then = self.region(stmt.body)
-        then_env, then_identity, then_viewed = self.env, self.identity, self.viewed
-        # a view taken in one branch is never in use in the other one; after the if, it may be
-        self.env, self.identity, self.viewed = dict(env), dict(identity), set(viewed)
+        then_env, then_identity, then_stale = self.env, self.identity, self.stale
+        self.env, self.identity, self.stale = dict(env), dict(identity), dict(stale)
         orelse = self.region(stmt.orelse)
         else_env, else_identity = self.env, self.identity
         self.env, self.identity = dict(env), dict(identity)
-        self.viewed |= then_viewed
+        self.stale = {**then_stale, **self.stale}  # stale after either branch
         phis = []
         for name in list(then_env) + [n for n in else_env if n not in then_env]:
             a, b = then_env.get(name), else_env.get(name)
@@ -159,8 +175,7 @@ class ControlLowering:
             phis.append(Phi(var, a, b))
             self._phi_int(var, a, b)
             self._phi_rank(var, a, b)
-            if a in self.viewed or b in self.viewed:  # a view of either side may still be in use
-                self.viewed.add(var)
+            self._merge_memory(var, a, b)
             if all(isinstance(v, Var) and v.name in self.writable for v in (a, b)):
                 self.writable.add(var.name)
             if any(isinstance(v, Var) and v.name in self.boolean for v in (a, b)):
@@ -211,14 +226,11 @@ class ControlLowering:
                      users: dict[str, str]) -> None:
         """A view of an array that the loop writes into must not outlive its iteration
         (carried, it would see the next iteration's writes); a view taken in the loop
-        makes the array viewed after it."""
+        """
         # what each value of the body is: a statement, or the merges of an if or an inner loop
         # (a view may reach the update through them: `if c: w = y[0:2]`, `w = y[0:2] if c else w`)
         defs = definitions(body)
         versions = {phi.var.name: array_versions(phi, body)[0] for phi in merges if phi.var.name in written}
-        for phi in merges:
-            if any(Var(v) in self.viewed for v in versions.get(phi.var.name, ())):
-                self.viewed.add(phi.var)
         written_versions = set().union(*versions.values()) if versions else set()
         for phi in merges:
             todo, seen = [(phi.second, False)], set()
@@ -292,8 +304,7 @@ class ControlLowering:
                 self.array_rank.pop(phis[name].name, None)
             if isinstance(env[name], Var) and env[name].name in self.writable:
                 self.writable.add(phis[name].name)
-            if env[name] in self.viewed:  # a view taken before the loop sees its writes
-                self.viewed.add(phis[name])
+            self._merge_memory(phis[name], env[name])  # the update's: _leave_loop
             if isinstance(env[name], Var) and env[name].name in self.boolean:
                 self.boolean.add(phis[name].name)
         return env, identity, phis
@@ -339,13 +350,18 @@ class ControlLowering:
         shared: tuple[frozenset[str], ...] = ()
         while True:
             saved = self._lowering_state()
+            stale = dict(self.stale)
             env, identity, phis = self._enter_loop(stmt, body, exclude=exclude, unranked=unranked, shared=shared)
             lowered = lower_body()
             if lowered is None:
-                self.env, self.identity = env, identity
+                self.env, self.identity, self.stale = env, identity, stale
                 return None
             changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
             if not changed and not sharing:
+                for node in _exposed_reads(body, getattr(stmt, "test", None)):
+                    if node.id in self.stale:  # the next iteration reads a view the body made stale
+                        raise self._stale_error(node, " (in the loop's next iteration)")
+                self.stale.update(stale)  # stale if it was before (the loop may not run) or after it
                 return env, identity, phis, lowered
             unranked |= changed  # lower the body again, not knowing those ranks
             shared += sharing  # ...and with those names naming one array
@@ -358,6 +374,8 @@ class ControlLowering:
         for name in phis:
             self._refuse_merged_tuple(name, stmt, "that this loop updates", self.env[name])
         merges = tuple(Phi(var, env[name], self.env[name]) for name, var in phis.items())
+        for merge in merges:
+            self._merge_memory(merge.var, merge.first, merge.second)
         self._check_carried(merges, stmt, body, {var.name: name for name, var in phis.items()})
         self.partial |= set(self.env) - set(env)
         for name in set(self.env) - set(env):
@@ -385,6 +403,10 @@ class ControlLowering:
             self.array_rank[index.name] = 0
             self.identity[index_name] = object()
             self.int_sources[index.name] = frozenset().union(*(self._int_sources(b) for b in (start, stop, step)))
+            self.stale.pop(index_name, None)
+            first, last, by = int_literal(start), int_literal(stop), int_literal(step)
+            if by is not None and (first if by > 0 else last) is not None:
+                self.int_min[index.name] = first if by > 0 else last + 1  # (range(n - 1, -1, -1): 0)
             return index, self.region(stmt.body)
         env, identity, phis, (index, body) = self._lower_loop(stmt, stmt.body, lower_body, exclude=index_name)
         merges = self._leave_loop(env, identity, phis, stmt, body)

@@ -80,7 +80,19 @@ class Lowering(ControlLowering):
         self.identity: dict[str, object] = {}  # user name -> the array object it names
         self.inlining: list[object] = [parsed.fn.__code__]  # the chain of calls being inlined
         self.defined_by: dict[str, str] = {}  # SSA name -> the rule that computed it
-        self.viewed: set[Var] = set()  # values a view (slice, reshape, transpose) was taken of
+        # Memory: the arrays (roots: SSA names) each array value's memory may belong to (by
+        # default its own), and the values that may be views (a slice, reshape, .T) with the
+        # roots they may show. A user name that holds a view when its array is written into
+        # is stale until bound again: reading it is refused (``_Name``), as NumPy's view
+        # would show the write and the graph's value would not.
+        self.roots: dict[str, frozenset[str]] = {}
+        self.views: dict[str, frozenset[str]] = {}
+        self.stale: dict[str, tuple[str, int, str]] = {}  # name -> (array, line of the write, note)
+        self.view_index: dict[str, Index] = {}  # a view y[i - 1] of an array (not of a view): its index
+        # ints as a base plus a constant (i - 1: (i, -1); a literal 3: (None, 3)), and the least
+        # value of a for loop's index, where its range shows it (range(1, n): 1)
+        self.offsets: dict[str, tuple[str | None, int]] = {}
+        self.int_min: dict[str, int] = {}
         self.array_rank: dict[str, int] = {}  # ranks of arrays made here, where known
         self.shape_len: dict[str, int] = {}  # x.shape of an x of known rank: its length
         self.partial: set[str] = set()  # names defined on some paths only (one branch, a loop body)
@@ -152,9 +164,10 @@ class Lowering(ControlLowering):
         """``y[index] = value``: a new version of y, written in place. Only into arrays made
         here (np.zeros, np.empty, np.ones, *_like, np.full, .copy(), or an elementwise rule's
         result of a known array rank, kept apart from equal computations: see emit) that no
-        other name and no view sees: anything else would change what another value means."""
+        other name sees: anything else would change what another value means. The names that
+        hold a view of it are stale afterwards (``_stale_views``)."""
         name = target.value.id
-        current = self.env.get(name)
+        current = array = self.env.get(name)
         if not isinstance(current, Var) or current.name not in self.writable:
             if self._rank_of(current) == 0:
                 raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
@@ -162,19 +175,16 @@ class Lowering(ControlLowering):
             if not (computed and self.array_rank.get(current.name, 0) >= 1) or current.name in self.param_source:
                 # (a helper's parameter names the caller's array: the caller would see the write)
                 self._refuse_write(target, name, current, computed)
-            if not self._sharing(name) and current not in self.viewed:
+            if not self._sharing(name):
                 # a new array in NumPy (a helper's np.tanh(z), +(x * 2.0)) whose value the
                 # lowering may share with an equal computation: the write goes into a copy
                 current = self.emit("copy", (current,), stmt, name)
                 self.env[name], self.identity[name] = current, object()
         shared = self._sharing(name)
-        if shared or current in self.viewed:
-            why = self._shared_why(name, shared) if shared else "a view of it (a slice, reshape or .T) is in use"
-            unknown = "" if shared or current.name in self.array_rank else (
-                f" (or, as {name}'s rank is not known here, an element read {name}[...] may be a row: the "
-                f"gradient built for a call knows the arguments' ranks, and g.source_for(*args) shows its code)")
-            raise self.parsed.error(target, f"writing into {name} here is not supported: {why}, and it "
-                                            f"would see the write; take a .copy() instead{unknown}")
+        if shared:
+            raise self.parsed.error(target, f"writing into {name} here is not supported: "
+                                            f"{self._shared_why(name, shared)}, and it would see the write; "
+                                            f"take a .copy() instead")
         value = self.expr(value_node)
         if current.name in self.boolean and not (isinstance(value, Const) and isinstance(value.value, bool)
                                                  or isinstance(value, Var) and value.name in self.boolean):
@@ -183,8 +193,10 @@ class Lowering(ControlLowering):
                                             f"False, which has no derivative; write into {name} * 1.0 instead")
         items = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
         index = Index(tuple(self._index_item(item) for item in items))
+        self._stale_views(array, name, stmt, index)  # (NumPy writes into a computed array itself)
         old = self.emit("save", (current, index), stmt, None)
         new = self.emit("setitem", (current, index, value, old), stmt, name)
+        self.roots[new.name] = self._roots(current)  # the same memory, written in place
         self.writable.add(new.name)
         self.env[name] = new
 
@@ -230,14 +242,13 @@ class Lowering(ControlLowering):
             return  # a number (s = x[0] of a 1-D x, a float argument): += rebinds it, as in Python
         shared = [n for n, i in self.identity.items() if i is self.identity.get(name) and n != name]
         defined_by = self.defined_by.get(value.name)
-        viewed = value in self.viewed
-        if value.name in self.param_source or shared or defined_by in VIEWS or viewed:
+        if value.name in self.param_source or shared or defined_by in VIEWS:
             why = (f"{name} is the argument {self.param_source[value.name]}" if value.name in self.param_source else
                    (self._in_tuple(name, shared) or f"{name} is the same array as {shared[0]}") if shared else
-                   f"{name} is a view of another array" if defined_by in VIEWS else
-                   f"a view of {name} (a slice, reshape or transpose) is still in use")
+                   f"{name} is a view of another array")
             raise self.parsed.error(stmt, f"this augmented assignment would update an array in place, and {why}: "
                                           f"write {name} = {name} {_OP_SYMBOL[type(stmt.op)]} ... instead")
+        self._stale_views(value, name, stmt)  # NumPy updates the array its views show
 
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         first = targets[0]
@@ -282,6 +293,7 @@ class Lowering(ControlLowering):
                     self._share(elt.id, names)
             return
         if isinstance(target, ast.Name):
+            self.stale.pop(target.id, None)
             # `y = x` shares x's array, and so does `y = helper(x)` where the helper returns
             # its parameter; any other expression makes a new one, even where the lowering
             # reuses an equal computation's value
@@ -328,6 +340,68 @@ class Lowering(ControlLowering):
                 self.identity[n] = one
         self.identity[name] = one
 
+    def _roots(self, value: Value) -> frozenset[str]:
+        """The arrays whose memory ``value`` may be (an array made here: itself)."""
+        return self.roots.get(value.name, frozenset({value.name})) if isinstance(value, Var) else frozenset()
+
+    def _merge_memory(self, var: Var, *values: Value) -> None:
+        """A merge (of an if, a loop) may be any of ``values``: their memory and views."""
+        self.roots[var.name] = frozenset({var.name}).union(*(self._roots(v) for v in values))
+        shown = [self.views[v.name] for v in values if isinstance(v, Var) and v.name in self.views]
+        if shown:
+            self.views[var.name] = frozenset().union(*shown)
+
+    def _held(self, value: Value) -> list[Var]:
+        """The values a name holding ``value`` may name: a tuple's items, max/min's arguments."""
+        if isinstance(value, Tup):
+            return [v for item in value.items for v in self._held(item)]
+        return [value, *self.picks.get(value.name, ())] if isinstance(value, Var) else []
+
+    def _offset(self, value: Value) -> tuple[str | None, int] | None:
+        """An int as a base and a constant (``self.offsets``), or None."""
+        literal = int_literal(value)
+        if literal is not None:
+            return None, literal
+        if isinstance(value, Var) and self._rank_of(value) == 0 and self._int_sources(value) is not None:
+            return self.offsets.get(value.name, (value.name, 0))
+        return None
+
+    def _apart(self, view: Index | None, write: Index) -> bool:
+        """Whether the view ``y[view]`` and the write ``y[write]`` of one array never share an
+        element: on some axis both take one int, the same base plus different constants,
+        neither negative (``y[i - 1]`` and ``y[i, j]`` in ``for i in range(1, n)``; at i = 0,
+        y[i - 1] would be the last row)."""
+        if view is None or any(isinstance(item, Const) and int_literal(item) is None
+                               for item in view.items + write.items):  # None or ... shifts the axes
+            return False
+        for a, b in zip(view.items, write.items):
+            a, b = self._offset(a), self._offset(b)
+            if a is not None and b is not None and a[0] == b[0] and a[1] != b[1] and all(
+                    (0 if base is None else self.int_min.get(base, -1 - abs(c))) + c >= 0 for base, c in (a, b)):
+                return True
+        return False
+
+    def _stale_views(self, array: Value, name: str, stmt: ast.stmt, index: Index | None = None) -> None:
+        """A write into ``array`` (the user's ``name``; at ``index``, an element write): the
+        names that hold a view of it are stale from here on (``_Name`` refuses to read one),
+        but for a view ``_apart`` from the written elements."""
+        roots = self._roots(array)
+        for n, value in self.env.items():
+            shown = [v for v in self._held(value) if self.views.get(v.name, frozenset()) & roots
+                     and not (index is not None and self._apart(self.view_index.get(v.name), index))]
+            if shown and n != name:
+                note = "" if self.defined_by.get(shown[0].name) != "getitem" or array.name in self.array_rank else (
+                    f" ({name}'s rank is not known here, so {n} = {name}[...] may be a row of it: the gradient "
+                    f"built for a call knows the arguments' ranks, and g.source_for(*args) shows its code)")
+                self.stale[n] = (name, stmt.lineno, note)
+
+    def _stale_error(self, node: ast.Name, when: str) -> UnsupportedSyntaxError:
+        array, line, note = self.stale[node.id]
+        return self.parsed.error(node, f"{node.id} is read here{when} after line {line} wrote into {array}, and "
+                                       f"{node.id} is a view of {array} (a slice, reshape or .T shares its memory), "
+                                       f"which NumPy would show changed: read {node.id} before the write, take it "
+                                       f"again after it, or take a .copy() of it{note}")
+
     def _selected_node(self, node: ast.AST) -> ast.AST:
         """The expression whose value ``node`` is: itself, or the side that a condition decided
         before run time selects (``y if 1 > 0 else x`` is y)."""
@@ -357,9 +431,18 @@ class Lowering(ControlLowering):
             self.computed[key] = var
         self.defined_by[var.name] = prim
         if prim in VIEWS and isinstance(args[0], Var) and not self._element(prim, args):
-            self.viewed.add(args[0])
+            self.views[var.name] = self.roots[var.name] = self._roots(args[0])
+            if prim == "getitem" and args[0].name not in self.views:
+                self.view_index[var.name] = args[1]
+        if prim in ("add", "sub"):
+            a, b = self._offset(args[0]), self._offset(args[1])
+            if a is not None and b is not None and (a[0] is None or b[0] is None) \
+                    and (prim == "add" or b[0] is None):
+                sign = 1 if prim == "add" else -1
+                self.offsets[var.name] = (a[0] or b[0], a[1] + sign * b[1])
         if prim == "getitem" and isinstance(args[0], Tup):  # (y, 1.0)[0] is y's array itself
-            self.viewed.update(self._tuple_arrays(args[0]))
+            shown = frozenset().union(*(self._roots(v) for v in self._tuple_arrays(args[0])))
+            self.views[var.name] = self.roots[var.name] = shown
         self._track_rank(prim, args, var)
         if prim in _FRESH or made and self.array_rank.get(var.name, 0) >= 1:
             self.writable.add(var.name)  # an array (not a number) that NumPy allocated here
@@ -456,6 +539,8 @@ class Lowering(ControlLowering):
     _List = _Tuple
 
     def _Name(self, node: ast.Name, hint: str | None) -> Value:
+        if node.id in self.stale:
+            raise self._stale_error(node, "")
         if node.id in self.env:
             return self.env[node.id]
         if node.id in self.loop_index_lines:
@@ -624,9 +709,9 @@ class Lowering(ControlLowering):
         parsed = parse_function(fn, helper=fn.__name__)
         check_function(parsed)
         parsed = eliminate_jumps(parsed)
-        saved = (self.parsed, self.resolver, self.env, self.identity, self.param_source)
-        self.parsed, self.resolver, self.env, self.identity, self.param_source = \
-            parsed, Resolver(parsed), {}, {}, {}
+        saved = (self.parsed, self.resolver, self.env, self.identity, self.param_source, self.stale)
+        self.parsed, self.resolver, self.env, self.identity, self.param_source, self.stale = \
+            parsed, Resolver(parsed), {}, {}, {}, {}
         self.inlining.append(fn.__code__)
         self.helpers[fn.__name__] = parsed.filename
         try:
@@ -659,7 +744,7 @@ class Lowering(ControlLowering):
                 if isinstance(returned, ast.Tuple) else given(returned)
             return result
         finally:
-            self.parsed, self.resolver, self.env, self.identity, self.param_source = saved
+            self.parsed, self.resolver, self.env, self.identity, self.param_source, self.stale = saved
             self.inlining.pop()
 
     def _bind_call(self, fn, name: str, args: list[Value], kwargs: dict[str, Value],

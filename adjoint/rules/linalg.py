@@ -19,4 +19,4 @@ register(Rule("dot", ("x", "y"), "np.dot({x}, {y})", _VJP,
          "numpy.dot", "method:dot")
 register(Rule("outer", ("x", "y"), "np.outer({x}, {y})",
               {"x": "outer_grad_a({g}, {x}, {y})", "y": "outer_grad_b({g}, {x}, {y})"},
-              (Example("np.outer(x, y)", cases.arrays({"x": (3,), "y": (2,)})),)), "numpy.outer")
+              (Example("np.outer(x, y)", cases.arrays({"x": (3,), "y": (2,)})),), rank="matrix"), "numpy.outer")

@@ -433,15 +433,15 @@ def augmented_chained_alias(x):
 def augmented_live_view(x):
     y = x * 2.0
     z = y[1:]
-    y *= x  # <-
-    return np.sum(z)
+    y *= x
+    return np.sum(z)  # <-
 
 
 def augmented_float64_alias(x):
     y = x * 2.0
     w = np.float64(y)  # NumPy: y itself
-    y += x  # <-
-    return np.sum(w * x)
+    y += x
+    return np.sum(w * x)  # <-
 
 
 def write_through_float64_alias(x):
@@ -470,8 +470,8 @@ def augmented_after_branch_view(x, c):
         z = y[1:]
     else:
         z = y[:1]
-    y *= x  # <-
-    return np.sum(z)
+    y *= x
+    return np.sum(z)  # <-
 
 
 def calls_lgamma(x):

@@ -101,10 +101,10 @@ REFUSED = [
     ("slice_write", r"writ\w* into an array|element|slice"),
     ("augmented_element_write", r"writing into y here.*z is the same array"),
     ("augmented_chained_alias", r"in place.*same array as b"),
-    ("augmented_live_view", r"in place.*view of y"),
-    ("augmented_after_branch_view", r"in place.*view of y"),
+    ("augmented_live_view", r"z is read here after line \d+ wrote into y.*view of y"),
+    ("augmented_after_branch_view", r"z is read here after line \d+ wrote into y.*view of y"),
     # np.float64 of a float64 array is the array itself (once differentiated as a copy)
-    ("augmented_float64_alias", r"in place.*view of y"),
+    ("augmented_float64_alias", r"w is read here after line \d+ wrote into y.*view of y"),
     ("write_through_float64_alias", r"writing into (an array element of )?y"),
     ("augmented_float64_of_argument", r"in place.*y is a view"),
     ("attribute_write", r"attribute"),
@@ -403,7 +403,9 @@ def test_a_write_through_np_float64_of_an_array_is_refused_as_through_a_view(nam
     line, _ = marked_line(fn)
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="view") as info:
         adjoint.grad(fn, jit=False)(np.array([0.3, -0.7, 1.1, 0.5]))
-    assert info.value.lineno == line
+    # w = np.float64(y) read after the write into y (the generic .source refuses the write
+    # itself, y's rank being unknown there)
+    assert info.value.lineno == line + (name == "write_through_float64_alias")
     assert_clean(info.value)
 
 
