@@ -76,8 +76,8 @@ def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_ind
     if as_index and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)):
         fancy = "; indexing with an array (fancy indexing) is not supported: index with ints and " \
                 "slices, or read one element per index, x[idx[j]]" if isinstance(value, np.ndarray) else ""
-        raise TypeError(f"argument {name!r} of {fn_name} is used in an index and must be an int, "
-                        f"not {type(value).__name__}{at}{fancy}")
+        raise TypeError(f"argument {name!r} of {fn_name} is used in an index or a range() bound and must be "
+                        f"an int, not {type(value).__name__}{at}{fancy}")
     if index_array and not (isinstance(value, np.ndarray) and value.dtype.kind in "iu"):
         got = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
         raise TypeError(f"argument {name!r} of {fn_name} has its elements used in an index and must be "
@@ -104,9 +104,6 @@ def _check_arg(fn_name: str, name: str, value: Any, differentiated: bool, as_ind
                             f"({value!r}); ints are never differentiated, pass a float such as {float(value)!r}")
         return int(value) if not isinstance(value, (bool, np.bool_)) else bool(value)
     if isinstance(value, (float, np.floating)) and not isinstance(value, np.float16):
-        if as_index:
-            raise TypeError(f"argument {name!r} of {fn_name} is used as an index and must be an int, "
-                            f"not {value!r}")
         return float(value)  # NumPy scalars run as Python floats, like in NumPy arithmetic
     hint = " (convert it with np.asarray)" if isinstance(value, (list, tuple)) else ""
     raise TypeError(f"argument {name!r} of {fn_name} is a {type(value).__name__}{hint}; adjoint takes "

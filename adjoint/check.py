@@ -55,8 +55,8 @@ def check_grad(fn: Callable[..., Any], *args: Any, wrt: Wrt = 0, rtol: float = 1
         bad = err > atol + rtol * np.abs(expected)
         if np.any(bad) or not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
             rows = np.argsort(-np.ravel(err))[:5]
-            lines = [f"  index {np.unravel_index(r, np.shape(expected)) if np.ndim(expected) else ()}: "
-                     f"adjoint {np.ravel(got)[r]!r}, finite differences {np.ravel(expected)[r]!r}"
+            lines = [f"  index {tuple(int(i) for i in np.unravel_index(r, np.shape(expected)))}: "
+                     f"adjoint {float(np.ravel(got)[r])!r}, finite differences {float(np.ravel(expected)[r])!r}"
                      for r in rows]
             name = list(inspect.signature(fn).parameters)[position]
             raise AssertionError(f"gradient of {fn.__qualname__} with respect to {name!r} disagrees "

@@ -57,6 +57,7 @@ class CustomVjp:
         if any(p.kind not in (p.POSITIONAL_OR_KEYWORD,) for p in sig.parameters.values()):
             raise TypeError(f"custom_vjp function {fn.__qualname__} must take plain positional parameters")
         self.params = tuple(sig.parameters)
+        self._check_output(fn)
         # One key per custom function: another of the same name (made by a factory, or the
         # same def decorated again) gets its own, else code calling the first would bind
         # the rule of the last
@@ -92,6 +93,20 @@ class CustomVjp:
         self._compiled.pop("rule", None)
         _changed()
         return rule
+
+    @staticmethod
+    def _check_output(fn: Callable[..., Any]) -> None:
+        """One array or number out: a tuple's cotangent would be a tuple, which the generated
+        adjoint, built for one cotangent per call, took for an array (a TypeError when run)."""
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        except (OSError, TypeError, SyntaxError):
+            return
+        for node in ast.walk(tree.body[0]):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+                raise TypeError(f"custom_vjp function {fn.__qualname__} returns a tuple (line {node.lineno} "
+                                f"of its source); a custom_vjp function returns one array or number: give "
+                                f"each output a custom_vjp function of its own")
 
     def _check_returns(self, rule: Callable[..., Any], name: str) -> None:
         """Where the count of returned cotangents shows in the source, check it now."""

@@ -165,6 +165,8 @@ def _refused_twice(grad: GradFunction, ranks: tuple, exc: Exception) -> Exceptio
     what = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     if isinstance(exc, SyntaxError) and (exc.text or "").strip().endswith("= []"):
         what = f"a loop of it tapes values ({exc.text.strip()})"
+    elif isinstance(exc, SyntaxError) and "cotangent(" in (exc.text or ""):
+        what = f"it calls a custom_vjp rule ({exc.text.strip()}), which is not differentiated again"
     message = (f"adjoint.hessian differentiates the generated gradient of {grad.fn.__qualname__} again, "
                f"and cannot here: {what}. Not supported there yet: loops that tape values (arrays "
                f"carried through loops, branches in loops), values merged by an if inside a branch, "

@@ -373,9 +373,16 @@ def wraps_around(x, a):
     return np.sum(y * y)
 
 
+def element_kept_then_overwritten(x):
+    y = x.copy()
+    r = y[0]  # a number for a 1-D x; a row of a 2-D one
+    y[0] = 2.0 * x[1]
+    return np.sum(r * y[0])
+
+
 def copy_recurrence(x, a):
-    """y[i] of a copy of x is a number when x is 1-D (the call tells), so the write after
-    the loop is accepted; with a 2-D x, y[i] is a row the write would change: refused."""
+    """y[i] of a copy of x is a number when x is 1-D, a row when it is 2-D: either way, the
+    rows y[i - 1] and y[i] read in iteration i are apart from later writes' rows."""
     y = x.copy()
     for i in range(1, x.shape[0]):
         y[i] = a * y[i - 1] + np.sin(y[i])
@@ -694,6 +701,36 @@ def computed_then_written_by_a_helper(x):
     t = np.tanh(x)
     r = _first_set(t, 2.0 * x[1])
     return r + np.sum(t * x)
+
+
+def zeros_written_by_a_helper(x):
+    y = np.zeros(3)
+    d = _first_set(y, x[0])  # NumPy: y[0] is x[0] from here on
+    return np.sum(y * y) + d
+
+
+def _set_and_return(a, v):
+    a[0] = v
+    return a
+
+
+def zeros_written_and_returned_by_a_helper(x):
+    y = np.zeros(3)
+    z = _set_and_return(y, x[0])  # z is y, written
+    return np.sum(y * 3.0) + np.sum(z)
+
+
+def _set_row(m, i, v):
+    m[i, :] = v
+    return 0.0
+
+
+def rows_written_by_a_helper_in_a_loop(x):
+    m = np.zeros((2, x.shape[0]))
+    s = 0.0
+    for i in range(2):
+        s = s + _set_row(m, i, x * (i + 1.0))
+    return np.sum(m * m) + s
 
 
 def incremented_in_a_loop(x, n):
@@ -1261,3 +1298,24 @@ def view_values_read_in_reverse(x):
     y[0] = x[1] * x[2]
     y[2] = s
     return np.sum(y * np.cos(y))
+
+
+# -- while True: left only by return --------------------------------------------------
+
+def sqrt_until_return(x):
+    z = x
+    while True:
+        f = z * z - x
+        if abs(f) < 1e-12:
+            return 2.0 * z
+        z = z - f / (2.0 * z)
+
+
+def halve_until_small(x, w):
+    s = np.sum(x * w)
+    k = 0
+    while 1:
+        s = s * 0.5
+        k = k + 1
+        if s < 0.1 and k > 2:
+            return s * np.sum(w)

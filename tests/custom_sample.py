@@ -131,3 +131,19 @@ def redefined_rule(x, out, g):
 
 def loss_redefined(x):
     return redefined(x) + x
+
+
+@adjoint.custom_vjp
+def pair_in_a_name(x):
+    both = (x * 2.0, np.sin(x))  # a tuple the decorator cannot see
+    return both
+
+
+@pair_in_a_name.defvjp
+def _pair_in_a_name_vjp(x, out, g):
+    return g
+
+
+def unpacks_a_custom_result(x):
+    a, b = pair_in_a_name(x)
+    return np.sum(a * b)

@@ -96,8 +96,9 @@ def test_check_grad_passes_and_fails():
         return np.sum(np.floor(x * 3.0) * x)  # floor's zero derivative is right a.e....
 
     # ...but finite differences across a jump of floor disagree: check_grad must say so
-    with pytest.raises(AssertionError, match="disagrees with finite differences"):
+    with pytest.raises(AssertionError, match="disagrees with finite differences") as info:
         adjoint.check_grad(wrong, np.array([1.0 / 3.0]), jit=False)
+    assert "  index (0,): adjoint 1.0, finite differences 1666" in str(info.value) and "np." not in str(info.value)  # plain numbers
 
 
 def test_int_array_arguments_are_not_differentiated_but_usable():
@@ -147,3 +148,14 @@ def test_check_grad_takes_keywords_and_defaults():
         return np.sum(x * x) * scale
 
     assert adjoint.check_grad(f, np.ones(2), wrt=(0, "scale"), jit=False) < 1e-5
+
+
+def float_of_a_zero_d_array(x):
+    return float(x) * 2.0 + np.sum(x * x)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_float_of_a_zero_d_array_argument(jit):
+    """API.md lists 0-d arguments and float(); Numba has float() of numbers only (a CompileError)."""
+    g = adjoint.grad(float_of_a_zero_d_array, jit=jit)(np.array(0.7))
+    assert np.shape(g) == () and float(g) == pytest.approx(3.4, rel=1e-14)

@@ -251,15 +251,21 @@ def test_an_element_no_later_write_changes_is_read_again_not_taped(fn, taped):
     assert any(".append(" in line for line in lines) == taped, "\n".join(lines)
 
 def test_an_element_read_is_a_number_once_the_arguments_tell_the_rank():
-    """copy_recurrence reads y[i] of y = x.copy() and writes into y after the loop: with a
-    1-D x (a call) y[i] is a number and the write is accepted; before a call y[i] may be a
-    row that the write would change, and the write is refused."""
-    g = adjoint.grad(C.copy_recurrence, wrt=(0, 1), jit=False)
-    g(np.linspace(0.1, 0.9, 5), 0.7)  # accepted (its gradient is checked with the other cases)
+    """element_kept_then_overwritten reads r = y[0] of y = x.copy(), writes into y[0], then
+    reads r: with a 1-D x (a call) r is a number and is accepted; before a call r may be a
+    row, which the write would change, and its read is refused saying so; with a 2-D x it
+    is a row, refused. copy_recurrence's rows y[i - 1] are apart from the row y[i] it
+    writes (i >= 1), whatever the rank."""
+    fn = C.element_kept_then_overwritten
+    x = np.array([0.3, -0.7, 1.1])
+    assert adjoint.check_grad(fn, x, jit=False) < 1e-6
     with pytest.raises(adjoint.UnsupportedSyntaxError, match="rank is not known here") as generic:
-        adjoint.grad(C.copy_recurrence).source
-    assert generic.value.lineno == C.copy_recurrence.__code__.co_firstlineno + 6
-    # with a 2-D x, y[i - 1] is a row, apart from the row y[i] written (i >= 1): accepted too
+        adjoint.grad(fn).source
+    assert generic.value.lineno == fn.__code__.co_firstlineno + 4
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="r is a view of y") as rows:
+        adjoint.grad(fn, jit=False)(np.ones((3, 2)))
+    assert "rank is not known" not in str(rows.value)
+    assert "y[i - 1]" in adjoint.grad(C.copy_recurrence).source  # accepted before any call
     x = np.random.default_rng(1).normal(size=(4, 3)) * 0.5
     assert adjoint.check_grad(C.copy_recurrence, x, 0.7, wrt=(0, 1)) < 1e-6
 
@@ -450,13 +456,20 @@ def test_a_write_into_a_computed_value_is_refused_where_it_is_not_an_array_of_it
     assert refused.value.lineno == first + [line.strip() for line in lines].index(write)
 
 
-def test_a_helper_writing_into_its_parameter_is_refused():
-    """The parameter names the caller's array (np.tanh(x) there): a write into a copy of it
-    left the caller's t as it was, where NumPy changes it (a wrong value and gradient)."""
-    with pytest.raises(adjoint.UnsupportedSyntaxError, match="writing into an array element of z") as refused:
-        adjoint.grad(C.computed_then_written_by_a_helper, jit=False)(np.linspace(0.2, 0.9, 4))
-    lines, first = inspect.getsourcelines(C._first_set)
-    assert refused.value.lineno == first + 1
+@pytest.mark.parametrize("fn", [C.computed_then_written_by_a_helper, C.zeros_written_by_a_helper,
+                                C.zeros_written_and_returned_by_a_helper, C.rows_written_by_a_helper_in_a_loop])
+def test_a_helper_writing_into_its_parameter_is_refused(fn):
+    """The parameter names the caller's array (np.tanh(x), np.zeros(3) there): the write went
+    into a new version of the helper's parameter, and the caller's array stayed as it was,
+    where NumPy changes it (a wrong value and gradient; with the array also returned, a
+    right value and a wrong gradient)."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="parameter of this helper") as refused:
+        adjoint.grad(fn, jit=False)(np.linspace(0.2, 0.9, 4))
+    helper = {C.computed_then_written_by_a_helper: C._first_set, C.zeros_written_by_a_helper: C._first_set,
+              C.zeros_written_and_returned_by_a_helper: C._set_and_return,
+              C.rows_written_by_a_helper_in_a_loop: C._set_row}[fn]
+    lines, first = inspect.getsourcelines(helper)
+    assert refused.value.lineno == first + 1 and refused.value.filename == C.__file__
 
 
 @pytest.mark.parametrize("fn, args, why, write", [
@@ -602,3 +615,14 @@ def test_a_return_whose_value_inlines_a_helper_lowered_twice_is_kept():
     np.testing.assert_allclose(g, 12.0 * w, rtol=1e-13)
     with pytest.raises(adjoint.CompileError, match="unify"):  # docs/subset.md: a return in a loop gives a number
         adjoint.grad(calls_a_helper_returning_an_array_from_its_loop, background=False)(w, 5)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_while_true_loop_left_only_by_return_ends_the_function(jit):
+    """It was refused: 'must end with a return statement on every path'. Its test becomes
+    `not returned` (not `not returned and True`)."""
+    assert adjoint.grad(C.sqrt_until_return, jit=jit)(2.0) == pytest.approx(1.0 / np.sqrt(2.0), rel=1e-12)
+    assert adjoint.check_grad(C.halve_until_small, np.array([0.5, 1.5]), np.array([2.0, 3.0]), wrt=(0, 1),
+                              jit=jit) < 1e-6
+    source = adjoint.grad(C.sqrt_until_return).source_for(2.0)
+    assert "t1 = not returned\n    while t1:" in source and "True\n" not in source.split("def sqrt_until_return_vjp")[0]

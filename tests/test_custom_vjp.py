@@ -107,3 +107,18 @@ def test_a_rule_defined_again_is_used_by_gradients_built_before(jit):
     finally:
         S.redefined.defvjp(old)
     assert grad(1.0) == 3.0
+
+
+def test_a_custom_function_returning_a_tuple_is_refused():
+    """Its cotangent would be a tuple, which the generated adjoint took for an array: a
+    TypeError ('float' object is not subscriptable) from a generated line, when run."""
+    def pair(x):
+        return x * 2.0, np.sin(x)
+    with pytest.raises(TypeError, match=r"custom_vjp function .*pair returns a tuple \(line 2 of its source\)"):
+        adjoint.custom_vjp(pair)
+
+
+def test_taking_a_custom_result_apart_is_refused_at_the_line():
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=r"pair_in_a_name\(x\) gives one value") as refused:
+        adjoint.grad(S.unpacks_a_custom_result, jit=False)(np.ones(3))
+    assert refused.value.text.strip() == "a, b = pair_in_a_name(x)"

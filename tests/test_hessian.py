@@ -10,6 +10,7 @@ import pytest
 
 import adjoint
 
+from . import custom_sample as S
 from . import hessian_sample as H
 from .test_programs import CASES
 
@@ -166,3 +167,15 @@ def test_a_helper_without_a_rule_is_located_at_the_user_line():
     assert str(info.value).startswith(f"{inspect.getsourcefile(fn)}:{line}: adjoint.hessian differentiates")
     assert "_gradient_" not in str(info.value)
     assert any("prod_grad(" in note for note in info.value.__notes__)
+
+
+def _softplus_loss(x):
+    return np.sum(S.softplus(x) * x)
+
+
+def test_a_gradient_calling_a_custom_rule_is_refused_naming_the_rule():
+    """It said 'cotangent() with a string argument is not supported'."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match=r"it calls a custom_vjp rule \(.*softplus_vjp\(") as info:
+        adjoint.hessian(_softplus_loss, jit=False)(np.ones(3))
+    assert "string argument" not in str(info.value)
+    assert info.value.lineno == _softplus_loss.__code__.co_firstlineno + 1

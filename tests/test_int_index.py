@@ -187,10 +187,10 @@ def test_a_row_is_not_an_index():
 
 def test_an_argument_used_as_the_index_itself_is_still_an_int():
     assert list(adjoint.grad(direct)(np.arange(3.0), 1)) == [0.0, 2.0, 0.0]
-    with pytest.raises(TypeError, match="argument 'i' of direct is used in an index and must be an int, "
-                                        "not ndarray"):
+    with pytest.raises(TypeError, match="argument 'i' of direct is used in an index or a range.. bound and "
+                                        "must be an int, not ndarray"):
         adjoint.grad(direct)(np.arange(3.0), np.array([1]))
-    with pytest.raises(TypeError, match="argument 'k' of shifted is used in an index and must be an int"):
+    with pytest.raises(TypeError, match="argument 'k' of shifted is used in an index or a range.. bound and must be an int"):
         adjoint.grad(shifted)(np.arange(6.0), IDX, np.array([2]))
 
 
@@ -203,3 +203,21 @@ def test_check_grad_passes_integer_index_arrays_through():
     x = np.linspace(-1.0, 1.0, 5)
     idx = np.array([0, 3, 3, 1], dtype=np.int32)
     assert adjoint.check_grad(gather_squares, x, idx) < 1e-6
+
+
+def summed_n_times(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + np.sum(x * x) * i
+    return s
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_range_bound_argument_must_be_an_int(jit):
+    """range(n) of a float n: Python raised a bare TypeError from the generated module, and
+    compiled code truncated n (3.7 ran 3 iterations). Both now name the argument and the line."""
+    g = adjoint.grad(summed_n_times, jit=jit)
+    np.testing.assert_allclose(g(np.array([1.0, 2.0]), 3), [6.0, 12.0])
+    with pytest.raises(TypeError, match=r"argument 'n' of summed_n_times is used in an index or a range\(\) "
+                                        r"bound and must be an int, not float \(.*for i in range\(n\)"):
+        g(np.array([1.0, 2.0]), 3.7)

@@ -395,6 +395,7 @@ class ControlLowering:
         for bound in (start, stop, step):
             if self._int_sources(bound) is None:
                 raise self.parsed.error(stmt.iter, "range() takes ints: use int(...) or len(...) for a bound")
+            self.need_ints(self._int_sources(bound), stmt.iter)  # range(n): n must be an int
         index_name = stmt.target.id
 
         def lower_body() -> tuple[Var, tuple[Stmt, ...]]:

@@ -263,6 +263,10 @@ def _call(parsed: Parsed, node: ast.Call) -> None:
 def _subscript(parsed: Parsed, node: ast.Subscript) -> None:
     _check_expr(parsed, node.value)
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if not items:
+        raise parsed.error(node, f"the empty index {ast.unparse(node)} is not supported: a 0-d array is used "
+                                 f"as a number as it is ({ast.unparse(node.value)} * 2.0), or "
+                                 f"float({ast.unparse(node.value)})")
     for item in items:
         if isinstance(item, ast.Slice):
             _children(parsed, item.lower, item.upper, item.step)

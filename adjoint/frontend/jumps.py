@@ -45,13 +45,22 @@ def _jumps(stmts: list[ast.stmt], kind: type) -> bool:
 
 
 def ends(stmts: list[ast.stmt], kind: type) -> bool:
-    """Every path through the statements ends in a ``kind`` jump."""
+    """Every path through the statements ends in a ``kind`` jump (for a return, a ``while
+    True:`` loop that returns and has no ``break`` counts: it leaves only by returning)."""
     if not stmts:
         return False
     last = stmts[-1]
     if isinstance(last, kind):
         return True
+    if kind is ast.Return and isinstance(last, ast.While) and _always(last.test) \
+            and not _jumps(last.body, ast.Break) and any(isinstance(n, ast.Return) for n in ast.walk(last)):
+        return True
     return isinstance(last, ast.If) and ends(last.body, kind) and ends(last.orelse, kind)
+
+
+def _always(test: ast.expr) -> bool:
+    """``True``, ``1``: a test decided before run time, always true."""
+    return isinstance(test, ast.Constant) and not isinstance(test.value, str) and bool(test.value)
 
 
 def _absorb(stmts: list[ast.stmt], kind: type) -> list[ast.stmt]:
@@ -150,6 +159,8 @@ class _Eliminate:
         flags = [f for f in (broke, self.returned if has_return else "") if f]
         if flags and isinstance(stmt, ast.For):
             body = [ast.copy_location(ast.If(_none_of(flags, stmt), body or [ast.Pass()], []), stmt)]
+        elif flags and _always(stmt.test):  # while True: until a flag is set
+            stmt.test = ast.copy_location(_none_of(flags, stmt), stmt.test)
         elif flags:
             stmt.test = ast.copy_location(ast.BoolOp(ast.And(), [_none_of(flags, stmt), stmt.test]), stmt.test)
         stmt.body = body or [ast.copy_location(ast.Pass(), stmt)]

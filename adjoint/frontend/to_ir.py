@@ -168,6 +168,11 @@ class Lowering(ControlLowering):
         hold a view of it are stale afterwards (``_stale_views``)."""
         name = target.value.id
         current = array = self.env.get(name)
+        if isinstance(current, Var) and current.name in self.param_source and len(self.inlining) > 1:
+            # a helper's parameter: the caller's array, even one the caller made
+            raise self.parsed.error(target, f"writing into {name} here is not supported: {name} is a parameter of "
+                                            f"this helper, so the write would change the caller's array; write "
+                                            f"into a copy ({name} = {name}.copy() first) and return it")
         if not isinstance(current, Var) or current.name not in self.writable:
             if self._rank_of(current) == 0:
                 raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
@@ -310,6 +315,10 @@ class Lowering(ControlLowering):
             self.identity[target.id] = self.identity.get(source) if source in self.identity else object()
             self._share(target.id, holders)
             return
+        if isinstance(value, Var) and self.defined_by.get(value.name, "").startswith("custom:"):
+            raise self.parsed.error(target, f"{ast.unparse(node)} gives one value (a custom_vjp function returns "
+                                            f"one array or number), which is not taken apart here: give each "
+                                            f"output a custom_vjp function of its own")
         for i, elt in enumerate(target.elts):  # a, b = <tuple-valued expression>
             item = self.emit("getitem", (value, Index((Const(i),))), node, self._hint(elt))
             self.bind(elt, item, node)
@@ -650,14 +659,19 @@ class Lowering(ControlLowering):
             return value  # np.newaxis
         return self._index_value(item, value)
 
+    def need_ints(self, sources: frozenset[tuple[str, bool]], node: ast.AST) -> None:
+        """The parameters in ``sources`` must be ints (integer arrays, for an element read):
+        the call checks them (api._check_arg), naming ``node``'s line."""
+        self.index_params |= {p for p, element in sources if not element}
+        self.index_arrays |= {p for p, element in sources if element}
+        for p, _ in sources:
+            self.index_locs.setdefault(p, self.parsed.loc(node))
+
     def _index_value(self, node: ast.expr, value: Value | None = None) -> Value:
         value = self.expr(node) if value is None else value
         sources = self._int_sources(value)
         if sources is not None:
-            self.index_params |= {p for p, element in sources if not element}
-            self.index_arrays |= {p for p, element in sources if element}
-            for p, _ in sources:
-                self.index_locs.setdefault(p, self.parsed.loc(node))
+            self.need_ints(sources, node)
             return value
         raise self.parsed.error(node, "indexing with an array or a float is not supported (no fancy or "
                                       "boolean indexing); index with ints and slices, or use np.where")

@@ -720,9 +720,12 @@ def _sign_kernel(xf, of):
 
 @overload(float)
 def _ov_float_of_bool(x):
-    """float(True) is 1.0 in Python; Numba has float() for numbers but not for bool."""
+    """float(True) is 1.0 in Python, and float of a 0-d array its number; Numba has float()
+    for numbers only."""
     if isinstance(x, types.Boolean):
         return lambda x: 1.0 if x else 0.0
+    if _arr(x) and x.ndim == 0:
+        return lambda x: float(x[()])
 
 
 def _fused_operand(t):
