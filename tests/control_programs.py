@@ -1319,3 +1319,53 @@ def halve_until_small(x, w):
         k = k + 1
         if s < 0.1 and k > 2:
             return s * np.sum(w)
+
+
+# -- a return inside a loop: a number (an int stays one), never an array or a tuple ---
+
+def _first_above(v, n):
+    for i in range(n):
+        if v[i] > 0.5:
+            return i
+    return n - 1
+
+
+def indexes_by_an_int_returned_from_a_loop(x):
+    k = _first_above(x, 3)  # an int: the result started as 0.0 and made it a float index
+    return x[k] * 2.0 + np.sum(x * x)
+
+
+def _pair_from_a_loop(v, n):
+    for i in range(n):
+        if v[i] > 0.5:
+            return v[i], i
+    return v[0], 0
+
+
+def takes_a_tuple_returned_from_a_loop(x):
+    a, k = _pair_from_a_loop(x, 3)
+    return a * x[1]
+
+
+def rows_of_a_recurrence_with_a_break(x):
+    """The break leaves the rest of the body under `if not broke:`: row is bound before it."""
+    y = np.zeros((x.shape[0], 2))
+    y[0] = x[0]
+    for i in range(1, x.shape[0]):
+        row = y[i - 1]
+        if np.sum(row) > 100.0:
+            break
+        y[i] = np.sin(row) * 0.5 + x[i] * np.sum(row * row)
+    return np.sum(y * y)
+
+
+def view_rebound_on_one_path_only(x):
+    y = np.ones((x.shape[0], 2))
+    v = y[0]
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            v = y[1]
+        s = s + np.sum(v * v)  # on the other path, v is the view of the iteration before
+        y[1] = x[i] * 2.0
+    return s

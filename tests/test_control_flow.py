@@ -344,7 +344,9 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
     (C.view_read_in_the_next_iteration, (np.linspace(0.2, 0.9, 4),), "s = s + np.sum(v * v)"),
     (C.view_read_after_an_update_in_place, (np.linspace(0.2, 0.9, 4),), "return np.sum(v * y[1:])"),
     (C.view_read_after_a_write_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "return np.sum(v) + np.sum(y)"),
-    (C.row_before_the_row_written_from_zero, (np.ones((3, 2)),), "s = s + np.sum(r * y[i])")])
+    (C.row_before_the_row_written_from_zero, (np.ones((3, 2)),), "s = s + np.sum(r * y[i])"),
+    (C.view_rebound_on_one_path_only, (np.array([0.3, -0.7, 1.1]),),
+     "s = s + np.sum(v * v)  # on the other path, v is the view of the iteration before")])
 def test_a_view_read_after_a_write_into_its_array_is_refused_at_the_read(fn, args, read):
     """A view (a row r = y[0], a slice, .T) taken before a write into its array would show
     the write in NumPy, and the graph's value would not: reading it after the write (later
@@ -365,6 +367,7 @@ def test_a_view_a_helper_returns_after_a_write_is_refused_in_the_helper():
 
 @pytest.mark.parametrize("fn, args", [
     (C.rows_of_a_recurrence, (np.array([0.3, -0.7, 1.1, 0.4, 0.25]),)),
+    (C.rows_of_a_recurrence_with_a_break, (np.array([0.3, -0.7, 1.1, 0.4, 0.25]),)),
     (C.view_dead_before_the_write, (np.array([0.3, -0.7, 1.1, 0.4, 0.25]),)),
     (C.view_dead_before_an_update_in_place, (np.array([0.3, -0.7, 1.1, 0.4, 0.25]),)),
     (C.views_of_a_written_matrix, (np.array([0.3, -0.7, 1.1, 0.4, 0.25]),)),
@@ -608,13 +611,19 @@ def calls_a_helper_returning_an_array_from_its_loop(w, n):
 
 
 def test_a_return_whose_value_inlines_a_helper_lowered_twice_is_kept():
-    """The helper's loop carries its result from 0.0 to an array, so it is lowered twice;
-    restoring the state for that once dropped the caller's return (a bare AssertionError)."""
+    """Not knowing w's rank (the generic .source), the helper's loop carries its result from
+    0.0 to a value of unknown rank, so it is lowered twice; restoring the state for that
+    once dropped the caller's return (a bare AssertionError). For a call, w * 2.0 is an
+    array, which a return inside a loop may not give (its result starts as 0.0; plain
+    Python ran it, compiled code was a CompileError): refused at the return, both ways."""
+    fn = calls_a_helper_returning_an_array_from_its_loop
+    assert "return calls_a_helper_returning_an_array_from_its_loop, " in adjoint.grad(fn).source
     w = np.array([0.1, 0.7, -0.3, 0.2, 0.9])
-    g = adjoint.grad(calls_a_helper_returning_an_array_from_its_loop, jit=False)(w, 5)
-    np.testing.assert_allclose(g, 12.0 * w, rtol=1e-13)
-    with pytest.raises(adjoint.CompileError, match="unify"):  # docs/subset.md: a return in a loop gives a number
-        adjoint.grad(calls_a_helper_returning_an_array_from_its_loop, background=False)(w, 5)
+    for jit in (False, True):
+        with pytest.raises(adjoint.UnsupportedSyntaxError, match="a return inside a loop must give a number") \
+                as refused:
+            adjoint.grad(fn, jit=jit)(w, 5)
+        assert refused.value.text.strip() == "return v * 2.0"
 
 
 @pytest.mark.parametrize("jit", [False, True])
@@ -626,3 +635,21 @@ def test_a_while_true_loop_left_only_by_return_ends_the_function(jit):
                               jit=jit) < 1e-6
     source = adjoint.grad(C.sqrt_until_return).source_for(2.0)
     assert "t1 = not returned\n    while t1:" in source and "True\n" not in source.split("def sqrt_until_return_vjp")[0]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_an_int_returned_from_a_loop_stays_an_int(jit):
+    """It was refused as a float index: the flagged result started as 0.0."""
+    x = np.array([0.2, 0.7, 0.9])
+    np.testing.assert_allclose(adjoint.grad(C.indexes_by_an_int_returned_from_a_loop, jit=jit)(x),
+                               [0.4, 3.4, 1.8], rtol=1e-13)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_tuple_returned_from_a_loop_is_refused_at_the_return(jit):
+    """Plain Python raised 'float' object is not subscriptable from a generated line, and
+    compiled code could not unify the result's types."""
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="must give a number, and this one gives a tuple") \
+            as refused:
+        adjoint.grad(C.takes_a_tuple_returned_from_a_loop, jit=jit)(np.array([0.2, 0.7, 0.9]))
+    assert refused.value.text.strip() == "return v[i], i"

@@ -37,20 +37,33 @@ def _stored_names(body: list[ast.stmt]) -> list[str]:
     return out
 
 
+def _loads(node: ast.AST | None) -> list[ast.Name]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)] \
+        if node is not None else []
+
+
 def _exposed_reads(body: list[ast.stmt], test: ast.expr | None = None) -> list[ast.Name]:
     """The names an iteration of a loop may read before it assigns them: what it reads of the
-    iteration before (conservative: only an assignment at the top of the body counts)."""
-    out = [n for n in ast.walk(test) if isinstance(n, ast.Name)] if test is not None else []
-    assigned: set[str] = set()
-    for stmt in body:
-        reads = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-            reads.append(stmt.target)  # y += e reads y
-        out += [n for n in reads if n.id not in assigned]
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            assigned |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
-                         and isinstance(n.ctx, ast.Store)}
+    iteration before (conservative: an assignment counts after it in its own block, and
+    after an ``if`` only if it comes before the ``if``)."""
+    out = _loads(test)
+
+    def block(stmts: list[ast.stmt], assigned: set[str]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ast.If):  # (break and continue leave the rest under an if)
+                out.extend(n for n in _loads(stmt.test) if n.id not in assigned)
+                block(stmt.body, set(assigned))
+                block(stmt.orelse, set(assigned))
+                continue
+            reads = _loads(stmt)
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                reads.append(stmt.target)  # y += e reads y
+            out.extend(n for n in reads if n.id not in assigned)
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                assigned |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
+                             and isinstance(n.ctx, ast.Store)}
+    block(body, set())
     return out
 
 
@@ -225,8 +238,7 @@ class ControlLowering:
     def _check_views(self, merges, stmt: ast.stmt, body: tuple[Stmt, ...], written: frozenset[str],
                      users: dict[str, str]) -> None:
         """A view of an array that the loop writes into must not outlive its iteration
-        (carried, it would see the next iteration's writes); a view taken in the loop
-        """
+        (carried, it would see the next iteration's writes)."""
         # what each value of the body is: a statement, or the merges of an if or an inner loop
         # (a view may reach the update through them: `if c: w = y[0:2]`, `w = y[0:2] if c else w`)
         defs = definitions(body)

@@ -104,6 +104,16 @@ def _set(name: str, value: ast.expr, node: ast.AST) -> ast.Assign:
     return ast.copy_location(ast.Assign([_name(name, node, True)], value), node)
 
 
+LOOP_RETURN = "adjoint_loop_return"  # marks ``result = e`` made of a return inside a loop
+
+
+def _loop_return(assign: ast.Assign) -> ast.Assign:
+    """The lowering checks that e is a number: ``result`` starts as ``0.0``, and compiled
+    code gives a variable one type."""
+    setattr(assign, LOOP_RETURN, True)
+    return assign
+
+
 def _const(value, node: ast.AST) -> ast.Constant:
     return ast.copy_location(ast.Constant(value), node)
 
@@ -152,7 +162,7 @@ class _Eliminate:
             body = _replace(body, ast.Break, lambda j: [_set(broke, _const(True, j), j), ast.copy_location(ast.Continue(), j)])
         if has_return:
             self.returns_in_loops = True
-            body = _replace(body, ast.Return, lambda j: [_set(self.result, j.value, j),
+            body = _replace(body, ast.Return, lambda j: [_loop_return(_set(self.result, j.value, j)),
                                                          _set(self.returned, _const(True, j), j),
                                                          ast.copy_location(ast.Continue(), j)])
         body = _replace(_absorb(body, ast.Continue), ast.Continue, lambda j: [])
@@ -177,7 +187,7 @@ class _Eliminate:
         body = self.block(tree.body, False)
         if self.returns_in_loops:
             first = body[0]
-            body = [_set(self.result, _const(0.0, first), first), _set(self.returned, _const(False, first), first)] + body
+            body = [_set(self.result, _const(0, first), first), _set(self.returned, _const(False, first), first)] + body
         body = _absorb(body, ast.Return)
         tree.body = _replace(body, ast.Return, lambda j: [_set(self.result, j.value, j)])
         tree.body.append(ast.copy_location(ast.Return(_name(self.result, last)), last))

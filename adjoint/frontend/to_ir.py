@@ -20,7 +20,7 @@ from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..rules import CALLS, RULES, BindError
 from .control import VIEWS, ControlLowering
 from .fence import check_function
-from .jumps import eliminate_jumps
+from .jumps import LOOP_RETURN, eliminate_jumps
 from .resolve import NOT_STATIC, Resolver, constant_value
 from .source import library_file, parse_function
 
@@ -136,6 +136,11 @@ class Lowering(ControlLowering):
     def statement(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Assign) and not isinstance(stmt.targets[0], ast.Subscript):
             self.assign(stmt.targets, stmt.value)
+            returned = self.env[stmt.targets[0].id] if getattr(stmt, LOOP_RETURN, False) else None
+            if returned is not None and (isinstance(returned, Tup) or self._rank_of(returned)):
+                what = "a tuple" if isinstance(returned, Tup) else "an array"
+                raise self.parsed.error(stmt, f"a return inside a loop must give a number, and this one gives "
+                                              f"{what}: keep it in a variable, break, and return it after the loop")
         elif isinstance(stmt, ast.AnnAssign):
             self.assign([stmt.target], stmt.value)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
@@ -383,10 +388,12 @@ class Lowering(ControlLowering):
         if view is None or any(isinstance(item, Const) and int_literal(item) is None
                                for item in view.items + write.items):  # None or ... shifts the axes
             return False
+        def nonnegative(base: str | None, c: int) -> bool:
+            return c >= 0 if base is None else base in self.int_min and self.int_min[base] + c >= 0
         for a, b in zip(view.items, write.items):
             a, b = self._offset(a), self._offset(b)
-            if a is not None and b is not None and a[0] == b[0] and a[1] != b[1] and all(
-                    (0 if base is None else self.int_min.get(base, -1 - abs(c))) + c >= 0 for base, c in (a, b)):
+            if a is not None and b is not None and a[0] == b[0] and a[1] != b[1] \
+                    and nonnegative(*a) and nonnegative(*b):
                 return True
         return False
 

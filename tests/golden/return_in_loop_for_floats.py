@@ -1,7 +1,7 @@
 def return_in_loop(x, n):
     """The forward of return_in_loop, as adjoint compiles it."""
     # line 229: for i in range(n):
-    s, result, returned = x, 0.0, False
+    s, result, returned = x, 0, False
     for i in range(n):
         t1 = not returned
         if t1:
@@ -33,7 +33,7 @@ def return_in_loop_vjp(x, n, result_4_bar):
     # tape: values the loops overwrite and the adjoint reads
     tape_1 = []
     # line 229: for i in range(n):
-    s, result, returned = x, 0.0, False
+    s, result, returned = x, 0, False
     for i in range(n):
         t1 = not returned
         if t1:
