@@ -1369,3 +1369,25 @@ def view_rebound_on_one_path_only(x):
         s = s + np.sum(v * v)  # on the other path, v is the view of the iteration before
         y[1] = x[i] * 2.0
     return s
+
+
+# -- computed arrays that trade names with written ones -------------------------------
+
+def jacobi_of_computed_arrays(x, n):
+    """u's array is written into as v's after the swap: x * 1.0 is made an array of its own."""
+    u = x * 1.0
+    v = x * 1.0
+    for t in range(n):
+        for i in range(1, x.shape[0] - 1):
+            v[i] = 0.5 * (u[i - 1] + u[i + 1]) + 0.1 * np.sin(u[i])
+        u, v = v, u
+    return np.sum(u * u)
+
+
+def swapped_computed_arrays(x):
+    a = x * 2.0
+    b = x * 3.0
+    for i in range(3):
+        a, b = b, a
+        a[0] = a[0] * 1.5
+    return np.sum(a * b) + np.sum(x * 2.0)

@@ -653,3 +653,15 @@ def test_a_tuple_returned_from_a_loop_is_refused_at_the_return(jit):
             as refused:
         adjoint.grad(C.takes_a_tuple_returned_from_a_loop, jit=jit)(np.array([0.2, 0.7, 0.9]))
     assert refused.value.text.strip() == "return v[i], i"
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_computed_arrays_that_trade_names_with_written_ones(jit):
+    """They were refused ('replaced by an array that was not created here'); the ping-pong
+    buffers of a stencil iteration are the common case. x * 2.0 computed again after the
+    loop is not the array the writes changed."""
+    x = np.array([0.3, -0.7, 1.1, 0.4, 0.25])
+    assert adjoint.check_grad(C.jacobi_of_computed_arrays, x, 3, jit=jit) < 1e-6
+    assert adjoint.check_grad(C.swapped_computed_arrays, x, jit=jit) < 1e-6
+    value, _ = adjoint.value_and_grad(C.swapped_computed_arrays, jit=jit)(x)
+    assert value == pytest.approx(C.swapped_computed_arrays(x), rel=1e-14)

@@ -59,6 +59,15 @@ def _number(value: Value) -> bool:
     return isinstance(value, Const) and isinstance(value.value, (bool, int, float))
 
 
+def _name_pairs(target: ast.expr, value: ast.expr) -> list[tuple[ast.Name, ast.Name]]:
+    """(target, value) name pairs an assignment binds: ``w = y``; ``a, b = b, a`` item by item."""
+    if isinstance(target, ast.Name) and isinstance(value, ast.Name):
+        return [(target, value)]
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+        return [pair for t, v in zip(target.elts, value.elts) for pair in _name_pairs(t, v)]
+    return []
+
+
 class Lowering(ControlLowering):
     def __init__(self, parsed, reserved: frozenset[str], param_ranks: tuple[int | None, ...] = ()) -> None:
         self.parsed = parsed
@@ -479,13 +488,21 @@ class Lowering(ControlLowering):
 
     def _element_written(self) -> frozenset[str]:
         """The names ``name[...] = ...`` or ``name[...] += ...`` writes into, in the
-        function being lowered (or the helper being inlined)."""
+        function being lowered (or the helper being inlined), and the names whose array one
+        of them may be given (``u, v = v, u``: u's array is written into as v's)."""
         tree = self.parsed.tree
         if tree not in self._written_names:
-            self._written_names[tree] = frozenset(
-                target.value.id for stmt in ast.walk(tree) if isinstance(stmt, (ast.Assign, ast.AugAssign))
-                for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
-                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name))
+            written = {target.value.id for stmt in ast.walk(tree) if isinstance(stmt, (ast.Assign, ast.AugAssign))
+                       for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                       if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)}
+            given = [(t.id, v.id) for stmt in ast.walk(tree) if isinstance(stmt, ast.Assign)
+                     for target in stmt.targets for t, v in _name_pairs(target, stmt.value)]
+            while True:
+                more = {source for target, source in given if target in written} - written
+                if not more:
+                    break
+                written |= more
+            self._written_names[tree] = frozenset(written)
         return self._written_names[tree]
 
     def _element(self, prim: str, args: tuple[Value, ...]) -> bool:
