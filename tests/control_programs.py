@@ -1391,3 +1391,58 @@ def swapped_computed_arrays(x):
         a, b = b, a
         a[0] = a[0] * 1.5
     return np.sum(a * b) + np.sum(x * 2.0)
+
+
+# -- found by a fuzz of views and writes (each was a wrong value and gradient) ---------
+
+def double_negation_then_write(x):
+    y = np.zeros(3)
+    y[0] = x[0]
+    w = -(-y)  # a new array: codegen's cleanup made it y itself
+    y[0] = 5.0 * x[1]
+    return np.sum(w * w) + np.sum(y)
+
+
+def double_negation_written(x):
+    w = -(-x)  # a new array, not the argument
+    w[0] = 3.0 * x[1]
+    return np.sum(x * x) + np.sum(w)
+
+
+def view_picked_by_max_in_a_loop(x):
+    y = x.copy()
+    v = x * 3.0
+    for i in range(1, 4):
+        v = max(y[0:1], y[2:3])  # one of the views itself
+    y[2] = 7.0 * x[3]
+    return np.sum(v)
+
+
+def view_picked_in_a_branch(x):
+    y = x.copy()
+    v = x * 3.0
+    if x[0] > 0.0:
+        v = y[1:3] if x[1] > 0.0 else y[0:2]
+    y[1] = 7.0 * x[3]
+    return np.sum(v)
+
+
+def view_kept_across_an_update_in_place(x):
+    y = x.copy()
+    r = x * 2.0
+    for i in range(3):
+        y += 0.5 * x[i]  # in place: the view r of an earlier iteration shows it
+        if i == 0:
+            r = y[:3]
+    return np.sum(np.sin(r))
+
+
+def view_read_in_the_iteration_after_an_update_in_place(x):
+    y = x.copy()
+    r = x * 2.0
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(r * r)
+        y += 0.5 * x[i]
+        r = y[:3]
+    return s

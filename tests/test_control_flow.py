@@ -346,7 +346,12 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
     (C.view_read_after_a_write_in_one_branch, (np.linspace(0.2, 0.9, 4), 1.0), "return np.sum(v) + np.sum(y)"),
     (C.row_before_the_row_written_from_zero, (np.ones((3, 2)),), "s = s + np.sum(r * y[i])"),
     (C.view_rebound_on_one_path_only, (np.array([0.3, -0.7, 1.1]),),
-     "s = s + np.sum(v * v)  # on the other path, v is the view of the iteration before")])
+     "s = s + np.sum(v * v)  # on the other path, v is the view of the iteration before"),
+    (C.view_picked_by_max_in_a_loop, (np.array([0.3, 0.7, 1.1, 0.5]),), "return np.sum(v)"),
+    (C.view_picked_in_a_branch, (np.array([0.3, 0.7, 1.1, 0.5]),), "return np.sum(v)"),
+    (C.view_kept_across_an_update_in_place, (np.array([0.3, 0.7, 1.1, 0.5]),), "return np.sum(np.sin(r))"),
+    (C.view_read_in_the_iteration_after_an_update_in_place, (np.array([0.3, 0.7, 1.1, 0.5]),),
+     "s = s + np.sum(r * r)")])
 def test_a_view_read_after_a_write_into_its_array_is_refused_at_the_read(fn, args, read):
     """A view (a row r = y[0], a slice, .T) taken before a write into its array would show
     the write in NumPy, and the graph's value would not: reading it after the write (later
@@ -665,3 +670,15 @@ def test_computed_arrays_that_trade_names_with_written_ones(jit):
     assert adjoint.check_grad(C.swapped_computed_arrays, x, jit=jit) < 1e-6
     value, _ = adjoint.value_and_grad(C.swapped_computed_arrays, jit=jit)(x)
     assert value == pytest.approx(C.swapped_computed_arrays(x), rel=1e-14)
+
+
+@pytest.mark.parametrize("fn", [C.double_negation_then_write, C.double_negation_written])
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_double_negation_is_a_new_array(fn, jit):
+    """codegen's cleanup wrote w = -(-y) as w = y: the later write into y changed w, and a
+    write into w = -(-x) changed the argument x (wrong values and gradients)."""
+    x = np.array([0.3, -0.7, 1.1, 0.5])
+    before = x.copy()
+    value, _ = adjoint.value_and_grad(fn, jit=jit)(x)
+    assert value == pytest.approx(fn(x.copy()), rel=1e-14) and np.array_equal(x, before)
+    assert adjoint.check_grad(fn, x, jit=jit) < 1e-6

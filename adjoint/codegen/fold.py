@@ -488,7 +488,8 @@ def _substitute(line: str, name: str, expr: str) -> str | None:
 
 class _Unnegate(ast.NodeTransformer):
     """``-(-a * b / c)`` -> ``a * b / c``: flipping a sign commutes exactly with ``*`` and
-    ``/`` in floating point, so the two flips cancel."""
+    ``/`` in floating point, so the two flips cancel. ``-(-a)`` stays: ``a`` would be the
+    array itself, not a new one (``w = -(-y)``, then a write into y, changed w)."""
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
         self.generic_visit(node)
@@ -500,6 +501,6 @@ class _Unnegate(ast.NodeTransformer):
         if not (isinstance(leaf, ast.UnaryOp) and isinstance(leaf.op, ast.USub)):
             return node
         if parent is None:
-            return leaf.operand
+            return node
         parent.left = leaf.operand
         return node.operand

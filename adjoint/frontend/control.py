@@ -364,6 +364,7 @@ class ControlLowering:
             saved = self._lowering_state()
             stale = dict(self.stale)
             env, identity, phis = self._enter_loop(stmt, body, exclude=exclude, unranked=unranked, shared=shared)
+            mark = len(self.writes)
             lowered = lower_body()
             if lowered is None:
                 self.env, self.identity, self.stale = env, identity, stale
@@ -374,6 +375,10 @@ class ControlLowering:
                     if node.id in self.stale:  # the next iteration reads a view the body made stale
                         raise self._stale_error(node, " (in the loop's next iteration)")
                 self.stale.update(stale)  # stale if it was before (the loop may not run) or after it
+                # a carried name holding a view of an array the body writes into (the write's
+                # roots): the next iteration's write changes it (_leave_loop)
+                self.carried_views = [(name, write) for name in phis for write in self.writes[mark:]
+                                      if self._shown(self.env.get(name)) & write[0]]
                 return env, identity, phis, lowered
             unranked |= changed  # lower the body again, not knowing those ranks
             shared += sharing  # ...and with those names naming one array
@@ -389,6 +394,13 @@ class ControlLowering:
         for merge in merges:
             self._merge_memory(merge.var, merge.first, merge.second)
         self._check_carried(merges, stmt, body, {var.name: name for name, var in phis.items()})
+        exposed: dict[str, ast.Name] = {}
+        for node in _exposed_reads(stmt.body, getattr(stmt, "test", None)):
+            exposed.setdefault(node.id, node)
+        for name, (_, array, line) in self.carried_views:  # (y += ..., which _check_carried does not see)
+            self.stale[name] = (array, line, "")
+            if name in exposed:
+                raise self._stale_error(exposed[name], " (in the loop's next iteration)")
         self.partial |= set(self.env) - set(env)
         for name in set(self.env) - set(env):
             self.loop_index_lines.pop(name, None)

@@ -97,6 +97,8 @@ class Lowering(ControlLowering):
         self.roots: dict[str, frozenset[str]] = {}
         self.views: dict[str, frozenset[str]] = {}
         self.stale: dict[str, tuple[str, int, str]] = {}  # name -> (array, line of the write, note)
+        self.writes: list[tuple[frozenset[str], str, int]] = []  # each write: its roots, array, line
+        self.carried_views: list[tuple[str, tuple[frozenset[str], str, int]]] = []  # (control._lower_loop)
         self.view_index: dict[str, Index] = {}  # a view y[i - 1] of an array (not of a view): its index
         # ints as a base plus a constant (i - 1: (i, -1); a literal 3: (None, 3)), and the least
         # value of a for loop's index, where its range shows it (range(1, n): 1)
@@ -161,8 +163,11 @@ class Lowering(ControlLowering):
             self.write(stmt.targets[0], stmt.value, stmt)
         elif isinstance(stmt, ast.AugAssign):
             self._check_in_place(stmt)
+            before = self.env.get(stmt.target.id)
             binop = ast.copy_location(ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value), stmt)
             self.assign([stmt.target], binop)
+            if self._rank_of(before) != 0:  # NumPy updates the array in place: the same memory
+                self.roots[self.env[stmt.target.id].name] = self._roots(before)
         elif isinstance(stmt, ast.Return):
             hint = None if isinstance(stmt.value, ast.Name) else self.parsed.tree.name
             self.body.append(Return(self.expr(stmt.value, hint), self.parsed.loc(stmt)))
@@ -364,15 +369,23 @@ class Lowering(ControlLowering):
         self.identity[name] = one
 
     def _roots(self, value: Value) -> frozenset[str]:
-        """The arrays whose memory ``value`` may be (an array made here: itself)."""
-        return self.roots.get(value.name, frozenset({value.name})) if isinstance(value, Var) else frozenset()
+        """The arrays whose memory ``value`` may be (an array made here: itself; max(a, b) of
+        arrays, ``a if c else b``: a's or b's)."""
+        if not isinstance(value, Var):
+            return frozenset()
+        own = self.roots.get(value.name, frozenset({value.name}))
+        return own.union(*(self._roots(p) for p in self.picks.get(value.name, ())))
+
+    def _shown(self, value: Value) -> frozenset[str]:
+        """The arrays (roots) whose memory a name holding ``value`` may show as a view."""
+        return frozenset().union(*(self.views.get(v.name, frozenset()) for v in self._held(value)))
 
     def _merge_memory(self, var: Var, *values: Value) -> None:
         """A merge (of an if, a loop) may be any of ``values``: their memory and views."""
         self.roots[var.name] = frozenset({var.name}).union(*(self._roots(v) for v in values))
-        shown = [self.views[v.name] for v in values if isinstance(v, Var) and v.name in self.views]
+        shown = frozenset().union(*(self._shown(v) for v in values))
         if shown:
-            self.views[var.name] = frozenset().union(*shown)
+            self.views[var.name] = shown
 
     def _held(self, value: Value) -> list[Var]:
         """The values a name holding ``value`` may name: a tuple's items, max/min's arguments."""
@@ -411,6 +424,7 @@ class Lowering(ControlLowering):
         names that hold a view of it are stale from here on (``_Name`` refuses to read one),
         but for a view ``_apart`` from the written elements."""
         roots = self._roots(array)
+        self.writes.append((roots, name, stmt.lineno))
         for n, value in self.env.items():
             shown = [v for v in self._held(value) if self.views.get(v.name, frozenset()) & roots
                      and not (index is not None and self._apart(self.view_index.get(v.name), index))]
