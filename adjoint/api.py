@@ -190,13 +190,13 @@ class GradFunction:
         return dict(self._build().timings)
 
     def _compiled(self, name: str, values: Sequence[Any], extra: tuple = (),
-                  ready: bool = False) -> Callable[..., Any]:
+                  ready: bool = False, key: tuple | None = None) -> Callable[..., Any]:
         """The generated function ``name`` for arguments like ``values`` (+ ``extra``, the
         seed of a pullback): compiled, unless jit=False, or unless it is compiling in the
         background (then its plain-Python version). ``ready=True``: the compiled one, waiting
-        for it if need be."""
-        key = self._current = _ranks(values)
-        slot = self._slot(name, values, extra)
+        for it if need be. ``key``: the ranks of ``values``, where the caller has them."""
+        key = self._current = _ranks(values) if key is None else key
+        slot = self._slot(name, values, extra, key)
         if slot in self._functions:
             return self._functions[slot]
         if slot in self._pending:
@@ -223,10 +223,11 @@ class GradFunction:
         self._functions[slot] = fn
         return fn
 
-    def _slot(self, name: str, values: Sequence[Any], extra: tuple = ()) -> tuple:
-        """What a compiled function is kept under: the ranks of the arguments, the generated
-        function's name, and whether Numba compiles the fused module (all arrays float64)."""
-        return _ranks(values), name, self.jit and _float64(list(values) + list(extra))
+    def _slot(self, name: str, values: Sequence[Any], extra: tuple = (), key: tuple | None = None) -> tuple:
+        """What a compiled function is kept under: the ranks of the arguments (``key``, if
+        given), the generated function's name, and whether Numba compiles the fused module
+        (all arrays float64)."""
+        return _ranks(values) if key is None else key, name, self.jit and _float64([*values, *extra])
 
     def _finish(self, slot: tuple, raise_error: bool = False) -> Callable[..., Any]:
         """Take the result of the background compile of ``slot``: the compiled function, or
@@ -271,16 +272,18 @@ class GradFunction:
     # -- calling ------------------------------------------------------------
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
         self._refresh()
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:  # as Python says it: f() missing a required argument: 'y'
-            raise TypeError(f"{self.fn.__qualname__}() {exc}") from None
-        bound.apply_defaults()
-        lowered = self._lowered(_ranks(list(bound.arguments.values())))
-        name, where = self.fn.__qualname__, dict(lowered.index_locs)
+        if kwargs or len(args) != len(self._params):
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as exc:  # as Python says it: f() missing a required argument: 'y'
+                raise TypeError(f"{self.fn.__qualname__}() {exc}") from None
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        lowered = self._lowered(_ranks(args))
+        name, where = self.fn.__qualname__, dict(lowered.index_locs) if lowered.index_locs else {}
         return [_check_arg(name, p, v, i in self.wrt, p in lowered.index_params, p in lowered.index_arrays,
                            where.get(p))
-                for i, (p, v) in enumerate(bound.arguments.items())]
+                for i, (p, v) in enumerate(zip(self._params, args))]
 
     def _run(self, fn: Callable[..., Any], values: Sequence[Any]) -> Any:
         try:
@@ -362,9 +365,9 @@ class GradFunction:
             self._kinds_checked.add((key, kinds))
         generated = built.generated
         name = generated.grad_name if not value and generated.grad_name else generated.vjp_name
-        slot = self._slot(name, values, (seed,))
+        slot = self._slot(name, values, (seed,), key)
         first = slot not in self._functions and slot not in self._pending
-        fn = self._compiled(name, values, (seed,))
+        fn = self._compiled(name, values, (seed,), key=key)
         compiling = self.jit and slot in self._functions
         start = time.perf_counter()
         if name == generated.vjp_name:
