@@ -488,8 +488,17 @@ def _substitute(line: str, name: str, expr: str) -> str | None:
 
 class _Unnegate(ast.NodeTransformer):
     """``-(-a * b / c)`` -> ``a * b / c``: flipping a sign commutes exactly with ``*`` and
-    ``/`` in floating point, so the two flips cancel. ``-(-a)`` stays: ``a`` would be the
-    array itself, not a new one (``w = -(-y)``, then a write into y, changed w)."""
+    ``/`` in floating point, so the two flips cancel. ``w = -(-y)`` stays: ``w = y`` would
+    name y's array itself, not a new one (a later write into y changed w; an update of w in
+    place would change y)."""
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
+        value = node.value
+        if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and isinstance(value.operand, ast.UnaryOp) \
+                and isinstance(value.operand.op, ast.USub) \
+                and isinstance(value.operand.operand, (ast.Name, ast.Subscript, ast.Attribute)):
+            return node
+        return self.generic_visit(node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
         self.generic_visit(node)
@@ -501,6 +510,6 @@ class _Unnegate(ast.NodeTransformer):
         if not (isinstance(leaf, ast.UnaryOp) and isinstance(leaf.op, ast.USub)):
             return node
         if parent is None:
-            return node
+            return leaf.operand
         parent.left = leaf.operand
         return node.operand

@@ -185,6 +185,7 @@ def test_a_comment_left_without_statements_goes_unless_it_maps_the_next_line():
     ("y = -t1", "-a ** 2", "y = a ** 2"),
     ("y = -t1", "-a + b", "y = -(-a + b)"),   # a sum: the flips do not meet
     ("y = -t1", "a * -b", "y = -(a * -b)"),   # only the leftmost factor's sign is taken
+    ("y = -t1", "-a", "y = --a"),             # y = a would be a's array itself (or a view's)
 ])
 def test_folding_cancels_a_pair_of_minus_signs(line, expr, expected):
     folded = _substitute(line, "t1", expr)
