@@ -108,8 +108,8 @@ LOOP_RETURN = "adjoint_loop_return"  # marks ``result = e`` made of a return ins
 
 
 def _loop_return(assign: ast.Assign) -> ast.Assign:
-    """The lowering checks that e is a number: ``result`` starts as ``0.0``, and compiled
-    code gives a variable one type."""
+    """The lowering checks that e is a number: ``result`` starts as ``0``, and compiled code
+    gives a variable one type."""
     setattr(assign, LOOP_RETURN, True)
     return assign
 
