@@ -350,9 +350,10 @@ def _reads_undone(nodes: tuple[AdjNode, ...], family: frozenset[str]) -> bool:
                     return True
             elif isinstance(node, AdjFor):
                 # Made anew in each iteration (the frontend writes only into arrays made in
-                # the function that no other name or live view sees, so every name of the
-                # family is one of this iteration's): the next reverse iteration, an earlier
-                # forward one, reads its own array, as the first pass through the body did.
+                # the function that no other name sees, and refuses to read a view after a
+                # write into its array, so every name of the family is one of this
+                # iteration's): the next reverse iteration, an earlier forward one, reads its
+                # own array, as the first pass through the body did.
                 before = undone
                 if visit(node.body):
                     return True
