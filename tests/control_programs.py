@@ -1446,3 +1446,27 @@ def view_read_in_the_iteration_after_an_update_in_place(x):
         y += 0.5 * x[i]
         r = y[:3]
     return s
+
+
+def view_of_a_buffer_the_loop_swaps(x):
+    """From the second iteration on, v is u's array, which p views (a wrong gradient, also
+    with .copy() buffers: the loop was lowered once, with v's array the one v had on entry)."""
+    u = x.copy()
+    v = x.copy()
+    p = u[1:]
+    for t in range(2):
+        v[1] = 3.0 * x[0]
+        u, v = v, u
+    return np.sum(p * p)
+
+
+def view_read_while_the_loop_swaps_buffers(x):
+    u = x * 1.0
+    v = x * 2.0
+    p = u[1:]
+    s = 0.0
+    for t in range(3):
+        s = s + np.sum(p * p)
+        v[1] = 3.0 * x[t]
+        u, v = v, u
+    return s

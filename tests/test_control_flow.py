@@ -351,7 +351,9 @@ def test_a_write_another_name_or_a_row_would_see_is_refused(fn, args, why, write
     (C.view_picked_in_a_branch, (np.array([0.3, 0.7, 1.1, 0.5]),), "return np.sum(v)"),
     (C.view_kept_across_an_update_in_place, (np.array([0.3, 0.7, 1.1, 0.5]),), "return np.sum(np.sin(r))"),
     (C.view_read_in_the_iteration_after_an_update_in_place, (np.array([0.3, 0.7, 1.1, 0.5]),),
-     "s = s + np.sum(r * r)")])
+     "s = s + np.sum(r * r)"),
+    (C.view_of_a_buffer_the_loop_swaps, (np.array([0.3, 0.7, 1.1, 0.5]),), "return np.sum(p * p)"),
+    (C.view_read_while_the_loop_swaps_buffers, (np.array([0.3, 0.7, 1.1, 0.5]),), "s = s + np.sum(p * p)")])
 def test_a_view_read_after_a_write_into_its_array_is_refused_at_the_read(fn, args, read):
     """A view (a row r = y[0], a slice, .T) taken before a write into its array would show
     the write in NumPy, and the graph's value would not: reading it after the write (later

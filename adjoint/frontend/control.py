@@ -290,12 +290,13 @@ class ControlLowering:
 
     # -- for i in range(...) ----------------------------------------------
     def _enter_loop(self, stmt: ast.stmt, body: list[ast.stmt], exclude: str = "",
-                    unranked: frozenset[str] = frozenset(),
-                    shared: tuple[frozenset[str], ...] = ()) -> tuple[dict, dict, dict[str, Var]]:
+                    unranked: frozenset[str] = frozenset(), shared: tuple[frozenset[str], ...] = (),
+                    memory: dict[str, frozenset[str]] | None = None) -> tuple[dict, dict, dict[str, Var]]:
         """Give every name the body assigns that existed before the loop a carried value.
         Its rank is the value's on entry (``unranked``: not known), which ``_rank_changed``
         checks against the update; the names of each class in ``shared`` may name one array
-        (an iteration left them so, ``_sharing_changed``)."""
+        (an iteration left them so, ``_sharing_changed``); a name's array may also be one of
+        ``memory``'s (what an iteration left it: ``u, v = v, u``, ``_memory_grown``)."""
         for group in shared:
             objs = {id(self.identity[n]) for n in group}
             one = object()
@@ -317,6 +318,7 @@ class ControlLowering:
             if isinstance(env[name], Var) and env[name].name in self.writable:
                 self.writable.add(phis[name].name)
             self._merge_memory(phis[name], env[name])  # the update's: _leave_loop
+            self.roots[phis[name].name] |= (memory or {}).get(name, frozenset())
             if isinstance(env[name], Var) and env[name].name in self.boolean:
                 self.boolean.add(phis[name].name)
         return env, identity, phis
@@ -360,16 +362,24 @@ class ControlLowering:
         and identity, the carried names and what ``lower_body`` lowered."""
         unranked: frozenset[str] = frozenset()
         shared: tuple[frozenset[str], ...] = ()
+        memory: dict[str, frozenset[str]] = {}
         while True:
             saved = self._lowering_state()
             stale = dict(self.stale)
-            env, identity, phis = self._enter_loop(stmt, body, exclude=exclude, unranked=unranked, shared=shared)
+            env, identity, phis = self._enter_loop(stmt, body, exclude=exclude, unranked=unranked, shared=shared,
+                                                   memory=memory)
             mark = len(self.writes)
             lowered = lower_body()
             if lowered is None:
                 self.env, self.identity, self.stale = env, identity, stale
                 return None
             changed, sharing = self._rank_changed(phis) - unranked, self._sharing_changed(env, identity)
+            grown = self._memory_grown(phis, memory) if self.writes[mark:] else {}
+            if grown:  # lower the body again, each name's array possibly one an iteration left it
+                for name, roots in grown.items():
+                    memory[name] = memory.get(name, frozenset()) | roots
+                self._restore_lowering_state(saved)
+                continue
             if not changed and not sharing:
                 for node in _exposed_reads(body, getattr(stmt, "test", None)):
                     if node.id in self.stale:  # the next iteration reads a view the body made stale
@@ -383,6 +393,17 @@ class ControlLowering:
             unranked |= changed  # lower the body again, not knowing those ranks
             shared += sharing  # ...and with those names naming one array
             self._restore_lowering_state(saved)
+
+    def _memory_grown(self, phis: dict[str, Var], memory: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+        """The arrays an iteration leaves a carried name naming that its carried value was
+        not lowered knowing (``u, v = v, u``: the next iteration's v is u's array, and a
+        write into it changes a view of u taken before the loop)."""
+        grown = {}
+        for name, var in phis.items():
+            more = self._roots(self.env.get(name)) - self._roots(var)
+            if more:
+                grown[name] = more
+        return grown
 
     def _leave_loop(self, env: dict, identity: dict, phis: dict[str, Var], stmt: ast.stmt,
                     body: tuple[Stmt, ...]) -> tuple[Phi, ...]:
