@@ -398,10 +398,12 @@ class ControlLowering:
         """The arrays an iteration leaves a carried name naming that its carried value was
         not lowered knowing (``u, v = v, u``: the next iteration's v is u's array, and a
         write into it changes a view of u taken before the loop)."""
+        # (only where some view shows one, other than of an argument: none is written into)
+        shown = frozenset().union(*self.views.values()) - self.arguments
         grown = {}
         for name, var in phis.items():
             more = self._roots(self.env.get(name)) - self._roots(var)
-            if more:
+            if more and (more | self._roots(var)) & shown:
                 grown[name] = more
         return grown
 

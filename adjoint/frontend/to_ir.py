@@ -99,6 +99,7 @@ class Lowering(ControlLowering):
         self.stale: dict[str, tuple[str, int, str]] = {}  # name -> (array, line of the write, note)
         self.writes: list[tuple[frozenset[str], str, int]] = []  # each write: its roots, array, line
         self.carried_views: list[tuple[str, tuple[frozenset[str], str, int]]] = []  # (control._lower_loop)
+        self.arguments: set[str] = set()  # the function's parameters: never written into
         self.view_index: dict[str, Index] = {}  # a view y[i - 1] of an array (not of a view): its index
         # ints as a base plus a constant (i - 1: (i, -1); a literal 3: (None, 3)), and the least
         # value of a for loop's index, where its range shows it (range(1, n): 1)
@@ -135,6 +136,7 @@ class Lowering(ControlLowering):
             self.env[arg.arg] = var
             self.identity[arg.arg] = object()
             self.param_source[var.name] = arg.arg
+            self.arguments.add(var.name)
             self.int_sources[var.name] = frozenset({(arg.arg, False)})  # an int if used as an index
             params.append(Param(var, arg.arg))
         for stmt in tree.body:
