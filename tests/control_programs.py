@@ -1470,3 +1470,18 @@ def view_read_while_the_loop_swaps_buffers(x):
         v[1] = 3.0 * x[t]
         u, v = v, u
     return s
+
+
+def unary_plus_of_an_argument_written(x):
+    w = +x  # a new array in NumPy (it was taken for x itself: refused as a write into x)
+    w[0] = 3.0 * x[1]
+    return np.sum(w * w)
+
+
+def outer_buffers_swapped(x):
+    U = np.outer(x, x)  # a new array, as x * 1.0 is
+    V = np.zeros((x.shape[0], x.shape[0]))
+    for t in range(2):
+        V[1] = np.sin(U[0]) + U[1]
+        U, V = V, U
+    return np.sum(U * U)

@@ -670,6 +670,10 @@ def test_computed_arrays_that_trade_names_with_written_ones(jit):
     x = np.array([0.3, -0.7, 1.1, 0.4, 0.25])
     assert adjoint.check_grad(C.jacobi_of_computed_arrays, x, 3, jit=jit) < 1e-6
     assert adjoint.check_grad(C.swapped_computed_arrays, x, jit=jit) < 1e-6
+    assert adjoint.check_grad(C.outer_buffers_swapped, x, jit=jit) < 1e-6
+    before = x.copy()
+    assert adjoint.check_grad(C.unary_plus_of_an_argument_written, x, jit=jit) < 1e-6
+    assert np.array_equal(x, before)
     value, _ = adjoint.value_and_grad(C.swapped_computed_arrays, jit=jit)(x)
     assert value == pytest.approx(C.swapped_computed_arrays(x), rel=1e-14)
 

@@ -68,6 +68,12 @@ def _name_pairs(target: ast.expr, value: ast.expr) -> list[tuple[ast.Name, ast.N
     return []
 
 
+# Ranks of the rules whose result is a new array of its own in NumPy (elementwise, np.outer,
+# an axis reduction): an element write into one, where the lowering may share its value with
+# an equal computation, goes into a copy of it (write, emit's ``made``).
+_NEW_ARRAYS = frozenset({"broadcast", "matrix", "reduced"})
+
+
 class Lowering(ControlLowering):
     def __init__(self, parsed, reserved: frozenset[str], param_ranks: tuple[int | None, ...] = ()) -> None:
         self.parsed = parsed
@@ -197,7 +203,7 @@ class Lowering(ControlLowering):
         if not isinstance(current, Var) or current.name not in self.writable:
             if self._rank_of(current) == 0:
                 raise self.parsed.error(target, f"{name} is a number here, not an array: it has no elements to write")
-            computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank == "broadcast"
+            computed = isinstance(current, Var) and RULES[self.defined_by.get(current.name, "copy")].rank in _NEW_ARRAYS
             if not (computed and self.array_rank.get(current.name, 0) >= 1) or current.name in self.param_source:
                 # (a helper's parameter names the caller's array: the caller would see the write)
                 self._refuse_write(target, name, current, computed)
@@ -463,7 +469,7 @@ class Lowering(ControlLowering):
         key = (prim, value_key(args))
         # y = np.sin(x) * 2.0 where y[...] is written later: a new array of its own, never one
         # value with an equal computation elsewhere (that one would see the writes)
-        made = hint is not None and RULES[prim].rank == "broadcast" and hint in self._element_written() \
+        made = hint is not None and RULES[prim].rank in _NEW_ARRAYS and hint in self._element_written() \
             and prim not in _PICKS  # max(y, w) is y or w: a write into it goes into a copy (see write)
         if prim not in _FRESH and not made and key in self.computed:
             return self.computed[key]  # the same pure computation again: reuse its value
@@ -614,7 +620,7 @@ class Lowering(ControlLowering):
     def _UnaryOp(self, node: ast.UnaryOp, hint: str | None) -> Value:
         operand = self.expr(node.operand)
         if isinstance(node.op, ast.UAdd):
-            if isinstance(operand, Var) and operand.name in self.writable:
+            if isinstance(operand, Var) and (operand.name in self.writable or self._rank_of(operand)):
                 # +y is a new array in NumPy: a later write into either must not reach the other
                 return self.emit("copy", (operand,), node, hint)
             return operand
