@@ -37,6 +37,15 @@ def _changed() -> None:
     _generation += 1
 
 
+def _returns(fn: Callable[..., Any]) -> list[ast.Return]:
+    """The return statements of ``fn``'s source, where Python has it (else none)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    return [node for node in ast.walk(tree.body[0]) if isinstance(node, ast.Return)]
+
+
 def _source(fn: Callable[..., Any]) -> str:
     try:
         return textwrap.dedent(inspect.getsource(fn))
@@ -98,30 +107,21 @@ class CustomVjp:
     def _check_output(fn: Callable[..., Any]) -> None:
         """One array or number out: a tuple's cotangent would be a tuple, which the generated
         adjoint, built for one cotangent per call, took for an array (a TypeError when run)."""
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        except (OSError, TypeError, SyntaxError):
-            return
-        for node in ast.walk(tree.body[0]):
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+        for node in _returns(fn):
+            if isinstance(node.value, ast.Tuple):
                 raise TypeError(f"custom_vjp function {fn.__qualname__} returns a tuple (line {node.lineno} "
                                 f"of its source); a custom_vjp function returns one array or number: give "
                                 f"each output a custom_vjp function of its own")
 
     def _check_returns(self, rule: Callable[..., Any], name: str) -> None:
         """Where the count of returned cotangents shows in the source, check it now."""
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
-        except (OSError, TypeError, SyntaxError):
-            return
         n = len(self.params)
-        for node in ast.walk(tree.body[0]):
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) \
-                    and len(node.value.elts) != n:
+        for node in _returns(rule):
+            if isinstance(node.value, ast.Tuple) and len(node.value.elts) != n:
                 raise TypeError(f"the rule {name} of {self.__name__} returns {len(node.value.elts)} "
                                 f"cotangents (line {node.lineno} of its source), but "
                                 f"{self.__name__} has {n} input{'s' * (n != 1)}")
-            if isinstance(node, ast.Return) and node.value is None:
+            if node.value is None:
                 raise TypeError(f"the rule {name} of {self.__name__} must return its cotangents")
 
     # -- what the compiler needs ------------------------------------------------

@@ -381,14 +381,19 @@ class ControlLowering:
                 self._restore_lowering_state(saved)
                 continue
             if not changed and not sharing:
-                for node in _exposed_reads(body, getattr(stmt, "test", None)):
-                    if node.id in self.stale:  # the next iteration reads a view the body made stale
-                        raise self._stale_error(node, " (in the loop's next iteration)")
-                self.stale.update(stale)  # stale if it was before (the loop may not run) or after it
                 # a carried name holding a view of an array the body writes into (the write's
                 # roots): the next iteration's write changes it (_leave_loop)
-                self.carried_views = [(name, write) for name in phis for write in self.writes[mark:]
-                                      if self._shown(self.env.get(name)) & write[0]]
+                carried = [(name, write) for name in phis for write in self.writes[mark:]
+                           if self._shown(self.env.get(name)) & write[0]]
+                first: dict[str, ast.Name] = {}  # each name's first read an iteration may make
+                if self.stale or carried:
+                    for node in _exposed_reads(body, getattr(stmt, "test", None)):
+                        first.setdefault(node.id, node)
+                for name, node in first.items():
+                    if name in self.stale:  # the next iteration reads a view the body made stale
+                        raise self._stale_error(node, " (in the loop's next iteration)")
+                self.stale.update(stale)  # stale if it was before (the loop may not run) or after it
+                self.carried_views = [(name, write, first.get(name)) for name, write in carried]
                 return env, identity, phis, lowered
             unranked |= changed  # lower the body again, not knowing those ranks
             shared += sharing  # ...and with those names naming one array
@@ -417,13 +422,10 @@ class ControlLowering:
         for merge in merges:
             self._merge_memory(merge.var, merge.first, merge.second)
         self._check_carried(merges, stmt, body, {var.name: name for name, var in phis.items()})
-        exposed: dict[str, ast.Name] = {}
-        for node in _exposed_reads(stmt.body, getattr(stmt, "test", None)):
-            exposed.setdefault(node.id, node)
-        for name, (_, array, line) in self.carried_views:  # (y += ..., which _check_carried does not see)
+        for name, (_, array, line), read in self.carried_views:  # (y += ..., which _check_carried does not see)
             self.stale[name] = (array, line, "")
-            if name in exposed:
-                raise self._stale_error(exposed[name], " (in the loop's next iteration)")
+            if read is not None:
+                raise self._stale_error(read, " (in the loop's next iteration)")
         self.partial |= set(self.env) - set(env)
         for name in set(self.env) - set(env):
             self.loop_index_lines.pop(name, None)

@@ -104,7 +104,9 @@ class Lowering(ControlLowering):
         self.views: dict[str, frozenset[str]] = {}
         self.stale: dict[str, tuple[str, int, str]] = {}  # name -> (array, line of the write, note)
         self.writes: list[tuple[frozenset[str], str, int]] = []  # each write: its roots, array, line
-        self.carried_views: list[tuple[str, tuple[frozenset[str], str, int]]] = []  # (control._lower_loop)
+        # (control._lower_loop) carried names holding a view of an array the body writes into:
+        # the name, the write, and where an iteration may first read it (or None)
+        self.carried_views: list[tuple[str, tuple[frozenset[str], str, int], ast.Name | None]] = []
         self.arguments: set[str] = set()  # the function's parameters: never written into
         self.view_index: dict[str, Index] = {}  # a view y[i - 1] of an array (not of a view): its index
         # ints as a base plus a constant (i - 1: (i, -1); a literal 3: (None, 3)), and the least
