@@ -6,6 +6,8 @@
     lower      AST -> SSA IR                      -> ir.Function
     activity   which values need a cotangent      -> frozenset of names
     ranks      which values are scalars           -> dict of known ranks (from the call's arguments)
+    tangent    forward mode in loop bodies of     -> ir.Function with tangents, its bodies passive
+               numbers that run a loop               (transform/tangent.py)
     reverse    the adjoint sweep                  -> transform.reverse.Adjoint
     sums       sums left to the operands' sums    -> Adjoint (transform/sums.py)
     views      parts of rows added where they go  -> Adjoint (transform/views.py)
@@ -20,7 +22,8 @@
                module for float64 arrays, else of the generated one (each after numba)
 
 ``ADJOINT_DUMP=<stage>`` prints what a stage produced; ``ADJOINT_DEBUG=1``
-runs the IR verifier after lowering; ``ADJOINT_FUSE=0`` compiles the generated module
+runs the IR verifier after lowering; ``ADJOINT_TANGENT=0`` keeps every loop in reverse
+mode (no tangent regions); ``ADJOINT_FUSE=0`` compiles the generated module
 without fused loops, ``ADJOINT_NUMPY_LOOPS=0`` without NumPy's loops. ``Built.timings``
 holds seconds per stage.
 """
@@ -55,6 +58,7 @@ from .transform.cleanup import live_forward, loop_work
 from .transform.control import adjoint_reads
 from .transform.reverse import reverse
 from .transform.sums import defer_sums
+from .transform.tangent import tangent_regions
 from .transform.views import accumulate_directly
 
 HELPERS = frozenset(helpers.__all__)
@@ -151,11 +155,19 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
     with _stage(timings, "ranks"):
         known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
         check_indices(ir, known)
+    plain = ir  # the forward function computes no tangents
+    with _stage(timings, "tangent"):
+        if os.environ.get("ADJOINT_TANGENT") != "0":
+            ir = tangent_regions(ir, active, known)
+        if ir is not plain:
+            active = active_values(ir, wrt_names)
+            known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
+    _dump("tangent", lambda: format_function(ir))
     with _stage(timings, "reverse"):
         adjoint = defer_sums(reverse(ir, wrt_names, active, known, libm_taped), ir)
         adjoint = accumulate_directly(adjoint, ir, known)
     with _stage(timings, "cleanup"):
-        forward = live_forward(ir.body, set())
+        forward = live_forward(plain.body, set())
         reads = adjoint_reads(adjoint.statements) | adjoint.tape.names  # the forward pushes the tape
         vjp_forward = live_forward(ir.body, reads)
         grad_forward = live_forward(ir.body[:-1], reads)  # without what only the value needs

@@ -270,10 +270,12 @@ def test_an_element_read_is_a_number_once_the_arguments_tell_the_rank():
     assert adjoint.check_grad(C.copy_recurrence, x, 0.7, wrt=(0, 1)) < 1e-6
 
 
-def test_a_loop_update_is_the_carried_value_before_the_pop():
+def test_a_loop_update_is_the_carried_value_before_the_pop(monkeypatch):
     """trajectory_loss reads u's update u_1 in reverse: it is what u held before this
     iteration's pop (the next iteration's start, or the loop's end), so it is neither
-    taped nor recomputed. In a loop inside another loop, it is recomputed."""
+    taped nor recomputed. In a loop inside another loop, it is recomputed (in reverse mode:
+    nested_trajectories' outer loop otherwise carries tangents, transform/tangent.py)."""
+    monkeypatch.setenv("ADJOINT_TANGENT", "0")
     lines = _vjp_lines(adjoint.grad(C.trajectory_loss).source_for(0.7, 6), "trajectory_loss")
     reverse = lines[lines.index("# adjoint: cotangents in reverse order"):]
     start = reverse.index("u_1 = u")
@@ -544,11 +546,13 @@ def _vjp_lines(source, name):
     return [line.strip() for line in vjp.splitlines()]
 
 
-def test_a_region_pushes_its_taped_values_together_once():
+def test_a_region_pushes_its_taped_values_together_once(monkeypatch):
     """The Newton iteration tapes its z and the step f / f'(z) (f is carried: not
     recomputable) in one list, one tuple per iteration pushed at its end; the for loop
     around it tapes the trip count alone: the inner loop pops its own z, so the outer one
-    needs none. cube_roots' for loop tapes the trip count and the root together."""
+    needs none. cube_roots' for loop tapes the trip count and the root together. (Reverse
+    mode; in forward mode, tests/test_tangent_regions.py, the outer loop tapes dz/db alone.)"""
+    monkeypatch.setenv("ADJOINT_TANGENT", "0")
     b = np.array([2.0, -0.5, 9.0])
     g = adjoint.grad(sum_of_roots)
     lines = _vjp_lines(g.source_for(b, 1.5), "sum_of_roots")

@@ -18,21 +18,24 @@ def _names(value) -> set[str]:
     return {v.name for v in value_vars(value)}
 
 
-def _varied(stmts: tuple[Stmt, ...], varied: set[str]) -> None:
+def _varied(stmts: tuple[Stmt, ...], varied: set[str], passive: frozenset[str]) -> None:
     for stmt in stmts:
         if isinstance(stmt, Assign):
             rule = RULES[stmt.op.prim]
-            if any(p in rule.vjp and _names(a) & varied for p, a in zip(rule.params, stmt.op.args)):
+            if stmt.target.name not in passive and any(
+                    p in rule.vjp and _names(a) & varied for p, a in zip(rule.params, stmt.op.args)):
                 varied.add(stmt.target.name)
         elif isinstance(stmt, If):
-            _varied(stmt.then, varied)
-            _varied(stmt.orelse, varied)
-            varied |= {p.var.name for p in stmt.phis if (_names(p.first) | _names(p.second)) & varied}
+            _varied(stmt.then, varied, passive)
+            _varied(stmt.orelse, varied, passive)
+            varied |= {p.var.name for p in stmt.phis
+                       if (_names(p.first) | _names(p.second)) & varied} - passive
         elif isinstance(stmt, (For, While)):
             while True:
                 before = len(varied)
-                varied |= {p.var.name for p in stmt.carried if (_names(p.first) | _names(p.second)) & varied}
-                _varied(stmt.body, varied)
+                varied |= {p.var.name for p in stmt.carried
+                           if (_names(p.first) | _names(p.second)) & varied} - passive
+                _varied(stmt.body, varied, passive)
                 if len(varied) == before:
                     break
 
@@ -77,7 +80,7 @@ def _assign_useful(stmt: Assign, useful: set[str], varied: set[str]) -> None:
 
 def active_values(fn: Function, wrt: tuple[str, ...]) -> frozenset[str]:
     varied = set(wrt)
-    _varied(fn.body, varied)
+    _varied(fn.body, varied, fn.passive)
     useful: set[str] = set()
     _useful(fn.body, useful, varied)
     return frozenset(varied & useful)

@@ -180,6 +180,9 @@ class Function:
     helpers: tuple[tuple[str, str], ...] = ()  # (name, file) of each inlined helper function
     index_arrays: frozenset[str] = field(default=frozenset())
     index_locs: tuple[tuple[str, Loc], ...] = ()
+    # Values computed for their numbers only, never differentiated (transform/tangent.py: a
+    # loop body whose derivative its tangents carry): activity never makes them active.
+    passive: frozenset[str] = field(default=frozenset())
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -86,6 +86,9 @@ class Rule:
     # A custom_vjp function (adjoint/custom.py): (key, name of the function, name of its
     # rule, digest of their sources); the generated module binds both names.
     custom: tuple[str, str, str, str] | None = None
+    # Made by a transform, never spelled by a user (transform/tangent.py's link): no
+    # examples, no spelling in docs/subset.md; its own tests check it.
+    internal: bool = False
 
     @classmethod
     def cheap(cls, *args, rank: str = "broadcast", **kwargs) -> "Rule":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..codegen.render import render
 from ..ir.nodes import (Assign, Const, For, If, Stmt, Var, While, array_versions, defined_names, op_vars,
+                        walk,
                         trace_writes)
 from ..rules import RULES
 from .cleanup import names_in
@@ -275,6 +276,8 @@ class Reverser:
 
     def reverse_for(self, stmt: For | While, cot: Cotangents) -> None:
         carried = [p for p in stmt.carried if p.var.name in self.active]
+        if not carried and not any(isinstance(s, Assign) and s.op.prim == "setitem" for s in walk(stmt.body)):
+            return  # no cotangent flows through it (a tangent region's inner loop)
         known = set(cot.bars)
         pre: list[AdjNode] = []
         for phi in carried:

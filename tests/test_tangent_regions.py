@@ -1,0 +1,82 @@
+"""Forward mode in loop bodies of numbers that run a loop (transform/tangent.py): gradients
+against finite differences, plain Python and compiled, and which loops take it."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.check import finite_difference
+
+from . import tangent_programs as T
+
+RNG = np.random.default_rng(23)
+A = np.array([0.4, 1.7, -0.8, 2.5, 0.05])
+
+# name: (function, arguments, wrt, whether a loop body takes forward mode)
+CASES = {
+    "newton_roots": (T.newton_roots, [3.0 * RNG.normal(size=6), 1.5], (0,), True),
+    "newton_roots_wrt_c_too": (T.newton_roots, [3.0 * RNG.normal(size=6), 1.5], (0, 1), True),
+    "newton_roots_wrt_c_alone": (T.newton_roots, [3.0 * RNG.normal(size=6), 1.5], (1,), True),
+    "newton_roots_empty": (T.newton_roots, [np.zeros(0), 1.5], (0, 1), True),
+    "two_carried": (T.two_carried, [RNG.uniform(-1.0, 1.0, 5), 4], (0,), True),
+    "two_carried_no_inner_iteration": (T.two_carried, [RNG.uniform(-1.0, 1.0, 5), 0], (0,), True),
+    "newton_with_break": (T.newton_with_break, [np.abs(A) + 0.3, 0.7], (0, 1), True),
+    "every_rule_kind": (T.every_rule_kind, [RNG.uniform(0.2, 1.2, 4), RNG.uniform(-1.0, 1.0, 4)], (0, 1), True),
+    "region_inside_an_array_loop": (T.region_inside_an_array_loop,
+                                    [RNG.uniform(-0.5, 0.5, 4), 0.8, 3], (0, 1), True),
+    "three_inputs_reach_the_inner_loop": (T.three_inputs_reach_the_inner_loop,
+                                          [RNG.uniform(-1.0, 1.0, 4), 0.6, 0.3, 0.2], (0, 1, 2, 3), False),
+    "two_of_three_inputs_differentiated": (T.three_inputs_reach_the_inner_loop,
+                                           [RNG.uniform(-1.0, 1.0, 4), 0.6, 0.3, 0.2], (0, 2), True),
+    "read_in_the_inner_loop": (T.read_in_the_inner_loop, [RNG.uniform(-1.0, 1.0, 4), 3], (0,), False),
+    "write_in_the_body": (T.write_in_the_body, [RNG.uniform(-1.0, 1.0, 4)], (0,), False),
+    "nothing_differentiated_flows_through": (T.nothing_differentiated_flows_through,
+                                             [RNG.uniform(-1.0, 1.0, 3), 0.5], (0,), False),
+}
+
+# a tangent of the generated code: ``dz_db = 1.0 / t3``
+TANGENT = re.compile(r"^\s+d[a-z]\w*_d[a-z]\w* = ", re.M)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_against_finite_differences(name, jit):
+    fn, args, wrt, _ = CASES[name]
+    value, grads = adjoint.value_and_grad(fn, wrt=wrt, jit=jit)(*args)
+    assert value == pytest.approx(fn(*args), rel=1e-13, abs=1e-13)
+    for pos, g in zip(wrt, grads):
+        np.testing.assert_allclose(g, finite_difference(fn, list(args), pos), rtol=1e-6, atol=1e-8,
+                                   err_msg=f"{name}: wrt {pos}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_which_loops_take_forward_mode(name):
+    fn, args, wrt, forward_mode = CASES[name]
+    source = adjoint.grad(fn, wrt=wrt, jit=False).source_for(*args)
+    assert bool(TANGENT.search(source)) == forward_mode, source
+
+
+def test_the_inner_loop_is_not_taped_or_replayed():
+    """The reverse sweep of newton_roots reads one derivative per element: no tape of the
+    Newton iterations, no loop over them backwards; the forward function has no tangents."""
+    g = adjoint.grad(T.newton_roots, wrt=0, jit=False)
+    b = np.array([0.5, -1.0, 2.0])
+    source = g.source_for(b, 1.5)
+    vjp = source[source.index("def newton_roots_vjp"):source.index("def newton_roots_grad")]
+    reverse = vjp[vjp.index("# adjoint: cotangents in reverse order"):]
+    assert "while" not in reverse and "n_iterations" not in vjp
+    assert re.search(r"^\s+(t\d+)_bar = s_bar \* dz_1_db\n.*\n\s+b_bar\[k\] \+= \1_bar$", reverse, re.M), reverse
+    assert re.search(r"^\s+dz_db = 1\.0 / t\d+$", vjp, re.M), vjp
+    forward = source[source.index("def newton_roots("):source.index("def newton_roots_vjp")]
+    assert not TANGENT.search(forward)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_float32_arguments(jit):
+    b = (3.0 * RNG.normal(size=5)).astype(np.float32)
+    g = adjoint.grad(T.two_carried, wrt=0, jit=jit)(b, 3)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, finite_difference(T.two_carried, [b, 3], 0), rtol=2e-5, atol=1e-6)
