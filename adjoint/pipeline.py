@@ -23,7 +23,8 @@
 
 ``ADJOINT_DUMP=<stage>`` prints what a stage produced; ``ADJOINT_DEBUG=1``
 runs the IR verifier after lowering; ``ADJOINT_TANGENT=0`` keeps every loop in reverse
-mode (no tangent regions); ``ADJOINT_FUSE=0`` compiles the generated module
+mode (no tangent regions), ``ADJOINT_EAGER=0`` every loop's adjoint in the reverse sweep
+(transform/eager.py); ``ADJOINT_FUSE=0`` compiles the generated module
 without fused loops, ``ADJOINT_NUMPY_LOOPS=0`` without NumPy's loops. ``Built.timings``
 holds seconds per stage.
 """
@@ -177,7 +178,8 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
             grad_forward = None  # adjoint.grad checks the value (unknown rank), or it is cheap
     with _stage(timings, "codegen"):
         versions = _versions()
-        generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions), grad_forward)
+        generated = generate(ir, forward, vjp_forward, adjoint, HELPERS, header_for(ir, versions), grad_forward,
+                             eager=os.environ.get("ADJOINT_EAGER") != "0")
     _dump("codegen", lambda: generated.source)
     with _stage(timings, "fuse"):
         fused = None if os.environ.get("ADJOINT_FUSE") == "0" else \

@@ -126,3 +126,27 @@ def nothing_differentiated_flows_through(x, c):
             z = z * 0.5 + 1.0
         s = s + z
     return s + x[0]
+
+
+def newton_roots_squared(b, c):
+    """newton_roots, squared after the loop: the loop's cotangent is only known after it."""
+    s = 0.0
+    for k in range(b.shape[0]):
+        z = b[k] / (1.0 + c)
+        f = z * z * z + c * z - b[k]
+        while abs(f) >= 1e-12:
+            z = z - f / (3.0 * z * z + c)
+            f = z * z * z + c * z - b[k]
+        s = s + z
+    return s * s
+
+
+def decaying_sum(b, c):
+    """The carried sum decays: each iteration's cotangent depends on the later ones."""
+    s = 0.0
+    for k in range(b.shape[0]):
+        z = b[k]
+        for j in range(3):
+            z = z - 0.3 * math.sin(z) * c
+        s = 0.9 * s + z
+    return s

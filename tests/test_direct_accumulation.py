@@ -68,8 +68,12 @@ def test_gradient_matches_finite_differences(name, jit):
 
 
 def _reverse(fn, wrt, args):
+    """The adjoint of ``fn``'s vjp: its reverse sweep, or the loop that runs it as each
+    iteration ends (transform/eager.py)."""
     source = adjoint.grad(fn, wrt=wrt).source_for(*args)
-    return source[source.index("# adjoint: cotangents in reverse order"):]
+    mark = "# adjoint: cotangents in reverse order" if "# adjoint: cotangents in reverse order" in source \
+        else "# adjoint of this iteration"
+    return source[source.index(mark):]
 
 
 def test_parts_of_a_row_go_straight_into_the_matrix():

@@ -6,7 +6,8 @@ shape: a ``for`` loop over the elements carrying the numbers ``s`` and ``t``, wh
 reads ``x[i]`` (and maybe ``y[i]``), computes a few numbers, runs an inner loop on them (a
 ``for`` of 0 to 4 trips, one left by ``break`` on the data, or a contraction ``while``
 whose trip count depends on the data), maybe branches on the data, and updates ``s`` and
-``t``. Values stay bounded (updates mix in tanh, sin, x / (1 + x * x) ...). Both modes run
+``t``, or sums into ``s`` alone and returns it (where transform/eager.py adds each
+iteration's cotangents as it ends). Values stay bounded (updates mix in tanh, sin, x / (1 + x * x) ...). Both modes run
 the same primal code, so they take the same branches and trip counts: their gradients
 must agree to rounding, with no finite-difference step to flip a comparison.
 """
@@ -62,10 +63,13 @@ class _Writer:
         self.lines.append("    " * indent + line)
 
     def program(self) -> str:
+        # a plain sum (no t, s returned alone) is what transform/eager.py may run in the loop
+        reduction = self.draw(st.booleans())
         self.emit(1, "s = 0.0")
-        self.emit(1, "t = 0.5")
+        if not reduction:
+            self.emit(1, "t = 0.5")
         self.emit(1, "for i in range(x.shape[0]):")
-        names = ["s", "t", "u"]
+        names = ["u"] if reduction else ["s", "t", "u"]
         self.emit(2, "u = x[i]")
         if self.draw(st.booleans()):
             self.emit(2, self.pick(["v = y[i]", "v = y[(i + 1) % 4]", "v = y[i] * u"]))
@@ -92,8 +96,11 @@ class _Writer:
             self.emit(3, self.bounded("w", names))
             names.append("w")
         self.emit(2, f"s = s + {self.expr(names)}")
-        self.emit(2, self.bounded("t", names))
-        self.emit(1, "return s + t * c")
+        if reduction:
+            self.emit(1, "return s")
+        else:
+            self.emit(2, self.bounded("t", names))
+            self.emit(1, "return s + t * c")
         return "import math\n\n\ndef f(x, y, c):\n" + "\n".join(self.lines) + "\n"
 
 
@@ -124,7 +131,8 @@ def check(case, directory: Path, jit: bool) -> bool:
     source, args, wrt = case
     f = load_source(source, directory)
     tangent = adjoint.value_and_grad(f, wrt=wrt, jit=jit, background=False)
-    forward_mode = bool(TANGENT.search(tangent.source_for(*args)))
+    source_for = tangent.source_for(*args)
+    forward_mode, eager = bool(TANGENT.search(source_for)), "# adjoint of this iteration" in source_for
     value, grads = tangent(*args)
     ref_value, ref_grads = _reverse_mode(f, wrt, args, jit)
     context = f"\n{source}\nat x={args[0].tolist()}, y={args[1].tolist()}, c={args[2]!r}, wrt={wrt}"
@@ -132,7 +140,7 @@ def check(case, directory: Path, jit: bool) -> bool:
     for position, got, expected in zip(wrt, grads, ref_grads):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12,
                                    err_msg=f"d f / d {'xyc'[position]}: forward mode disagrees{context}")
-    return forward_mode
+    return forward_mode, eager
 
 
 SETTINGS = dict(derandomize=True, database=None, deadline=None,
@@ -142,7 +150,10 @@ SETTINGS = dict(derandomize=True, database=None, deadline=None,
 @settings(max_examples=120, **SETTINGS)
 @given(case=cases())
 def test_forward_mode_agrees_with_reverse_mode(case, program_dir: Path) -> None:
-    event("forward mode" if check(case, program_dir, jit=False) else "reverse mode (declined)")
+    forward_mode, eager = check(case, program_dir, jit=False)
+    event("forward mode" if forward_mode else "reverse mode (declined)")
+    if eager:
+        event("adjoint in the loop (no reverse sweep)")
 
 
 @settings(max_examples=3, **SETTINGS)

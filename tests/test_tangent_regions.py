@@ -35,7 +35,12 @@ CASES = {
     "write_in_the_body": (T.write_in_the_body, [RNG.uniform(-1.0, 1.0, 4)], (0,), False),
     "nothing_differentiated_flows_through": (T.nothing_differentiated_flows_through,
                                              [RNG.uniform(-1.0, 1.0, 3), 0.5], (0,), False),
+    "newton_roots_squared": (T.newton_roots_squared, [3.0 * RNG.normal(size=5), 1.5], (0, 1), True),
+    "decaying_sum": (T.decaying_sum, [RNG.uniform(-1.0, 1.0, 5), 0.7], (0, 1), True),
 }
+# the programs whose last loop adds each iteration's cotangents as it ends (transform/eager.py)
+EAGER = {"newton_roots", "newton_roots_wrt_c_too", "newton_roots_wrt_c_alone", "newton_roots_empty",
+         "every_rule_kind", "two_of_three_inputs_differentiated"}
 
 # a tangent of the generated code: ``dz_db = 1.0 / t3``
 TANGENT = re.compile(r"^\s+d[a-z]\w*_d[a-z]\w* = ", re.M)
@@ -57,19 +62,24 @@ def test_which_loops_take_forward_mode(name):
     fn, args, wrt, forward_mode = CASES[name]
     source = adjoint.grad(fn, wrt=wrt, jit=False).source_for(*args)
     assert bool(TANGENT.search(source)) == forward_mode, source
+    assert ("# adjoint of this iteration" in source) == (name in EAGER), source
+    assert ("# adjoint: cotangents in reverse order" in source) == (name not in EAGER), source
 
 
 def test_the_inner_loop_is_not_taped_or_replayed():
-    """The reverse sweep of newton_roots reads one derivative per element: no tape of the
-    Newton iterations, no loop over them backwards; the forward function has no tangents."""
+    """newton_roots' gradient is the hand-written one: the body carries dz/db[k] through the
+    Newton steps, and each iteration adds its cotangent as it ends (transform/eager.py):
+    nothing taped, no loop backwards; the forward function has no tangents."""
     g = adjoint.grad(T.newton_roots, wrt=0, jit=False)
     b = np.array([0.5, -1.0, 2.0])
     source = g.source_for(b, 1.5)
-    vjp = source[source.index("def newton_roots_vjp"):source.index("def newton_roots_grad")]
-    reverse = vjp[vjp.index("# adjoint: cotangents in reverse order"):]
-    assert "while" not in reverse and "n_iterations" not in vjp
-    assert re.search(r"^\s+(t\d+)_bar = s_bar \* dz_1_db\n.*\n\s+b_bar\[k\] \+= \1_bar$", reverse, re.M), reverse
-    assert re.search(r"^\s+dz_db = 1\.0 / t\d+$", vjp, re.M), vjp
+    for name in ("newton_roots_vjp", "newton_roots_grad"):
+        lines = [line.strip() for line in source.split(f"def {name}")[1].split("\ndef ")[0].splitlines()]
+        assert not any(".append(" in line or "range(t1 - 1, -1, -1)" in line for line in lines), lines
+        start = lines.index("# adjoint of this iteration")
+        assert re.fullmatch(r"(t\d+)_bar = s_bar \* dz_1_db", lines[start + 2]), lines
+        assert lines[start + 4] == f"b_bar[k] += {lines[start + 2].split(' = ')[0]}", lines
+        assert "dz_db = 1.0 / t3" in lines and "while t9:" in lines
     forward = source[source.index("def newton_roots("):source.index("def newton_roots_vjp")]
     assert not TANGENT.search(forward)
 

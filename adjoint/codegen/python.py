@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
 from ..transform.control import direct_names, range_text
+from ..transform.eager import EagerLoop, eager_loop
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
 from .fold import REVERSE_MARK, fold
 from .render import render
 
 INDENT = "    "
+# where a vjp whose last loop's adjoint runs in the loop (no reverse sweep) starts its cotangents
+EAGER_MARK = "# adjoint: the last loop adds each iteration's cotangents as it ends (nothing after it changes them)"
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,13 @@ def _forward_if(w: _Writer, stmt: If, tape: Tape | None, in_loop: bool) -> None:
     w.reset()
 
 
-def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: bool) -> None:
+def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: bool,
+                  eager: tuple[AdjNode, ...] = ()) -> None:
     """Carried values set before the loop and updated at the end of each iteration, where
     the tape pushes what the iteration taped (the carried values as it found them among
-    them: they change only in that update). A while loop computes its test before the loop
-    and again after each iteration."""
+    them: they change only in that update), or where ``eager``, the iteration's adjoint,
+    runs (transform/eager.py). A while loop computes its test before the loop and again
+    after each iteration."""
     targets = [p.var.name for p in stmt.carried]
     cond = stmt.cond if isinstance(stmt, While) else ()
     w.comment_for(stmt.loc)
@@ -145,7 +150,11 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
 
     def body() -> None:
         _forward_block(w, stmt.body, tape, True)
-        if tape:
+        if eager:
+            w.reset()
+            w.line("# adjoint of this iteration")
+            _adjoint_block(w, eager)
+        elif tape:
             w.push(_taped(stmt.body, tape) | {n for n in targets if n in tape.iteration}, stmt.loc)
         _merge(w, targets, [render(p.second) for p in stmt.carried])
         _forward_block(w, cond, None, False)
@@ -237,9 +246,10 @@ def _stack_names(fn: Function, tape: Tape) -> tuple[dict[str, str], dict[str, st
 
 def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, ...],
              adjoint: Adjoint, helpers: frozenset[str], header: str,
-             grad_forward: tuple[Stmt, ...] | None = None) -> GeneratedModule:
+             grad_forward: tuple[Stmt, ...] | None = None, eager: bool = True) -> GeneratedModule:
     """``grad_forward``: the forward sweep of ``<name>_grad``, when the value costs loop work
-    the cotangents do not need (``loop_sin``: the whole forward loop); None: no ``<name>_grad``."""
+    the cotangents do not need (``loop_sin``: the whole forward loop); None: no ``<name>_grad``.
+    ``eager``: a last loop whose adjoint may run as each iteration ends does (transform/eager.py)."""
     params = list(fn.param_names)
     ret = forward[-1]
     assert isinstance(ret, Return)
@@ -258,7 +268,7 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
         f"def {vjp_name}({', '.join(params + [adjoint.seed])}):",
         f"{fn.name}'s value and the cotangents of {', '.join(adjoint.wrt)}, "
         f"given the cotangent {adjoint.seed} of the value.",
-        _sweeps(fn, vjp_forward[:-1], adjoint, stacks, tops, result))
+        _sweeps(fn, vjp_forward[:-1], adjoint, stacks, tops, result, eager))
     grad_name = ""
     if grad_forward is not None:  # the value costs work the cotangents do not need
         grad_name = f"{fn.name}_grad"
@@ -266,7 +276,7 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
             f"def {grad_name}({', '.join(params + [adjoint.seed])}):",
             f"The cotangents of {', '.join(adjoint.wrt)} alone, given {adjoint.seed}: {vjp_name} "
             f"without the work that only its value needs (what adjoint.grad calls).",
-            _sweeps(fn, grad_forward, adjoint, stacks, tops, None))
+            _sweeps(fn, grad_forward, adjoint, stacks, tops, None, eager))
 
     body = "\n".join(fwd_lines + [""] + vjp_lines)
     source = "\n".join([f'"""{header}"""', *_imports(body, helpers), *_custom_bindings(fn), "", ""]) + body
@@ -275,9 +285,12 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
 
 
 def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: dict[str, str],
-            tops: dict[str, str], result: str | None) -> list[str]:
+            tops: dict[str, str], result: str | None, eager: bool) -> list[str]:
     """The body of a vjp: the forward sweep (pushing the tape), then the adjoint; it returns
     the value and the cotangents, or the cotangents alone when ``result`` is None."""
+    loop = eager_loop(forward, adjoint, fn.param_names) if eager else None
+    if loop is not None:
+        return _eager_sweep(forward, adjoint, loop, result)
     w = _Writer(stacks, tops)
     if stacks:
         w.line("# tape: values the loops overwrite and the adjoint reads")
@@ -294,6 +307,21 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
     for name in sorted(stacks):
         w.line(f"{tops[name]} = len({stacks[name]})")
     _adjoint_block(w, adjoint.statements)
+    grads = ", ".join(adjoint.grads) + ("," if len(adjoint.grads) == 1 else "")
+    w.line(f"return ({grads})" if result is None else f"return {result}, ({grads})")
+    return w.lines
+
+
+def _eager_sweep(forward: tuple[Stmt, ...], adjoint: Adjoint, eager: EagerLoop,
+                 result: str | None) -> list[str]:
+    """A vjp whose last loop's adjoint runs as each iteration ends (transform/eager.py): the
+    forward sweep, the cotangents started before that loop, the loop with its adjoint."""
+    w = _Writer()
+    _forward_block(w, forward[:-1], None, False)
+    w.line(EAGER_MARK)
+    _adjoint_block(w, eager.start)
+    w.reset()
+    _forward_loop(w, forward[-1], None, False, eager.body)
     grads = ", ".join(adjoint.grads) + ("," if len(adjoint.grads) == 1 else "")
     w.line(f"return ({grads})" if result is None else f"return {result}, ({grads})")
     return w.lines
