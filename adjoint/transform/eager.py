@@ -11,22 +11,25 @@ hand-written gradient does exactly this).
 
 ``eager_loop`` finds that case, conservatively: the forward sweep ends with a ``for`` loop
 (only the return after it); the adjoint is that loop's reverse, after statements that only
-start cotangents from the arguments and the seed; the reverse body is straight (no branch,
-no loop), pops what the loop pushes, and nothing else is taped (a loop that tapes nothing
-keeps its reverse sweep: there is no tape to save); every cotangent it
-reads is either one it assigns before reading it in the same iteration or one it never
+start cotangents from the arguments and the seed; the reverse body has no loop (a branch is
+fine: the forward's test, read where the iteration left it, takes the same branch) and no
+pop but those of what the loop pushes, and nothing else is taped (a loop that tapes nothing
+keeps its reverse sweep: there is no tape to save); every cotangent it reads is either one
+it assigns before reading it in the same iteration (on every path) or one it never
 changes; every cotangent it adds into, it never reads. A recomputation of a value the forward
-iteration computed goes (at its end the value is at hand); one of a value this sweep's
-forward leaves out (``<name>_grad`` computes only what the adjoint reads) stays.
+iteration computed goes (at its end the value is at hand, also in the branch of an ``if``
+that ran); one of a value this sweep's forward leaves out (``<name>_grad`` computes only
+what the adjoint reads) stays.
 """
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from ..ir.nodes import Assign, For, Stmt
+from ..codegen.render import render
+from ..ir.nodes import Assign, For, If, Stmt
 from .control import direct_names
-from .reverse import AdjFor, Adjoint, AdjStmt, Tape, node_reads
+from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape, node_reads
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class EagerLoop:
     ``body``: the adjoint of one iteration, to run at its end in the forward loop."""
 
     start: tuple[AdjStmt, ...]
-    body: tuple[AdjStmt, ...]
+    body: tuple[AdjNode, ...]
 
 
 def eager_loop(forward: tuple[Stmt, ...], adjoint: Adjoint, params: tuple[str, ...]) -> EagerLoop | None:
@@ -54,13 +57,41 @@ def eager_loop(forward: tuple[Stmt, ...], adjoint: Adjoint, params: tuple[str, .
             return None
         ready.add(node.target)
     pops = [n for n in loop.body if isinstance(n, AdjStmt) and n.kind == "pop"]
-    if not all(isinstance(n, AdjStmt) for n in loop.body) or loop.body[:len(pops)] != tuple(pops):
-        return None
+    if loop.body[:len(pops)] != tuple(pops) or any(
+            isinstance(n, AdjFor) or isinstance(n, AdjStmt) and n.kind == "pop" for n in _walk(loop.body[len(pops):])):
+        return None  # an inner loop's reverse, or pops inside a branch: its own order
     if not pops or not _only_tape(adjoint.tape, {n.target for n in pops}):
         return None  # (a loop that tapes nothing keeps its reverse: nothing to save)
-    values, exits = direct_names(forward[-1].body)  # what each forward iteration leaves bound
-    body = tuple(n for n in loop.body[len(pops):] if n.kind != "recompute" or n.target not in values | exits)
+    body = _without_recomputed(loop.body[len(pops):], forward[-1].body, set())
     return EagerLoop(start, body) if _order_free(body, {n.target for n in start}) else None
+
+
+def _without_recomputed(nodes: tuple[AdjNode, ...], stmts: tuple[Stmt, ...], bound: set[str]) -> tuple[AdjNode, ...]:
+    """``nodes`` without recomputing what the forward iteration left bound: the values of its
+    body ``stmts`` (and, inside the reverse of one of its ``if``s, of the branch that ran:
+    the same test)."""
+    values, exits = direct_names(stmts)
+    bound = bound | values | exits
+    ifs = {render(s.cond): s for s in stmts if isinstance(s, If)}
+    out: list[AdjNode] = []
+    for node in nodes:
+        if isinstance(node, AdjStmt) and node.kind == "recompute" and node.target in bound:
+            continue
+        if isinstance(node, AdjIf) and node.cond in ifs:
+            branch = ifs[node.cond]
+            node = replace(node, then=_without_recomputed(node.then, branch.then, bound),
+                           orelse=_without_recomputed(node.orelse, branch.orelse, bound))
+        out.append(node)
+    return tuple(out)
+
+
+def _walk(nodes: tuple[AdjNode, ...]):
+    for node in nodes:
+        yield node
+        if isinstance(node, AdjIf):
+            yield from _walk(node.then + node.orelse)
+        elif isinstance(node, AdjFor):
+            yield from _walk(node.body)
 
 
 def _values(expr: str) -> set[str]:
@@ -77,32 +108,60 @@ def _only_tape(tape: Tape, popped: set[str]) -> bool:
     return {", ".join(names) for names in tape.regions} == popped
 
 
-def _order_free(body: tuple[AdjStmt, ...], started: set[str]) -> bool:
+@dataclass
+class _Scan:
+    """What an iteration's adjoint has done so far (``_order_free``)."""
+
+    local: set[str] = field(default_factory=set)  # assigned in this iteration before any read
+    outside: set[str] = field(default_factory=set)  # read before assigned: from before the loop
+    summed: set[str] = field(default_factory=set)  # added into, from before the loop
+    half: set[str] = field(default_factory=set)  # assigned by one branch of an if only
+    same: dict[str, str] = field(default_factory=dict)  # bound to a value from before the loop
+
+    def copy(self) -> "_Scan":
+        return _Scan(set(self.local), set(self.outside), set(self.summed), set(self.half), dict(self.same))
+
+
+def _order_free(body: tuple[AdjNode, ...], started: set[str]) -> bool:
     """Whether iterations of ``body`` give the same cotangents in any order: a name it
-    assigns is assigned before it is read in the iteration (its own), a cotangent it adds
-    into is never read, and neither is one started before the loop that it reads."""
-    local: set[str] = set()
-    read_outside: set[str] = set()  # read before the iteration assigns it: from before the loop
-    summed: set[str] = set()
-    same: dict[str, str] = {}  # a name the iteration bound to a value from before it: that name
-    for node in body:
+    assigns is assigned before it is read in the iteration (its own), a cotangent from before
+    the loop that it adds into is never read, and one that it reads is never changed."""
+    return _scan(body, _Scan(), started)
+
+
+def _scan(nodes: tuple[AdjNode, ...], scan: _Scan, started: set[str]) -> bool:
+    for node in nodes:
         reads = node_reads(node)
-        if reads & summed:
+        if reads & (scan.summed | scan.half):
             return False
-        read_outside |= reads - local
-        if node.kind in ("assign", "recompute"):
-            value = same.get(node.expr, node.expr if node.expr in read_outside else None)
+        scan.outside |= reads - scan.local
+        if isinstance(node, AdjIf):
+            then, orelse = scan.copy(), scan.copy()
+            if not (_scan(node.then, then, started) and _scan(node.orelse, orelse, started)):
+                return False
+            both = then.local & orelse.local
+            scan.half |= (then.local | orelse.local) - both
+            scan.local = both
+            scan.outside, scan.summed = then.outside | orelse.outside, then.summed | orelse.summed
+            scan.half |= then.half | orelse.half
+            scan.same = {k: v for k, v in then.same.items() if orelse.same.get(k) == v}
+        elif not isinstance(node, AdjStmt):
+            return False  # a loop: its own reverse order
+        elif node.kind in ("assign", "recompute"):
+            value = scan.same.get(node.expr, node.expr if node.expr in scan.outside else None)
             if value == node.target:  # s_bar = s_2_bar, where s_2_bar = s_bar: unchanged
                 continue
-            if node.target in read_outside or node.target in summed or node.target in started:
+            if node.target in scan.outside | scan.summed or node.target in started:
                 return False
-            local.add(node.target)
+            scan.local.add(node.target)
+            scan.half.discard(node.target)
+            scan.same.pop(node.target, None)
             if value is not None:
-                same[node.target] = value
-        elif node.kind in ("add", "accumulate", "scatter"):
-            if node.target in local or node.target in read_outside:
-                return False
-            summed.add(node.target)
-        else:  # a store overwrites: the last iteration to run wins
+                scan.same[node.target] = value
+        elif node.target in scan.local:  # += / x[i] += / x[i] = into the iteration's own
+            scan.same.pop(node.target, None)
+        elif node.kind in ("add", "accumulate", "scatter") and node.target not in scan.outside | scan.half:
+            scan.summed.add(node.target)
+        else:  # a store into a cotangent from before the loop: the last iteration would win
             return False
     return True
