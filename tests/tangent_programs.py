@@ -150,3 +150,18 @@ def decaying_sum(b, c):
             z = z - 0.3 * math.sin(z) * c
         s = 0.9 * s + z
     return s
+
+
+def branchy_reduction(x, w):
+    """A sum over elements with a branch whose merge the reverse needs (taped in reverse mode):
+    the last loop runs each iteration's adjoint, branch included, as it ends."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        a = x[i]
+        if a > 0.0:
+            r = math.sqrt(a * a + 1.0)
+            y = a * math.cos(r) + r * w
+        else:
+            y = a * a * w
+        s = s + y * y * w
+    return s

@@ -37,10 +37,11 @@ CASES = {
                                              [RNG.uniform(-1.0, 1.0, 3), 0.5], (0,), False),
     "newton_roots_squared": (T.newton_roots_squared, [3.0 * RNG.normal(size=5), 1.5], (0, 1), True),
     "decaying_sum": (T.decaying_sum, [RNG.uniform(-1.0, 1.0, 5), 0.7], (0, 1), True),
+    "branchy_reduction": (T.branchy_reduction, [np.array([0.5, -0.7, 1.2, -0.1, 0.9]), 0.8], (0, 1), False),
 }
 # the programs whose last loop adds each iteration's cotangents as it ends (transform/eager.py)
 EAGER = {"newton_roots", "newton_roots_wrt_c_too", "newton_roots_wrt_c_alone", "newton_roots_empty",
-         "every_rule_kind", "two_of_three_inputs_differentiated"}
+         "every_rule_kind", "two_of_three_inputs_differentiated", "branchy_reduction"}
 
 # a tangent of the generated code: ``dz_db = 1.0 / t3``
 TANGENT = re.compile(r"^\s+d[a-z]\w*_d[a-z]\w* = ", re.M)
