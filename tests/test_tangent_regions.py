@@ -91,3 +91,14 @@ def test_float32_arguments(jit):
     g = adjoint.grad(T.two_carried, wrt=0, jit=jit)(b, 3)
     assert g.dtype == np.float32
     np.testing.assert_allclose(g, finite_difference(T.two_carried, [b, 3], 0), rtol=2e-5, atol=1e-6)
+
+
+def test_the_hessian_through_a_newton_solve():
+    """newton_roots' gradient tapes nothing (tangents, and its adjoint in the loop): it is
+    ordinary code that adjoint.hessian differentiates again, against finite differences of
+    the gradient."""
+    b = np.array([0.5, -1.0, 2.0])
+    h = adjoint.hessian(T.newton_roots, jit=False)(b, 1.5)
+    grad = adjoint.grad(T.newton_roots, jit=False)
+    fd = np.array([finite_difference(lambda v: grad(v, 1.5)[i], [b], 0) for i in range(3)])
+    np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-8)
