@@ -96,9 +96,11 @@ def test_lstm_reverse_computes_no_product_for_its_shape():
     assert re.search(r"^ *forget = 1\.0 / t18$", reverse, re.M)  # arithmetic: computed again
 
 
-def test_a_loop_reverse_computes_no_square_for_its_shape():
+def test_a_loop_reverse_computes_no_square_for_its_shape(monkeypatch):
     """(x - mu[j]) ** 2 was computed again in the reverse loop only to give expand_axis
-    the shape of the rows it repeats a cotangent along: x - mu[j] has that shape."""
+    the shape of the rows it repeats a cotangent along: x - mu[j] has that shape. (In the
+    reverse sweep: the last loop's adjoint would otherwise run in it, transform/eager.py.)"""
+    monkeypatch.setenv("ADJOINT_EAGER", "0")
     source = adjoint.grad(squares_in_a_loop, wrt=(0, 1)).source_for(*CASES["shape_twin"][1])
     start = source.index("# adjoint: cotangents in reverse order")
     reverse = source[start:source.index("\ndef ", start)]
