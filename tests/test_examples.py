@@ -43,3 +43,11 @@ def test_ode_fit_recovers_the_parameters():
     result, _ = module.fit(steps=1_000)
     assert result.success
     assert np.allclose(result.x, module.TRUE, rtol=0.03)
+
+
+def test_newton_roots_gradient_is_the_implicit_derivative(capsys):
+    """The gradient through the Newton while loop equals dz/db = 1 / (3 z**2 + c) at the
+    roots (and its sum over k for c), and the printed gradient tapes nothing."""
+    assert _load("newton_roots").main(6) < 1e-9  # (the loop stops at |f| < 1e-12)
+    out = capsys.readouterr().out
+    assert "def sum_of_roots_grad" in out and "# adjoint of this iteration" in out and ".append(" not in out
