@@ -46,7 +46,7 @@ from .backend.module import import_module, write_module
 from .codegen.fuse import fuse_module
 from .codegen.numba_calls import numba_calls
 from .codegen.linemap import line_map
-from .codegen.python import GeneratedModule, generate, header_for
+from .codegen.python import EAGER_MARK, GeneratedModule, generate, header_for
 from .frontend.fence import check_function
 from .frontend.jumps import eliminate_jumps
 from .frontend.source import parse_function
@@ -146,10 +146,14 @@ def lower_function(fn: Callable[..., Any], timings: dict[str, float],
 
 
 def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float],
-                    param_ranks: tuple[int | None, ...] | None = None, libm_taped: bool = True) -> Generated:
+                    param_ranks: tuple[int | None, ...] | None = None, libm_taped: bool = True,
+                    tangent: bool = True) -> Generated:
     """Run activity -> codegen for ``ir`` differentiated with respect to the parameters
     ``wrt``; ``param_ranks`` (0 for a number, ndim for an array, None unknown) specialize
-    the adjoint to the arguments of a call, None gives code for any arguments."""
+    the adjoint to the arguments of a call, None gives code for any arguments.
+    ``libm_taped=False`` (the gradient ``hessian`` differentiates again, which a tape would
+    stop): tangent regions only where the gradient then tapes nothing (``newton_roots``),
+    as their derivatives are taped where reverse mode may need no tape at all."""
     wrt_names = tuple(ir.param_names[i] for i in wrt)
     with _stage(timings, "activity"):
         active = active_values(ir, wrt_names)
@@ -158,7 +162,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         check_indices(ir, known)
     plain = ir  # the forward function computes no tangents
     with _stage(timings, "tangent"):
-        if os.environ.get("ADJOINT_TANGENT") != "0":
+        if tangent and os.environ.get("ADJOINT_TANGENT") != "0":
             ir = tangent_regions(ir, active, known)
         if ir is not plain:
             active = active_values(ir, wrt_names)
@@ -189,6 +193,9 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         compiled = numba_calls(generated.source, known)
         fused = fused and (numba_calls(fused, known) or fused)
     _dump("numba", lambda: compiled or "(no call renamed)")
+    eager = generated.source.count(EAGER_MARK) == (1 if grad_forward is None else 2)
+    if not libm_taped and ir is not plain and adjoint.tape.regions and not eager:
+        return generate_module(plain, wrt, timings, param_ranks, libm_taped, tangent=False)
     return Generated(ir, active, generated, fused, compiled)
 
 

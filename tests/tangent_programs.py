@@ -54,14 +54,15 @@ def newton_with_break(a, c):
 
 
 def every_rule_kind(x, y):
-    """Operations of every kind a tangent is made of: powers, libm calls, abs, min/max, %."""
+    """Operations of every kind a tangent is made of: powers, libm calls, abs, min/max, %
+    (none with an infinite derivative at a finite value, as sqrt: see sqrt_from_zero)."""
     total = 0.0
     for i in range(x.shape[0]):
         u = x[i]
         v = y[i]
         for j in range(3):
-            u = math.sqrt(u * u + 1.0) + np.tanh(v) ** 2 - abs(u - v) / 3.0
-            v = max(v, u * 0.3) + math.log1p(u * u) ** 0.5 + np.arctan2(u, v + 2.0)
+            u = math.atan(u * u + 1.0) + np.tanh(v) ** 2 - abs(u - v) / 3.0
+            v = max(v, u * 0.3) + math.log1p(u * u) ** 2 + np.arctan2(u, v + 2.0)
             u = min(u, 3.0) + (v % 1.5) * 0.1 + u ** 3 / 10.0
         total = total + u * v
     return total
@@ -165,3 +166,30 @@ def branchy_reduction(x, w):
             y = a * a * w
         s = s + y * y * w
     return s
+
+
+def sqrt_from_zero(x):
+    """An inner loop's q starts at 0.0 (its tangent a literal 0.0) and takes sqrt(q) at
+    q = 0: forward mode would give 0.0 * inf = nan; reverse mode drops that infinity into
+    the constant. Such a region stays with reverse mode (helper-42's fuzz)."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        u = x[i]
+        q = 0.0
+        for j in range(2):
+            q = np.sqrt(q) + u
+        s = s + q
+    return s
+
+
+def linear_inner_loop(x, c):
+    """Reverse mode tapes nothing here (the inner loop is linear); forward mode tapes the
+    derivatives and the square after the loop keeps the adjoint from running in it: the
+    gradient that adjoint.hessian differentiates is then made in reverse mode."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        q = x[i] * c
+        for j in range(3):
+            q = 0.5 * q + 0.1
+        s = s + q
+    return s * s

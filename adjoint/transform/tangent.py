@@ -150,6 +150,8 @@ class _Region:
                                  if isinstance(s, (For, While)) for p in s.carried))
         if len(reaching) > MAX_LOOP_DIRECTIONS:
             raise _Declined
+        if self._merges_a_zero() and any(_singular(s) for s in walk(loop.body) if isinstance(s, Assign)):
+            raise _Declined  # a tangent 0.0 times an infinite derivative would be nan (below)
         self.tangents: dict[tuple[str, int], Value] = {
             (name, j): ONE for j, (name, _) in enumerate(self.directions)}
 
@@ -232,6 +234,18 @@ class _Region:
                         break
                 if isinstance(stmt, While):
                     self._check_test(stmt)
+
+    def _merges_a_zero(self) -> bool:
+        """Whether a merge takes, on some path, a value that does not depend on an input the
+        merged value depends on (a loop's carried ``q = 0.0`` on entry): its tangent is then a
+        literal 0.0 there, and 0.0 times the infinite derivative of sqrt(0.0) is nan, where
+        reverse mode sends that infinity into the constant and drops it."""
+        for stmt in walk(self.loop.body):
+            for phi in _merges(stmt):
+                for j in self.deps.get(phi.var.name, ()):
+                    if j not in self._deps_of(phi.first) or j not in self._deps_of(phi.second):
+                        return True
+        return False
 
     def _merge(self, phis: tuple[Phi, ...]) -> None:
         for phi in phis:
@@ -352,6 +366,18 @@ class _Region:
         else:
             self.tangents[(stmt.target.name, j)] = value
         return lowering.stmts
+
+
+# Finite at a point where their derivative is not (sqrt(0), x ** 0.5 at 0, arcsin(1)).
+_SINGULAR = {"sqrt", "math.sqrt", "cbrt", "math.cbrt", "arcsin", "arccos", "math.asin", "math.acos",
+             "arccosh", "math.acosh", "pow", "math.pow"}
+
+
+def _singular(stmt: Assign) -> bool:
+    if stmt.op.prim == "pow_const":
+        n = stmt.op.args[1]
+        return not (isinstance(n, Const) and float(n.value).is_integer() and n.value >= 0)
+    return stmt.op.prim in _SINGULAR
 
 
 def _temporary(name: str) -> bool:
