@@ -48,8 +48,8 @@ def eager_loop(forward: tuple[Stmt, ...], adjoint: Adjoint, params: tuple[str, .
     if not forward or not isinstance(forward[-1], For) or not adjoint.statements:
         return None
     loop, start = adjoint.statements[-1], adjoint.statements[:-1]
-    if not isinstance(loop, AdjFor) or loop.index != forward[-1].index.name:
-        return None
+    if not isinstance(loop, AdjFor) or loop.index != forward[-1].index.name or loop.loc != forward[-1].loc:
+        return None  # (the reverse of another loop: its own index and line)
     # cotangents started before the loop from what is at hand before it
     ready = set(params) | {adjoint.seed} | {s.target.name for s in forward[:-1] if isinstance(s, Assign)}
     for node in start:
