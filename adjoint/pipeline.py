@@ -46,7 +46,7 @@ from .backend.module import import_module, write_module
 from .codegen.fuse import fuse_module
 from .codegen.numba_calls import numba_calls
 from .codegen.linemap import line_map
-from .codegen.python import EAGER_MARK, GeneratedModule, generate, header_for
+from .codegen.python import GeneratedModule, generate, header_for
 from .frontend.fence import check_function
 from .frontend.jumps import eliminate_jumps
 from .frontend.source import parse_function
@@ -193,8 +193,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
         compiled = numba_calls(generated.source, known)
         fused = fused and (numba_calls(fused, known) or fused)
     _dump("numba", lambda: compiled or "(no call renamed)")
-    eager = generated.source.count(EAGER_MARK) == (1 if grad_forward is None else 2)
-    if not libm_taped and ir is not plain and adjoint.tape.regions and not eager:
+    if not libm_taped and ir is not plain and generated.tapes:
         return generate_module(plain, wrt, timings, param_ranks, libm_taped, tangent=False)
     return Generated(ir, active, generated, fused, compiled)
 

@@ -8,6 +8,7 @@ never collides with a name the user wrote, a module name or a helper.
 from __future__ import annotations
 
 import keyword
+import re
 
 
 class Names:
@@ -34,6 +35,14 @@ class Names:
         if self._free(base):
             return self.take(base)
         i = 1
+        while not self._free(f"{base}_{i}"):
+            i += 1
+        return self.take(f"{base}_{i}")
+
+    def version(self, name: str) -> str:
+        """A new version of the variable ``name`` is versioned from (``s_1`` -> ``s_2`` if
+        ``s_1`` is taken): its base with the first free number."""
+        base, i = re.sub(r"_\d+$", "", name), 1
         while not self._free(f"{base}_{i}"):
             i += 1
         return self.take(f"{base}_{i}")

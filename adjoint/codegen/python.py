@@ -35,6 +35,7 @@ class GeneratedModule:
     wrt: tuple[str, ...]
     index_params: frozenset[str]
     grad_name: str = ""  # "<name>_grad" when the module has one (see generate)
+    tapes: bool = False  # a function of it pushes values on a tape (pipeline: hessian's gradient)
 
 
 def tidy(expr: str) -> str:
@@ -264,33 +265,37 @@ def generate(fn: Function, forward: tuple[Stmt, ...], vjp_forward: tuple[Stmt, .
 
     stacks, tops = _stack_names(fn, adjoint.tape)
     vjp_name = f"{fn.name}_vjp"
+    loop = eager_loop(vjp_forward[:-1], adjoint, fn.param_names) if eager else None
+    taped = bool(stacks) and loop is None
     vjp_lines = _function(
         f"def {vjp_name}({', '.join(params + [adjoint.seed])}):",
         f"{fn.name}'s value and the cotangents of {', '.join(adjoint.wrt)}, "
         f"given the cotangent {adjoint.seed} of the value.",
-        _sweeps(fn, vjp_forward[:-1], adjoint, stacks, tops, result, eager))
+        _sweeps(fn, vjp_forward[:-1], adjoint, stacks, tops, result, loop))
     grad_name = ""
     if grad_forward is not None:  # the value costs work the cotangents do not need
         grad_name = f"{fn.name}_grad"
+        loop = eager_loop(grad_forward, adjoint, fn.param_names) if eager else None
+        taped = taped or bool(stacks) and loop is None
         vjp_lines += [""] + _function(
             f"def {grad_name}({', '.join(params + [adjoint.seed])}):",
             f"The cotangents of {', '.join(adjoint.wrt)} alone, given {adjoint.seed}: {vjp_name} "
             f"without the work that only its value needs (what adjoint.grad calls).",
-            _sweeps(fn, grad_forward, adjoint, stacks, tops, None, eager))
+            _sweeps(fn, grad_forward, adjoint, stacks, tops, None, loop))
 
     body = "\n".join(fwd_lines + [""] + vjp_lines)
     source = "\n".join([f'"""{header}"""', *_imports(body, helpers), *_custom_bindings(fn), "", ""]) + body
     return GeneratedModule(source, forward_name, vjp_name, tuple(params), adjoint.wrt, fn.index_params,
-                           grad_name)
+                           grad_name, taped)
 
 
 def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: dict[str, str],
-            tops: dict[str, str], result: str | None, eager: bool) -> list[str]:
-    """The body of a vjp: the forward sweep (pushing the tape), then the adjoint; it returns
-    the value and the cotangents, or the cotangents alone when ``result`` is None."""
-    loop = eager_loop(forward, adjoint, fn.param_names) if eager else None
-    if loop is not None:
-        return _eager_sweep(forward, adjoint, loop, result)
+            tops: dict[str, str], result: str | None, eager: EagerLoop | None) -> list[str]:
+    """The body of a vjp: the forward sweep (pushing the tape), then the adjoint (or, with
+    ``eager``, the forward's last loop running it); it returns the value and the cotangents,
+    or the cotangents alone when ``result`` is None."""
+    if eager is not None:
+        return _eager_sweep(forward, adjoint, eager, result)
     w = _Writer(stacks, tops)
     if stacks:
         w.line("# tape: values the loops overwrite and the adjoint reads")

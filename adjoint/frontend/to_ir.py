@@ -18,17 +18,15 @@ from ..ir.nodes import (Assign, Const, Function, Index, Loc, Op, Param, Return, 
 from ..custom import CustomVjp
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..rules import CALLS, RULES, BindError
+from ..rules.registry import COMPARISONS, OPERATORS
 from .control import VIEWS, ControlLowering
 from .fence import check_function
 from .jumps import LOOP_RETURN, eliminate_jumps
 from .resolve import NOT_STATIC, Resolver, constant_value
 from .source import library_file, parse_function
 
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
-           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
 _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
             ast.Eq: operator.eq, ast.NotEq: operator.ne}
-_CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 # Rules whose result is an integer when their arguments are (so it may index an array:
 # x[i + 1], x[min(i + 1, n - 1)], x[abs(i - 2)]). An element read (getitem) is an int when
 # what it reads from holds ints: see emit.
@@ -635,7 +633,7 @@ class Lowering(ControlLowering):
         return self.apply(f"op:{prim}", [operand], {}, node, hint, "-" if prim == "neg" else "not")
 
     def _BinOp(self, node: ast.BinOp, hint: str | None) -> Value:
-        name = _BINOPS[type(node.op)]
+        name = OPERATORS[type(node.op)]
         args = [self.expr(node.left), self.expr(node.right)]
         return self.apply(f"op:{name}", args, {}, node, hint, name)
 
@@ -643,7 +641,7 @@ class Lowering(ControlLowering):
         args = [self.expr(node.left), self.expr(node.comparators[0])]
         if all(_number(a) for a in args):  # decided now: Numba would drop the branch not taken
             return Const(bool(_COMPARE[type(node.ops[0])](args[0].value, args[1].value)))
-        return self.apply(f"op:{_CMPOPS[type(node.ops[0])]}", args, {}, node, hint, "comparison")
+        return self.apply(f"op:{COMPARISONS[type(node.ops[0])]}", args, {}, node, hint, "comparison")
 
     def _Attribute(self, node: ast.Attribute, hint: str | None) -> Value:
         obj = self.resolver.static(node.value, self.env)

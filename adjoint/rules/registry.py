@@ -17,6 +17,7 @@ to a binder that turns the user's arguments into ``(rule name, args)``.
 """
 from __future__ import annotations
 
+import ast
 import string
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
@@ -29,6 +30,11 @@ SCATTER = "scatter"
 OVERWRITE = "overwrite"
 
 VjpFn = Callable[["VjpContext"], "str | list[str]"]
+
+# Python's operators and comparisons, by the rule name their ``op:<name>`` spelling binds to.
+OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
+             ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.MatMult: "matmul"}
+COMPARISONS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
 @dataclass(frozen=True)

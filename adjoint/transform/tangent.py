@@ -28,19 +28,17 @@ import math
 import re
 from dataclasses import replace
 
+from ..codegen.naming import Names
 from ..ir.nodes import (Assign, Const, For, Function, If, Loc, Op, Phi, Return, Stmt, Tup, Value, Var,
-                        While, defined_names, value_vars, walk)
+                        While, defined_names, op_vars, value_vars, walk)
 from ..rules import CALLS, RULES, SCATTER, BindError
-from ..rules.registry import VjpContext
+from ..rules.registry import COMPARISONS, OPERATORS, VjpContext
 from ..rules.tangent import LINK, NAMED
 
 # Forward mode costs a pass of tangent statements per input that reaches an inner loop;
 # reverse mode about two passes plus the tape. Beyond two such inputs, reverse mode stays.
 MAX_LOOP_DIRECTIONS = 2
 
-_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
-           ast.Mod: "mod"}
-_COMPARE = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 _CONSTANTS = {"pi": math.pi, "e": math.e}
 ONE, ZERO = Const(1.0), Const(0.0)
 
@@ -52,48 +50,15 @@ class _Declined(Exception):
 def tangent_regions(fn: Function, active: frozenset[str], known: dict[str, int]) -> Function:
     """``fn`` with each ``for`` loop that qualifies (see the module's doc) carrying tangents,
     its body passive; ``fn`` itself when none does."""
-    names = _Names(fn.names)
+    names = Names(set(), set(fn.names))
     passive: set[str] = set()
     body = _visit(fn.body, active, known, names, passive)
     if not passive:
         return fn
-    return replace(fn, body=body, names=frozenset(names.taken), passive=fn.passive | frozenset(passive))
+    return replace(fn, body=body, names=fn.names | defined_names(body), passive=fn.passive | frozenset(passive))
 
 
-class _Names:
-    """New SSA names that collide with none of the function's: ``t<N>`` temporaries (so that
-    codegen folds them into the statement that reads them) and ``d<value>_d<input>``."""
-
-    def __init__(self, taken: frozenset[str]) -> None:
-        self.taken = set(taken)
-        self._temps = max((int(n[1:]) for n in taken if re.fullmatch(r"t\d+", n)), default=0)
-
-    def temp(self) -> str:
-        self._temps += 1
-        while f"t{self._temps}" in self.taken:
-            self._temps += 1
-        return self._take(f"t{self._temps}")
-
-    def fresh(self, base: str) -> str:
-        name, i = base, 0
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        return self._take(name)
-
-    def version(self, name: str) -> str:
-        """A new version of the user's variable ``name`` (``s`` -> ``s_2`` if ``s_1`` is taken)."""
-        base, i = re.sub(r"_\d+$", "", name), 1
-        while f"{base}_{i}" in self.taken:
-            i += 1
-        return self._take(f"{base}_{i}")
-
-    def _take(self, name: str) -> str:
-        self.taken.add(name)
-        return name
-
-
-def _visit(stmts: tuple[Stmt, ...], active, known, names: _Names, passive: set[str]) -> tuple[Stmt, ...]:
+def _visit(stmts: tuple[Stmt, ...], active, known, names: Names, passive: set[str]) -> tuple[Stmt, ...]:
     out: list[Stmt] = []
     for stmt in stmts:
         if isinstance(stmt, For) and any(p.var.name in active for p in stmt.carried):
@@ -115,7 +80,7 @@ def _uses(stmt: Stmt) -> list[Var]:
     """The values one statement reads itself (a region's test, bounds and merges; not the
     statements nested in it)."""
     if isinstance(stmt, Assign):
-        return [v for a in stmt.op.args for v in value_vars(a)]
+        return op_vars(stmt.op)
     if isinstance(stmt, Return):
         return value_vars(stmt.value)
     phis = stmt.phis if isinstance(stmt, If) else stmt.carried
@@ -137,7 +102,7 @@ class _Region:
     """One ``for`` loop taken into forward mode: its inputs (``directions``), what depends
     on which (``deps``), and the tangent of each value in each direction (``tangents``)."""
 
-    def __init__(self, loop: For, active: frozenset[str], known: dict[str, int], names: _Names) -> None:
+    def __init__(self, loop: For, active: frozenset[str], known: dict[str, int], names: Names) -> None:
         self.loop, self.active, self.known, self.names = loop, active, known, names
         self.locals = defined_names(loop.body) | {p.var.name for p in loop.carried} | {loop.index.name}
         self.directions: list[tuple[str, str]] = []  # (the input's SSA name, its display name)
@@ -388,7 +353,7 @@ def _temporary(name: str) -> bool:
 class _Lowering:
     """A VJP template, rendered with marker names and parsed, lowered to IR statements."""
 
-    def __init__(self, names: _Names, loc: Loc) -> None:
+    def __init__(self, names: Names, loc: Loc) -> None:
         self.names, self.loc = names, loc
         self.stmts: list[Assign] = []
         self.values: dict[str, Value] = {}
@@ -424,7 +389,7 @@ class _Lowering:
             return self._lower(node.operand)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return self.neg(self._lower(node.operand))
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
             left = self._lower(node.left)
             # -a * b is -(a * b), so that a sum of terms reads x - a * b, not x + -a * b
             negated = self._negated(left) if isinstance(node.op, (ast.Mult, ast.Div)) else None
@@ -432,8 +397,8 @@ class _Lowering:
             if negated is not None:
                 return self.neg(self._binary(node.op, negated, right))
             return self._binary(node.op, left, right)
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-            return self._op(f"op:{_COMPARE[type(node.ops[0])]}", self._lower(node.left),
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARISONS:
+            return self._op(f"op:{COMPARISONS[type(node.ops[0])]}", self._lower(node.left),
                             self._lower(node.comparators[0]))
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
                 node.value.id in ("np", "math") and node.attr in _CONSTANTS:
@@ -454,7 +419,7 @@ class _Lowering:
     def _binary(self, op: ast.operator, left: Value, right: Value) -> Value:
         if isinstance(op, ast.Mult):
             return self.mul(left, right)
-        return self._op(f"op:{_BINARY[type(op)]}", left, right)
+        return self._op(f"op:{OPERATORS[type(op)]}", left, right)
 
     def _op(self, key: str, *args: Value) -> Var:
         if key not in CALLS:
