@@ -130,15 +130,8 @@ def nothing_differentiated_flows_through(x, c):
 
 
 def newton_roots_squared(b, c):
-    """newton_roots, squared after the loop: the loop's cotangent is only known after it."""
-    s = 0.0
-    for k in range(b.shape[0]):
-        z = b[k] / (1.0 + c)
-        f = z * z * z + c * z - b[k]
-        while abs(f) >= 1e-12:
-            z = z - f / (3.0 * z * z + c)
-            f = z * z * z + c * z - b[k]
-        s = s + z
+    """newton_roots (inlined), squared after its loop: the loop's cotangent is only known after it."""
+    s = newton_roots(b, c)
     return s * s
 
 

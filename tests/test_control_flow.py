@@ -11,6 +11,7 @@ import adjoint
 from adjoint.check import finite_difference
 
 from . import control_programs as C
+from . import tangent_programs as T
 
 RNG = np.random.default_rng(5)
 CASES = {
@@ -529,19 +530,6 @@ def test_newaxis_in_a_write_takes_no_axis():
     assert any(".append(" in line for line in lines), "\n".join(lines)
 
 
-def sum_of_roots(b, c):
-    """Newton's method per element; the sum of the roots (benchmarks' while_newton)."""
-    s = 0.0
-    for k in range(b.shape[0]):
-        z = b[k] / (1.0 + c)
-        f = z * z * z + c * z - b[k]
-        while abs(f) >= 1e-12:
-            z = z - f / (3.0 * z * z + c)
-            f = z * z * z + c * z - b[k]
-        s = s + z
-    return s
-
-
 def _vjp_lines(source, name):
     vjp = source.split(f"def {name}_vjp")[1].split("\ndef ")[0]
     return [line.strip() for line in vjp.splitlines()]
@@ -555,12 +543,12 @@ def test_a_region_pushes_its_taped_values_together_once(monkeypatch):
     mode; in forward mode, tests/test_tangent_regions.py, the outer loop tapes dz/db alone.)"""
     monkeypatch.setenv("ADJOINT_TANGENT", "0")
     b = np.array([2.0, -0.5, 9.0])
-    g = adjoint.grad(sum_of_roots)
-    lines = _vjp_lines(g.source_for(b, 1.5), "sum_of_roots")
+    g = adjoint.grad(T.newton_roots)  # the benchmarks' while_newton
+    lines = _vjp_lines(g.source_for(b, 1.5), "newton_roots")
     assert sorted(line for line in lines if line.endswith(" = []")) == ["n_iterations_stack = []", "tape_1 = []"]
     pushes = [line for line in lines if ".append(" in line]
     assert pushes == ["tape_1.append((t13, z_1))", "n_iterations_stack.append(n_iterations)"], pushes
-    assert g(b, 1.5) == pytest.approx(finite_difference(sum_of_roots, [b, 1.5], 0), rel=1e-6)
+    assert g(b, 1.5) == pytest.approx(finite_difference(T.newton_roots, [b, 1.5], 0), rel=1e-6)
 
     a = np.array([2.0, 0.5, 9.0])
     g = adjoint.grad(C.cube_roots)
