@@ -15,6 +15,8 @@ next loop that writes the array).
 """
 from __future__ import annotations
 
+import ast
+
 from ..codegen.render import render
 from ..ir.nodes import (Assign, Const, For, If, Stmt, Var, While, array_versions, defined_names, op_vars,
                         walk,
@@ -366,8 +368,8 @@ def reversed_range_text(stmt: For) -> str:
     start, stop, step = stmt.start, stmt.stop, stmt.step
     if isinstance(step, Const) and step.value in (1, -1):
         sign = step.value
-        last, before = (f"{render(b)} - {sign}" if not isinstance(b, Const) else repr(b.value - sign)
-                        for b in (stop, start))
+        last, before = (f"{render(b)} {'-' if sign == 1 else '+'} 1" if not isinstance(b, Const)
+                        else repr(b.value - sign) for b in (stop, start))
         # range(a, b) reversed is range(b - 1, a - 1, -1): empty exactly when range(a, b) is
         return f"range({last}, {before}, {-sign})" if sign == 1 else f"range({last}, {before})"
     a, c = render(start), render(step)
@@ -379,4 +381,4 @@ def range_text(stmt: For) -> str:
     start, stop, step = (render(b) for b in (stmt.start, stmt.stop, stmt.step))
     if step == "1":
         return f"range({stop})" if start == "0" else f"range({start}, {stop})"
-    return f"range({start}, {stop}, {step})"
+    return ast.unparse(ast.parse(f"range({start}, {stop}, {step})", mode="eval"))  # range(b, a, -1)
