@@ -28,8 +28,7 @@ def _runtime_digest() -> bytes:
     does not see a change there (its key is the function's own file), so it is part of the
     file's name: a changed adjoint never runs code compiled by an older one."""
     here = Path(__file__).resolve().parent
-    files = (here.parent / "runtime" / "helpers.py", here.parent / "runtime" / "_numba_impl.py",
-             here / "numba_jit.py")
+    files = (*sorted((here.parent / "runtime").glob("*.py")), here / "numba_jit.py")
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).digest()
 
 

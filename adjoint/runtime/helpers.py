@@ -43,7 +43,7 @@ __all__ = [
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
-    "power", "select", "loop_length", "elements", "apart",
+    "power", "select", "loop_length", "elements", "apart", "new_tape",
 ]
 
 
@@ -369,6 +369,15 @@ def elements(a: Any) -> Any:
     return a
 
 
+# ------------------------------------------------------------ tapes
+
+def new_tape(n: int) -> list:
+    """The tape of a loop of ``n`` iterations, each pushing one entry: a list. Compiled, a
+    list with room for ``n`` entries made at once, which grows as Numba's lists do after
+    them (``runtime/_numba_tape.py``)."""
+    return []
+
+
 # ------------------------------------------------------------ element writes
 
 def copy_of(x: ArrayOrScalar) -> ArrayOrScalar:
@@ -503,4 +512,4 @@ def reshape_of(x: np.ndarray, shape: Any) -> np.ndarray:
 __all__ += ["norm_of", "reshape_of"]
 
 
-from . import _numba_impl  # noqa: E402,F401  (registers the Numba overloads)
+from . import _numba_impl, _numba_tape  # noqa: E402,F401  (register the Numba overloads)

@@ -1,0 +1,81 @@
+"""The compiled tape of a loop whose trip count is known at its entry: ``new_tape(n)``.
+
+Imported for its side effect by ``helpers`` (whose ``new_tape`` is the plain Python list of
+``jit=False``). Under Numba, ``new_tape(n)`` is a ``TapeList``: Numba's own list (its data
+layout, ``len``, indexing and the typing of ``append`` are Numba's), allocated for ``n``
+items at once, whose ``append`` never reallocates before the ``n``-th item and grows
+geometrically after it. Numba's list cannot be pre-sized: its ``append`` shrinks any list
+whose room is over four times its length, so room made ahead of the pushes is given back at
+the first one.
+
+Numba types the list from its appends, unifying their types, as it does ``[]``: an
+accumulator that starts as the int 0 and becomes a float is taped as a float. (A NumPy array
+typed from its first store, ``numba.np.unsafe.ndarray.empty_inferred``, would keep the int
+and truncate the float: a wrong gradient.)
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+from numba.core import types
+from numba.core.datamodel import models, register_default
+from numba.core.imputils import impl_ret_new_ref, lower_builtin
+from numba.cpython.listobj import ListInstance
+from numba.extending import type_callable
+
+from . import helpers as h
+
+
+class TapeList(types.List):
+    """Numba's list type, with an ``append`` that keeps the room ``new_tape`` made."""
+
+    def __init__(self, dtype) -> None:
+        super().__init__(dtype, reflected=False)
+        self.name = f"tape({self.dtype})"
+
+    @property
+    def key(self):
+        return "tape", self.dtype
+
+    def copy(self, dtype=None, reflected=None):  # how Numba's append typing refines the dtype
+        return TapeList(self.dtype if dtype is None else dtype)
+
+    def unify(self, typingctx, other):
+        if isinstance(other, TapeList):
+            dtype = typingctx.unify_pairs(self.dtype, other.dtype)
+            if dtype is not None:
+                return TapeList(dtype)
+        return None
+
+
+register_default(TapeList)(models.ListModel)
+
+
+@type_callable(h.new_tape)
+def _type_new_tape(context):
+    def typer(n):
+        if isinstance(n, types.Integer):
+            return TapeList(types.undefined)  # refined by the appends
+        return None
+    return typer
+
+
+@lower_builtin(h.new_tape, types.Integer)
+def _lower_new_tape(context, builder, sig, args):
+    tape = sig.return_type
+    n = context.cast(builder, args[0], sig.args[0], types.intp)
+    zero = ir.Constant(n.type, 0)
+    n = builder.select(builder.icmp_signed("<", n, zero), zero, n)  # range(n) of a negative n
+    inst = ListInstance.allocate(context, builder, tape, n)  # of length 0
+    return impl_ret_new_ref(context, builder, tape, inst.value)
+
+
+@lower_builtin("list.append", TapeList, types.Any)
+def _lower_append(context, builder, sig, args):
+    inst = ListInstance(context, builder, sig.args[0], args[0])
+    n = inst.size
+    new_size = builder.add(n, ir.Constant(n.type, 1))
+    with builder.if_then(builder.icmp_signed("<", inst._payload.allocated, new_size), likely=False):
+        inst.resize(new_size)  # Numba's growth: 1.25 times the length, plus 8
+    inst.size = new_size
+    inst.inititem(n, context.cast(builder, args[1], sig.args[1], inst.dtype), incref=True)
+    return context.get_dummy_value()
