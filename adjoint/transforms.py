@@ -163,7 +163,7 @@ def _refused_twice(grad: GradFunction, ranks: tuple, exc: Exception) -> Exceptio
     ``_gradient_function`` writes), the generated line itself in a note."""
     built = grad._build(ranks, current=False)
     what = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    if isinstance(exc, SyntaxError) and (exc.text or "").strip().endswith("= []"):
+    if isinstance(exc, SyntaxError) and re.search(r"= \[\]$|= new_tape\(|\.append\(", (exc.text or "").strip()):
         what = f"a loop of it tapes values ({exc.text.strip()})"
     elif isinstance(exc, SyntaxError) and "cotangent(" in (exc.text or ""):
         what = f"it calls a custom_vjp rule ({exc.text.strip()}), which is not differentiated again"

@@ -73,6 +73,12 @@ def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+def _makes_tape(value: ast.expr) -> bool:
+    """``[]`` or ``new_tape(n)``: a tape (codegen/python.py)."""
+    return isinstance(value, ast.List) and not value.elts or isinstance(value, ast.Call) \
+        and isinstance(value.func, ast.Name) and value.func.id == "new_tape"
+
+
 class _Roots:
     """Where each name's array may come from, over the whole function (every definition
     counts): ``new:x`` an array made at a definition of x, ``param:p`` an argument,
@@ -82,7 +88,7 @@ class _Roots:
     def __init__(self, fn: ast.FunctionDef) -> None:
         self.of: dict[str, set[str]] = {a.arg: {f"param:{a.arg}"} for a in fn.args.args}
         tapes = {n.targets[0].id for n in ast.walk(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1
-                 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.List) and not n.value.elts}
+                 and isinstance(n.targets[0], ast.Name) and _makes_tape(n.value)}
         defs: list[tuple[str, ast.AST | None]] = []
         popped: set[str] = set()
         for node in ast.walk(fn):

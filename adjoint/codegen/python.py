@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
+from ..ir.nodes import Assign, Const, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
 from ..transform.control import direct_names, range_text
 from ..transform.eager import EagerLoop, eager_loop
@@ -47,12 +47,14 @@ class _Writer:
     """Lines at an indentation depth; each group of statements from one source line
     opens with its ``# line N:`` comment (again at the top of every nested block)."""
 
-    def __init__(self, stacks: dict[str, str] | None = None, tops: dict[str, str] | None = None) -> None:
+    def __init__(self, stacks: dict[str, str] | None = None, tops: dict[str, str] | None = None,
+                 sized: dict[int, str] | None = None) -> None:
         self.lines: list[str] = []
         self.depth = 1
         self._line: tuple[str, int, str] | None = None
         self.stacks = stacks or {}
         self.tops = tops or {}
+        self.sized = sized or {}  # id of a loop -> its region, whose list is made at its entry
 
     def comment_for(self, loc: Loc) -> None:
         key = (loc.filename, loc.line, loc.function)
@@ -91,6 +93,17 @@ class _Writer:
         if names:
             item = names[0] if len(names) == 1 else f"({', '.join(names)})"
             self.stmt(f"{self.stacks[', '.join(names)]}.append({item})", loc)
+
+    def make_sized(self, stmt: For) -> None:
+        """Make the list of the region of a loop that ``sized`` names, with room for an entry
+        per iteration: the loop's trip count is known at its entry."""
+        key = self.sized.get(id(stmt))
+        if key is not None:
+            counts = isinstance(stmt.start, Const) and stmt.start.value == 0 and \
+                isinstance(stmt.step, Const) and stmt.step.value == 1  # range(n): n iterations
+            trip = render(stmt.stop) if counts else f"len({range_text(stmt)})"
+            self.line("# tape: what the loop overwrites and the adjoint reads, with room for every iteration")
+            self.line(f"{self.stacks[key]} = new_tape({trip})")
 
 
 def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_loop: bool) -> None:
@@ -148,6 +161,8 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
     w.comment_for(stmt.loc)
     _merge(w, targets, [render(p.first) for p in stmt.carried])
     _forward_block(w, cond, None, False)
+    if isinstance(stmt, For):
+        w.make_sized(stmt)
 
     def body() -> None:
         _forward_block(w, stmt.body, tape, True)
@@ -156,7 +171,7 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
             w.line("# adjoint of this iteration")
             _adjoint_block(w, eager)
         elif tape:
-            w.push(_taped(stmt.body, tape) | {n for n in targets if n in tape.iteration}, stmt.loc)
+            w.push(_loop_taped(stmt, tape), stmt.loc)
         _merge(w, targets, [render(p.second) for p in stmt.carried])
         _forward_block(w, cond, None, False)
 
@@ -164,6 +179,12 @@ def _forward_loop(w: _Writer, stmt: For | While, tape: Tape | None, in_loop: boo
         f"for {stmt.index.name} in {range_text(stmt)}:"
     w.block(head, stmt.loc, body)
     w.reset()
+
+
+def _loop_taped(stmt: For | While, tape: Tape) -> set[str]:
+    """What a loop's body pushes at the end of each iteration: what it taped of its own,
+    and its carried values as the iteration found them."""
+    return _taped(stmt.body, tape) | {p.var.name for p in stmt.carried if p.var.name in tape.iteration}
 
 
 def _taped(stmts: tuple[Stmt, ...], tape: Tape) -> set[str]:
@@ -296,10 +317,16 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
     or the cotangents alone when ``result`` is None."""
     if eager is not None:
         return _eager_sweep(forward, adjoint, eager, result)
-    w = _Writer(stacks, tops)
-    if stacks:
+    # A loop outside every loop and branch knows its trip count before it runs, and nothing
+    # before it pushes onto its region's list (the names a region tapes are defined in it;
+    # an inner loop may share the list: their pushes nest)
+    keys = {id(stmt): ", ".join(sorted(_loop_taped(stmt, adjoint.tape))) for stmt in forward
+            if isinstance(stmt, For)}
+    sized = {loop: key for loop, key in keys.items() if key in stacks}
+    w = _Writer(stacks, tops, sized)
+    if stacks.keys() - set(sized.values()):
         w.line("# tape: values the loops overwrite and the adjoint reads")
-        for name in sorted(stacks):
+        for name in sorted(stacks.keys() - set(sized.values())):
             w.line(f"{stacks[name]} = []")
     _forward_block(w, forward, adjoint.tape, False)
     w.reset()

@@ -47,6 +47,15 @@ def test_second_process_hits_both_caches(tmp_path):
     assert first["path"] == second["path"]
 
 
+def test_second_process_hits_the_cache_of_a_gradient_with_a_tape(tmp_path):
+    """A loop's tape is a Numba type of adjoint's own (runtime/_numba_tape.py): Numba's cache
+    stores and loads code that uses it."""
+    first = _report(_start(tmp_path, "tape"))
+    second = _report(_start(tmp_path, "tape"))
+    assert first["correct"] and second["correct"] and first["sized_tape"]
+    assert first["numba_hits"] == 0 and second["numba_hits"] == 1 and second["numba_misses"] == 0
+
+
 def test_concurrent_processes_both_succeed(tmp_path):
     procs = [_start(tmp_path) for _ in range(2)]
     reports = [_report(p) for p in procs]

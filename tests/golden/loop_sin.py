@@ -1,6 +1,6 @@
 import math
 import numpy as np
-from adjoint.runtime.helpers import unbroadcast, zero_like
+from adjoint.runtime.helpers import new_tape, unbroadcast, zero_like
 
 def loop_sin(x, n):
     """The forward of loop_sin, as adjoint compiles it."""
@@ -15,10 +15,10 @@ def loop_sin(x, n):
 
 def loop_sin_vjp(x, n, s_bar):
     """loop_sin's value and the cotangents of x, given the cotangent s_bar of the value."""
-    # tape: values the loops overwrite and the adjoint reads
-    s_stack = []
     # line 26: for i in range(n):
     s = 0.0
+    # tape: what the loop overwrites and the adjoint reads, with room for every iteration
+    s_stack = new_tape(n)
     for i in range(n):
         # line 27: s = s + math.sin(x * i) * x
         s_1 = s + math.sin(x * i) * x

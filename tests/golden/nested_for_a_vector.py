@@ -1,4 +1,4 @@
-from adjoint.runtime.helpers import zero_like
+from adjoint.runtime.helpers import new_tape, zero_like
 
 def nested(w, n):
     """The forward of nested, as adjoint compiles it."""
@@ -25,10 +25,10 @@ def nested(w, n):
 
 def nested_vjp(w, n, s_bar):
     """nested's value and the cotangents of w, given the cotangent s_bar of the value."""
-    # tape: values the loops overwrite and the adjoint reads
-    t_stack = []
     # line 51: for i in range(n):
     s = 0.0
+    # tape: what the loop overwrites and the adjoint reads, with room for every iteration
+    t_stack = new_tape(n)
     for i in range(n):
         # line 53: for j in range(i, n):
         t = 0.0
@@ -79,9 +79,9 @@ def nested_vjp(w, n, s_bar):
 
 def nested_grad(w, n, s_bar):
     """The cotangents of w alone, given s_bar: nested_vjp without the work that only its value needs (what adjoint.grad calls)."""
-    # tape: values the loops overwrite and the adjoint reads
-    t_stack = []
     # line 51: for i in range(n):
+    # tape: what the loop overwrites and the adjoint reads, with room for every iteration
+    t_stack = new_tape(n)
     for i in range(n):
         # line 53: for j in range(i, n):
         t = 0.0

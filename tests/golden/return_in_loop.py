@@ -1,4 +1,4 @@
-from adjoint.runtime.helpers import zero_like
+from adjoint.runtime.helpers import new_tape, zero_like
 
 def return_in_loop(x, n):
     """The forward of return_in_loop, as adjoint compiles it."""
@@ -32,10 +32,10 @@ def return_in_loop(x, n):
 
 def return_in_loop_vjp(x, n, result_4_bar):
     """return_in_loop's value and the cotangents of x, given the cotangent result_4_bar of the value."""
-    # tape: values the loops overwrite and the adjoint reads
-    tape_1 = []
     # line 229: for i in range(n):
     s, result, returned = x, 0, False
+    # tape: what the loop overwrites and the adjoint reads, with room for every iteration
+    tape_1 = new_tape(n)
     for i in range(n):
         t1 = not returned
         if t1:

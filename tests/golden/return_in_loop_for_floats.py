@@ -1,3 +1,5 @@
+from adjoint.runtime.helpers import new_tape
+
 def return_in_loop(x, n):
     """The forward of return_in_loop, as adjoint compiles it."""
     # line 229: for i in range(n):
@@ -30,10 +32,10 @@ def return_in_loop(x, n):
 
 def return_in_loop_vjp(x, n, result_4_bar):
     """return_in_loop's value and the cotangents of x, given the cotangent result_4_bar of the value."""
-    # tape: values the loops overwrite and the adjoint reads
-    tape_1 = []
     # line 229: for i in range(n):
     s, result, returned = x, 0, False
+    # tape: what the loop overwrites and the adjoint reads, with room for every iteration
+    tape_1 = new_tape(n)
     for i in range(n):
         t1 = not returned
         if t1:
@@ -103,10 +105,10 @@ def return_in_loop_vjp(x, n, result_4_bar):
 
 def return_in_loop_grad(x, n, result_4_bar):
     """The cotangents of x alone, given result_4_bar: return_in_loop_vjp without the work that only its value needs (what adjoint.grad calls)."""
-    # tape: values the loops overwrite and the adjoint reads
-    tape_1 = []
     # line 229: for i in range(n):
     s, returned = x, False
+    # tape: what the loop overwrites and the adjoint reads, with room for every iteration
+    tape_1 = new_tape(n)
     for i in range(n):
         t1 = not returned
         if t1:
