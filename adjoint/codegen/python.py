@@ -13,9 +13,9 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..ir.nodes import Assign, Const, For, Function, If, Loc, Return, Stmt, While, walk
+from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
 from ..rules import RULES
-from ..transform.control import direct_names, range_text
+from ..transform.control import direct_names, range_text, trip_count_text
 from ..transform.eager import EagerLoop, eager_loop
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
 from .fold import REVERSE_MARK, fold
@@ -99,11 +99,8 @@ class _Writer:
         per iteration: the loop's trip count is known at its entry."""
         key = self.sized.get(id(stmt))
         if key is not None:
-            counts = isinstance(stmt.start, Const) and stmt.start.value == 0 and \
-                isinstance(stmt.step, Const) and stmt.step.value == 1  # range(n): n iterations
-            trip = render(stmt.stop) if counts else f"len({range_text(stmt)})"
             self.line("# tape: what the loop overwrites and the adjoint reads, with room for every iteration")
-            self.line(f"{self.stacks[key]} = new_tape({trip})")
+            self.line(f"{self.stacks[key]} = new_tape({trip_count_text(stmt)})")
 
 
 def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_loop: bool) -> None:
@@ -324,9 +321,10 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
             if isinstance(stmt, For)}
     sized = {loop: key for loop, key in keys.items() if key in stacks}
     w = _Writer(stacks, tops, sized)
-    if stacks.keys() - set(sized.values()):
+    growing = sorted(stacks.keys() - set(sized.values()))
+    if growing:
         w.line("# tape: values the loops overwrite and the adjoint reads")
-        for name in sorted(stacks.keys() - set(sized.values())):
+        for name in growing:
             w.line(f"{stacks[name]} = []")
     _forward_block(w, forward, adjoint.tape, False)
     w.reset()

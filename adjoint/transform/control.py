@@ -373,7 +373,13 @@ def reversed_range_text(stmt: For) -> str:
         # range(a, b) reversed is range(b - 1, a - 1, -1): empty exactly when range(a, b) is
         return f"range({last}, {before}, {-sign})" if sign == 1 else f"range({last}, {before})"
     a, c = render(start), render(step)
-    return f"range({a} + (len({range_text(stmt)}) - 1) * {c}, {a} - {c}, -{c})"
+    return f"range({a} + ({trip_count_text(stmt)} - 1) * {c}, {a} - {c}, -{c})"
+
+
+def trip_count_text(stmt: For) -> str:
+    """How many times the loop runs: ``n`` for ``range(n)``, else ``len(range(...))``."""
+    text, stop = range_text(stmt), render(stmt.stop)
+    return stop if text == f"range({stop})" else f"len({text})"
 
 
 def range_text(stmt: For) -> str:
