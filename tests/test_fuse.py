@@ -229,6 +229,41 @@ def h(x, e, i):
     np.testing.assert_array_equal(run["h"](x, e, 1), want)
 
 
+def test_what_a_tape_keeps_is_one_allocation_and_what_dies_sooner_another():
+    """A loop's outputs are rows of one array per lifetime: a and b go onto the tape (b
+    through the name the next iteration pushes), c dies within the iteration. The values
+    are those of the statements, and the tape's arrays are the rows as they were filled."""
+    source = """
+def h(x, y):
+    tape = []
+    p = x
+    for i in range(3):
+        a = x * y + p
+        b = np.exp(a)
+        c = b * a
+        tape.append((a, p))
+        d = c * 2.0
+        p = b
+    return tape, d
+"""
+    ranks = {"x": 1, "y": 1, "p": 1, "a": 1, "b": 1, "c": 1, "d": 1}
+    fused = fuse_module(source, ranks, {})
+    loop = _function(fused, "h").body[-2]
+    allocations = [ast.unparse(n) for n in ast.walk(loop) if isinstance(n, ast.Assign)
+                   and "np.empty" in ast.unparse(n.value)]
+    assert allocations == ["rows = np.empty((2, n))", "c_out = np.empty(n)"], allocations
+    run: dict = {}
+    exec(compile("import numpy as np\n" + source, "<h>", "exec"), run)
+    x, y = np.linspace(-1.0, 1.0, 4), np.linspace(0.5, 0.2, 4)
+    want = run["h"](x, y)
+    exec(compile(fused, "<fused>", "exec"), run)
+    got = run["h"](x, y)
+    _assert_same(want[1], got[1])
+    for (a, p), (a2, p2) in zip(want[0], got[0]):
+        _assert_same(a, a2)
+        _assert_same(p, p2)
+
+
 # -- compiled ------------------------------------------------------------------------
 
 TYPES = """

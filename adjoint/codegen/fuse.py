@@ -14,7 +14,8 @@ becomes::
     n = loop_length(a)              # -1 unless a 1-D float64 array
     if n >= 0 and loop_length(b) == n and apart(w, b):
         a_e, b_e = elements(a), elements(b)
-        t1_out = np.empty(n)        # only for what is read after the run
+        t1_out = np.empty(n)        # only for what is read after the run (several:
+                                    # rows of one np.empty((m, n)) per lifetime)
         for k in range(n):
             ...                     # one scalar statement per statement of the run
             t1_out[k] = t1_k
@@ -87,8 +88,9 @@ class _Roots:
 
     def __init__(self, fn: ast.FunctionDef) -> None:
         self.of: dict[str, set[str]] = {a.arg: {f"param:{a.arg}"} for a in fn.args.args}
-        tapes = {n.targets[0].id for n in ast.walk(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1
-                 and isinstance(n.targets[0], ast.Name) and _makes_tape(n.value)}
+        self.tapes = tapes = {n.targets[0].id for n in ast.walk(fn) if isinstance(n, ast.Assign)
+                              and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                              and _makes_tape(n.value)}
         defs: list[tuple[str, ast.AST | None]] = []
         popped: set[str] = set()
         for node in ast.walk(fn):
@@ -593,6 +595,34 @@ class _Fuser:
             return bound.loose
         return not bound.shaped and bound.name.split("[")[0] not in self.exact
 
+    def _pushed(self, stmts: list[ast.stmt]) -> set[str]:
+        """Names the statements push onto a tape (``tape.append((a, b))``), or bind to a name
+        they push (``h = hidden``: a loop's next iteration pushes it)."""
+        pushed = {n.id for stmt in stmts for call in ast.walk(stmt) if isinstance(call, ast.Call)
+                  and isinstance(call.func, ast.Attribute) and call.func.attr == "append"
+                  and isinstance(call.func.value, ast.Name) and call.func.value.id in self.roots.tapes
+                  for n in ast.walk(call) if isinstance(n, ast.Name) and n is not call.func.value}
+        copies = [(t.id, v.id) for stmt in stmts for node in ast.walk(stmt)
+                  if isinstance(node, ast.Assign) and len(node.targets) == 1
+                  for t, v in _pairs(node.targets[0], node.value)]
+        while True:
+            more = {source for target, source in copies if target in pushed} - pushed
+            if not more:
+                return pushed
+            pushed |= more
+
+    def _allocate(self, names: list[str], n: str) -> list[str]:
+        """Arrays of length ``n`` for a loop to fill: one allocation, whose rows they are
+        when there are several. An LSTM cell's loop fills six for the tape, and pushing six
+        fresh arrays at every step cost a tenth of the lstm benchmark's gradient. Rows live
+        as long as the longest-lived of them: what a tape keeps is allocated apart from
+        what dies sooner (``_emit``)."""
+        if len(names) < 2:
+            return [f"{name} = np.empty({n})" for name in names]
+        rows = self._fresh("rows")
+        return [f"{rows} = np.empty(({len(names)}, {n}))"] + \
+            [f"{name} = {rows}[{i}]" for i, name in enumerate(names)]
+
     def _emit(self, run: _Run, stmts: list[ast.stmt], start: int, end: int, after: set[str]) -> list[ast.stmt]:
         fused = [s for s in stmts[start:end] if not any(s is m for m in run.moved)]
         arrays = list(run.outside.values())
@@ -615,9 +645,12 @@ class _Fuser:
             else:
                 if id(bound) not in out_arrays:
                     out_arrays[id(bound)] = self._fresh(f"{name}_out")
-                    lines.append(f"{out_arrays[id(bound)]} = np.empty({n})")
                     bound.read_after = True
                 bindings.append((name, out_arrays[id(bound)]))
+        pushed = self._pushed(stmts[end:])
+        kept = {out for name, out in bindings if name in pushed}
+        for group in (kept, set(out_arrays.values()) - kept):  # what a tape keeps, what dies sooner
+            lines += self._allocate([out for out in out_arrays.values() if out in group], n)
         loop = [f"    {line}" for line in run.body]
         for bound in {id(b): b for b in run.env.values() if isinstance(b, _Value) and b.read_after}.values():
             loop.append(f"    {out_arrays[id(bound)]}[k] = {bound.local}")
@@ -634,6 +667,14 @@ class _Fuser:
         guard.body = ast.parse("\n".join(lines)).body
         guard.orelse = fused
         return before + [guard]
+
+
+def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[ast.Name, ast.Name]]:
+    """(target, source) of each name an assignment binds to another name: ``a = b``,
+    ``a, c = b, d``."""
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+        return [pair for t, v in zip(target.elts, value.elts) for pair in _pairs(t, v)]
+    return [(target, value)] if isinstance(target, ast.Name) and isinstance(value, ast.Name) else []
 
 
 def _reads(node: ast.AST) -> set[str]:
