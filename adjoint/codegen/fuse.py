@@ -32,8 +32,9 @@ at other offsets (``y_bar[1:] += g`` beside a read of ``y_bar[:-1]``). Arrays ar
 to where they were made (``_Roots``): a write goes only into an array the function made
 (never an argument's, nor one popped from a tape), and each other operand that may come
 from the same array is checked at run time by ``apart`` (disjoint, or the very same
-elements in the same order). A tape holds primal values, which never share memory with a
-cotangent.
+elements in the same order), unless the code before the run proves the two views apart
+(``codegen/disjoint.py``: rows 2i and 2i + 1, parts [:b] and [b:2b] of a row). A tape
+holds primal values, which never share memory with a cotangent.
 
 Statements between those of a run that neither read what the run defines nor define
 what it reads (a view ``t12 = t7[:b]``, an int ``t19 = 2 * b``) move before it.
@@ -43,6 +44,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from typing import Mapping
+
+from .disjoint import Ints
 
 # one-argument NumPy ufuncs whose scalar form Numba compiles, and whose result is a float
 _FLOAT_UFUNCS = frozenset({"exp", "log", "tanh", "sin", "cos", "tan", "sqrt", "log1p", "expm1",
@@ -583,7 +586,7 @@ class _Fuser:
             if fuse and not any(self._loose_binding(run.env[name]) for name in run.defined & after):
                 kept = [s for s in stmts[i:last] if any(s is m for m in run.moved)]
                 self.runs += 1
-                out += kept + self._emit(run, stmts, i, last, after)
+                out += kept + self._emit(run, stmts, i, last, after, frames)
                 i = last
             else:
                 out.append(stmt)
@@ -623,7 +626,18 @@ class _Fuser:
         return [f"{rows} = np.empty(({len(names)}, {n}))"] + \
             [f"{name} = {rows}[{i}]" for i, name in enumerate(names)]
 
-    def _emit(self, run: _Run, stmts: list[ast.stmt], start: int, end: int, after: set[str]) -> list[ast.stmt]:
+    def _tested(self, run: _Run, stmts: list[ast.stmt], start: int, frames: tuple) -> list[tuple[str, str]]:
+        """The pairs of operands made from one array that ``apart`` tests at run time: those
+        not proved apart where the run starts (``codegen/disjoint.py``)."""
+        if not run.apart:
+            return []
+        ints = Ints(frames, stmts[:start] + run.moved)
+        return [(a, b) for a, b in sorted(run.apart) if not (
+            a.split("[")[0] == b.split("[")[0] and self._rank(a.split("[")[0]) is not None
+            and ints.apart(a, b, self._rank(a.split("[")[0])))]
+
+    def _emit(self, run: _Run, stmts: list[ast.stmt], start: int, end: int, after: set[str],
+              frames: tuple) -> list[ast.stmt]:
         fused = [s for s in stmts[start:end] if not any(s is m for m in run.moved)]
         arrays = list(run.outside.values())
         n = self._fresh("n")
@@ -662,7 +676,7 @@ class _Fuser:
             lines.append(f"{', '.join(t for t, _ in aliases)} = {', '.join(s for _, s in aliases)}")
         lines += [f"{t} = {s}" for t, s in bindings]
         test = " and ".join([f"{n} >= 0"] + [f"loop_length({refs[a.name]}) == {n}" for a in arrays[1:]])
-        test += "".join(f" and apart({refs[a]}, {refs[b]})" for a, b in sorted(run.apart))
+        test += "".join(f" and apart({refs[a]}, {refs[b]})" for a, b in self._tested(run, stmts, start, frames))
         guard = ast.parse(f"if {test}:\n    pass").body[0]
         guard.body = ast.parse("\n".join(lines)).body
         guard.orelse = fused
