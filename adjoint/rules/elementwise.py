@@ -54,6 +54,11 @@ _MATH_FORWARD = {"cbrt": "np.cbrt({x})"}
 LIBM = {"sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
         "arctanh", "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "cbrt"}
 
+# the function each unary primitive computes, by its NumPy name: np.cos and math.cos are
+# one function, so the adjoint reuses a forward value of either (transform/control.py)
+FUNCTION_OF: dict[str, str] = {**{name: name for name in UNARY},
+                               **{f"math.{m}": name for name, (m, _, _) in UNARY.items() if m is not None}}
+
 for _name, (_math, _vjp, (_lo, _hi)) in UNARY.items():
     register(Rule(_name, ("x",), f"np.{_name}({{x}})", {"x": _vjp},
                   (Example(f"np.{_name}(x)", cases.unary(_lo, _hi)),),

@@ -22,6 +22,7 @@ from ..ir.nodes import (Assign, Const, For, If, Stmt, Var, While, array_versions
                         walk,
                         trace_writes)
 from ..rules import RULES
+from ..rules.elementwise import FUNCTION_OF
 from .cleanup import names_in
 from .reverse import AdjFor, AdjIf, AdjNode, AdjStmt, Cotangents, Tape, node_reads, reverse_assign
 
@@ -91,16 +92,29 @@ class Reverser:
                     frozenset(self.regions))
 
     def block(self, stmts: tuple[Stmt, ...], cot: Cotangents) -> None:
+        computed = self._computed(stmts)
         for stmt in reversed(stmts):
             if isinstance(stmt, Assign):
                 if stmt.target.name in self.active and stmt.target.name in cot.bars \
                         or stmt.op.prim == "setitem":  # a write is always undone
                     reverse_assign(stmt, self.active, cot, stmt.op.prim == "setitem"
-                                   and getattr(stmt.op.args[0], "name", None) in self.restore)
+                                   and getattr(stmt.op.args[0], "name", None) in self.restore, computed)
             elif isinstance(stmt, If):
                 self.reverse_if(stmt, cot)
             elif isinstance(stmt, (For, While)):
                 self.reverse_for(stmt, cot)
+
+    def _computed(self, stmts: tuple[Stmt, ...]) -> dict[tuple[str, str], str]:
+        """The function calls of the block's statements, (NumPy name, argument) -> the name
+        of the value: the adjoint of ``s = math.sin(theta)`` reads ``c`` of ``c =
+        math.cos(theta)`` rather than call cos again (a Rodrigues rotation computes both).
+        Not an array element writes update: it may hold other values where an adjoint reads it."""
+        out: dict[tuple[str, str], str] = {}
+        for stmt in stmts:
+            if isinstance(stmt, Assign) and stmt.op.prim in FUNCTION_OF and len(stmt.op.args) == 1 and not {
+                    stmt.target.name, *(v.name for v in op_vars(stmt.op))} & (self.written | self.views):
+                out.setdefault((FUNCTION_OF[stmt.op.prim], render(stmt.op.args[0])), stmt.target.name)
+        return out
 
     def _recomputed(self, stmts: tuple[Stmt, ...], read: set[str], unavailable: set[str],
                     same: dict[str, str], given: set[str] = frozenset(),

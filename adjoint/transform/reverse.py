@@ -397,7 +397,35 @@ def reverse_setitem(stmt: Assign, active: frozenset[str], cot: Cotangents, resto
         cot.out.append(AdjStmt("store", render(x), render(old), stmt.loc, idx))  # the write, undone
 
 
-def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restore: bool = True) -> None:
+def _reuse(expr: str, computed: Mapping[tuple[str, str], str]) -> str:
+    """``expr`` with each call ``np.f(x)`` that the forward computed as a value (``computed``,
+    (f, x) -> its name) read from that value."""
+    if not computed or "np." not in expr:
+        return expr
+    tree = ast.parse(expr, mode="eval")
+    found = False
+
+    class Reuse(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            nonlocal found
+            self.generic_visit(node)
+            f = node.func
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "np" \
+                    and len(node.args) == 1 and not node.keywords:
+                name = computed.get((f.attr, ast.unparse(node.args[0])))
+                if name is not None:
+                    found = True
+                    return ast.Name(name, ast.Load())
+            return node
+
+    tree = Reuse().visit(tree)
+    return ast.unparse(tree) if found else expr
+
+
+def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restore: bool = True,
+                   computed: Mapping[tuple[str, str], str] | None = None) -> None:
+    """The adjoint of one statement, its rule's formulas read with ``computed``'s values
+    (``_reuse``)."""
     if stmt.op.prim == "setitem":
         reverse_setitem(stmt, active, cot, restore)
         return
@@ -422,7 +450,7 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restor
         exprs = exprs if isinstance(exprs, list) else [exprs]
         for target, expr in zip(targets, exprs):
             if isinstance(target, Var) and target.name in active:
-                cot.add(target.name, expr, stmt.loc)
+                cot.add(target.name, _reuse(expr, computed or {}), stmt.loc)
 
 
 def _drop_unbroadcast(template: str, param: str, args: dict[str, Value], out: str,

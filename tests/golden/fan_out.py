@@ -88,13 +88,13 @@ def fan_out_vjp(x, s, fan_out_bar):
     # line 50: y = y * y + np.cos(x) * s
     t4_bar = unbroadcast(y_1_bar * s_1, t4)
     s_1_bar += unbroadcast(y_1_bar * t4, s_1)
-    x_bar += -t4_bar * np.sin(x)
+    x_bar += -t4_bar * t1
     y_bar = 2.0 * y_1_bar * y
     # line 49: y = np.sin(x) * x + s
     s_1_bar += unbroadcast(y_bar, s_1)
     t1_bar = unbroadcast(y_bar * x, t1)
     x_bar += unbroadcast(y_bar * t1, x)
-    x_bar += t1_bar * np.cos(x)
+    x_bar += t1_bar * t4
     # line 48: s = s * 2.0
     s_bar = s_1_bar * 2.0
     return fan_out, (x_bar, s_bar)
