@@ -267,6 +267,44 @@ def h(x, y):
         _assert_same(p, p2)
 
 
+def test_int_arithmetic_views_numbers_from_ufuncs_and_exact_cotangent_numbers_do_not_break_a_run():
+    """``y[t + 1]`` is a view (no element read), ``c = np.log(s)`` a number from numbers:
+    both move before the run; ``s_bar``, a cotangent every definition of which is a
+    number, is a number in the loop. The lstm adjoint's loss terms of a step fused so."""
+    source = """
+def h(x, y, s, s_bar):
+    for t in range(3):
+        a = x * y[t]
+        v = y[t + 1]
+        c = np.log(s)
+        b = a - c * v
+        b_bar = fill_like(s_bar, b) * v
+        x_bar = b_bar * y[t]
+    return a, b, x_bar
+"""
+    ranks = {"x": 1, "y": 2, "s": 0, "t": 0, "a": 1, "v": 1, "c": 0, "b": 1, "x_bar": 1, "b_bar": 1}
+    fused = fuse_module(source, ranks, {"s_bar": "s", "b_bar": "b", "x_bar": "x"})
+    loop = _function(fused, "h").body[0]
+    assert _guards(loop) == 1, fused
+    guard = next(n for n in ast.walk(loop) if isinstance(n, ast.If))
+    assert [ast.unparse(s) for s in loop.body[:2]] == ["v = y[t + 1]", "c = np.log(s)"], fused
+    assert len(guard.orelse) == 4
+    run: dict = {}
+    exec(compile("import numpy as np\nfrom adjoint.runtime.helpers import fill_like\n" + source, "<h>", "exec"), run)
+    x, y = np.linspace(-1.0, 1.0, 4), np.linspace(0.5, 2.0, 20).reshape(5, 4)
+    want = run["h"](x, y, 1.5, 0.25)
+    exec(compile(fused, "<fused>", "exec"), run)
+    _assert_same(run["h"](x, y, 1.5, 0.25), want)
+
+
+def test_an_lstm_step_s_loss_terms_fuse():
+    built = _built(lstm_grad, LSTM_ARGS)
+    grad = _function(built.fused_source, built.generated.grad_name or built.generated.vjp_name)
+    fused_away = {ast.unparse(s).split(" = ")[0] for n in ast.walk(grad) if isinstance(n, ast.If)
+                  and "loop_length" in ast.unparse(n.test) for s in n.orelse if isinstance(s, ast.Assign)}
+    assert {"ynorm", "ynorm_bar", "ypred_bar"} <= fused_away, fused_away
+
+
 # -- compiled ------------------------------------------------------------------------
 
 TYPES = """

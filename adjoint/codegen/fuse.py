@@ -195,9 +195,9 @@ class _Fuser:
         return self.ranks.get(name)
 
     def _scalar(self, name: str) -> bool:
-        """A number for sure: a primal name of rank 0 (a cotangent's rank is its primal's
-        only once summed down to it)."""
-        return name not in self.cotangent_of and self.ranks.get(name) == 0
+        """A number for sure: a name of rank 0, a cotangent only if every definition of it
+        has its primal's rank (``_exact``: a deferred sum may leave a cotangent larger)."""
+        return self._rank(name) == 0 and (name not in self.cotangent_of or name in self.exact)
 
     def _floats(self) -> set[str]:
         """Names every definition of which is a float (or a float array): cotangents,
@@ -333,17 +333,22 @@ class _Fuser:
     # -------------------------------------------------------------- one statement
 
     def _basic_index(self, node: ast.Subscript, run: _Run) -> bool:
-        """Whether ``x[...]`` indexes by known ints (not defined by the run) and slices of
-        them: a view of x (or an element), never a copy of what an index array picks."""
+        """Whether ``x[...]`` indexes by known ints (not defined by the run; ``t + 1``) and
+        slices of them: a view of x (or an element), never a copy of what an index array picks."""
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        for item in items:
-            parts = [item.lower, item.upper, item.step] if isinstance(item, ast.Slice) else [item]
-            for part in parts:
-                if part is None or isinstance(part, ast.Constant) and type(part.value) is int:
-                    continue
-                if not (isinstance(part, ast.Name) and self._scalar(part.id) and part.id not in run.defined):
-                    return False
-        return True
+        parts = [p for item in items for p in ([item.lower, item.upper, item.step] if isinstance(item, ast.Slice)
+                                                else [item]) if p is not None]
+        return all(self._int(part, run) for part in parts)
+
+    def _int(self, node: ast.AST, run: _Run) -> bool:
+        """An int literal, a known number the run does not define, or int arithmetic of them."""
+        if isinstance(node, ast.Constant):
+            return type(node.value) is int
+        if isinstance(node, ast.Name):
+            return self._scalar(node.id) and node.id not in run.defined
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+            return self._int(node.left, run) and self._int(node.right, run)
+        return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and self._int(node.operand, run)
 
     def _view(self, node: ast.Subscript, run: _Run) -> str | None:
         """The source text of ``x[...]`` if it is a 1-D view of an array x bound before the
@@ -551,11 +556,13 @@ class _Fuser:
         reads = _names(stmt.value)
         if name in run.reads or name in run.defined or name in run.env or reads & run.defined:
             return False
-        if any(isinstance(n, ast.Call) for n in ast.walk(stmt.value)):
-            return False
+        calls = [n for n in ast.walk(stmt.value) if isinstance(n, ast.Call)]
         if isinstance(stmt.value, ast.Subscript) and (self._rank(name) or 0) >= 1:
-            return self._basic_index(stmt.value, run)  # a view, reading no element (not x[idx])
-        return self._scalar(name) and all(self._scalar(r) for r in reads)
+            return not calls and self._basic_index(stmt.value, run)  # a view, reading no element (not x[idx])
+        # a number from numbers (np.log(t49)): a ufunc of numbers is a number
+        if any(not _call_name(c).startswith("np.") or _call_name(c)[3:] not in _UFUNCS for c in calls):
+            return False
+        return self._scalar(name) and all(self._scalar(r) for r in (reads - {"np"} if calls else reads))
 
     # -------------------------------------------------------------- blocks
 
