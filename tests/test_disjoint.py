@@ -131,6 +131,22 @@ def f(x, n):
 """, "x[a]", "x[a + 1:]", False),  # (a may be -1)
     ("""
 def f(x, n):
+    m = x.shape[1]
+    k = m + 9223372036854775807
+    k = k + 9223372036854775807
+    k = k + 3
+    point()
+""", "x[0, k:k + 3]", "x[0, m + 2:m + 5]", False),  # compiled, k wraps around to m + 1
+    ("""
+def f(x, n):
+    i = -1
+    for i in range(n):
+        pass
+    else:
+        point()
+""", "x[i, 1:]", "x[i + 1, :2]", False),  # no iteration: i is -1
+    ("""
+def f(x, n):
     s = x.shape
     m = s[0]
     a = m + 1

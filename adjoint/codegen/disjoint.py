@@ -5,7 +5,7 @@ loop its ``apart`` tests.
 An LSTM layer's adjoint adds into eight parts of two rows of the weights' cotangent,
 ``main_params_bar[t6, :b_1]``, ``main_params_bar[t8, b_1:t19]`` and so on, with
 ``t8 = t6 + 1``, ``t19 = 2 * b_1`` and ``b_1`` a length. Tested at run time, the 28 pairs
-cost the lstm benchmark's gradient a twentieth of its time; none of them can overlap.
+cost the lstm benchmark's gradient a tenth of its time; none of them can overlap.
 
 Assumes a function of generated code and a point in it: the enclosing statements of the
 point (each with its block and its place there, outermost first) and the statements that
@@ -31,8 +31,21 @@ from typing import Iterable
 Form = tuple[int, frozenset[tuple[object, int]]]  # constant, {(atom, coefficient)}
 
 
+# Compiled ints wrap at 2**63, where the forms' Python ints do not. An atom is a length (below
+# 2**44: 16 TB of bytes) or a loop index (below 2**44 too: as many iterations never end), so a
+# form with coefficients below 2**16 and a constant below 2**40 is exact; another proves nothing.
+_COEFFICIENT, _CONSTANT = 2 ** 16, 2 ** 40
+
+
 def _form(const: int, terms: dict[object, int]) -> Form:
     return const, frozenset((a, c) for a, c in terms.items() if c)
+
+
+def _bounded(form: Form | None) -> Form | None:
+    """The form, or None where compiled code could wrap around (``n + 2**63 + 2**63``)."""
+    if form is None or abs(form[0]) >= _CONSTANT or any(abs(c) >= _COEFFICIENT for _, c in form[1]):
+        return None
+    return form
 
 
 def _combine(a: Form, b: Form, sign: int) -> Form:
@@ -68,8 +81,8 @@ class Ints:
                 self._run(before)
             for name in _assigned(stmt) if isinstance(stmt, (ast.For, ast.While)) else ():
                 self._forget(name)  # as an earlier iteration left it
-            if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name):
-                self._loop_index(stmt.target.id, stmt.iter)
+            if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and not stmt.orelse:
+                self._loop_index(stmt.target.id, stmt.iter)  # (in a for's else, as the loop left it)
         for stmt in last:
             self._run(stmt)
 
@@ -87,6 +100,9 @@ class Ints:
 
     def _value(self, node: ast.AST) -> Form | None:
         """The form of an int expression, or None when it is no known int."""
+        return _bounded(self._unbounded(node))
+
+    def _unbounded(self, node: ast.AST) -> Form | None:
         if isinstance(node, ast.Constant) and type(node.value) is int:
             return _form(node.value, {})
         if isinstance(node, ast.Name):
@@ -103,7 +119,7 @@ class Ints:
             if isinstance(node.op, ast.Mult):
                 if not left[1] or not right[1]:
                     return _scale(right, left[0]) if not left[1] else _scale(left, right[0])
-                return self._atom(self.never_negative(left) and self.never_negative(right))
+                return self._atom()  # (of two lengths: it may wrap around)
             return _combine(left, right, 1 if isinstance(node.op, ast.Add) else -1)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv):
             left, right = self._value(node.left), self._value(node.right)
