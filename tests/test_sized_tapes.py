@@ -80,7 +80,20 @@ def test_entries_take_the_type_all_pushes_have_and_arrays_live():
 
 
 def test_plain_python_tape_is_a_list():
-    assert new_tape(5) == [] and isinstance(new_tape(-1), list)
+    assert new_tape(5) == [] and isinstance(new_tape(-1), list) and new_tape(2, 3) == []
+
+
+@numba.njit
+def _nested_room(n, m):
+    tape = new_tape(n, m)
+    room = _room(tape)
+    tape.append(1.0)
+    return room
+
+
+@pytest.mark.parametrize("n, m, room", [(3, 4, 12), (5, 1, 5), (0, 7, 0), (-2, -3, 0), (4, -1, 0), (-4, 2, 0)])
+def test_the_room_of_a_loop_inside_a_loop_is_every_iteration_of_both(n, m, room):
+    assert _nested_room(n, m) == room
 
 
 def product(x, c):
@@ -119,6 +132,40 @@ def shared_with_an_inner_loop(x):
     return s
 
 
+def nested_fixed(x, m):
+    """The inner loop runs n times in every outer iteration: room for m * n."""
+    n = x.shape[0]
+    s = 1.0
+    for j in range(m):
+        for i in range(n):
+            s = s * x[i] + 0.1 * j
+    return s
+
+
+def layers(x, w):
+    """Each step runs every layer (an lstm's layers in its steps): the layers' list has
+    room for all, made with the steps' own."""
+    n_layers = w.shape[0]
+    h = x * 1.0
+    total = 0.0
+    for t in range(3):
+        for i in range(n_layers):
+            h = np.tanh(h * w[i] + 0.1 * t)
+        total = total + np.sum(h * h)
+    return total
+
+
+def layers_growing(x, w):
+    """The inner loop's trip count changes with the outer index: its list grows."""
+    h = x * 1.0
+    total = 0.0
+    for t in range(w.shape[0]):
+        for i in range(t):
+            h = np.tanh(h * w[i] + 0.1 * t)
+        total = total + np.sum(h * h)
+    return total
+
+
 def _made(source: str) -> list[str]:
     return sorted({line.strip() for line in source.splitlines() if line.strip().endswith(" = []")
                    or " = new_tape(" in line})
@@ -131,7 +178,14 @@ def _made(source: str) -> list[str]:
     (product_in_a_branch, (np.array([0.5, 1.5, -2.0]), 0.5), ["s_stack = []"]),  # made before the if
     (nested_products, (np.array([0.5, 1.5, -2.0, 1.25]), 3), ["s_1_stack = []"]),  # a total no entry knows
     (shared_with_an_inner_loop, (np.array([0.5, 1.5, -2.0]), ), ["z_1_stack = new_tape(t1)"]),
-], ids=["product", "no_iterations", "in_a_branch", "nested", "shared"])
+    (nested_fixed, (np.array([0.5, 1.5, -0.7]), 3), ["s_1_stack = new_tape(m, n)"]),
+    (nested_fixed, (np.array([0.5, 1.5, -0.7]), -2), ["s_1_stack = new_tape(m, n)"]),
+    (layers, (np.array([0.5, 1.5, -0.7]), np.array([0.3, -0.8])),
+     ["h_2_stack = new_tape(3)", "tape_1 = new_tape(3, n_layers)"]),
+    (layers_growing, (np.array([0.5, 1.5, -0.7]), np.array([0.3, -0.8, 0.5])),
+     ["h_2_stack = new_tape(t1)", "tape_1 = []"]),
+], ids=["product", "no_iterations", "in_a_branch", "nested", "shared", "nested_fixed", "nested_none",
+        "layers", "layers_growing"])
 def test_the_tape_of_a_loop_outside_loops_and_branches_is_made_at_its_entry(fn, args, made, jit, monkeypatch):
     monkeypatch.setenv("ADJOINT_TANGENT", "0")  # (reverse mode: shared's body would carry dz/dx[i])
     g = adjoint.grad(fn, wrt=0, jit=jit)

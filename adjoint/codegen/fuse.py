@@ -78,7 +78,7 @@ def _names(node: ast.AST) -> set[str]:
 
 
 def _makes_tape(value: ast.expr) -> bool:
-    """``[]`` or ``new_tape(n)``: a tape (codegen/python.py)."""
+    """``[]``, ``new_tape(n)`` or ``new_tape(n, m)``: a tape (codegen/python.py)."""
     return isinstance(value, ast.List) and not value.elts or isinstance(value, ast.Call) \
         and isinstance(value.func, ast.Name) and value.func.id == "new_tape"
 

@@ -13,8 +13,9 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, walk
+from ..ir.nodes import Assign, For, Function, If, Loc, Return, Stmt, While, defined_names, walk
 from ..rules import RULES
+from ..transform.cleanup import names_in
 from ..transform.control import direct_names, range_text, trip_count_text
 from ..transform.eager import EagerLoop, eager_loop
 from ..transform.reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, Tape
@@ -48,13 +49,15 @@ class _Writer:
     opens with its ``# line N:`` comment (again at the top of every nested block)."""
 
     def __init__(self, stacks: dict[str, str] | None = None, tops: dict[str, str] | None = None,
-                 sized: dict[int, str] | None = None) -> None:
+                 sized: dict[int, list[tuple[str, str, Loc | None]]] | None = None) -> None:
         self.lines: list[str] = []
         self.depth = 1
         self._line: tuple[str, int, str] | None = None
         self.stacks = stacks or {}
         self.tops = tops or {}
-        self.sized = sized or {}  # id of a loop -> its region, whose list is made at its entry
+        # id of a loop -> the regions whose lists are made at its entry: (region, room, the
+        # inner loop's place, or None for the loop's own region)
+        self.sized = sized or {}
 
     def comment_for(self, loc: Loc) -> None:
         key = (loc.filename, loc.line, loc.function)
@@ -95,12 +98,14 @@ class _Writer:
             self.stmt(f"{self.stacks[', '.join(names)]}.append({item})", loc)
 
     def make_sized(self, stmt: For) -> None:
-        """Make the list of the region of a loop that ``sized`` names, with room for an entry
-        per iteration: the loop's trip count is known at its entry."""
-        key = self.sized.get(id(stmt))
-        if key is not None:
-            self.line("# tape: what the loop overwrites and the adjoint reads, with room for every iteration")
-            self.line(f"{self.stacks[key]} = new_tape({trip_count_text(stmt)})")
+        """Make the lists that ``sized`` names for the loop, with room for an entry per
+        iteration: of the loop, and of an inner loop per iteration of both."""
+        for key, room, inner in self.sized.get(id(stmt), ()):
+            if inner is None:
+                self.line("# tape: what the loop overwrites and the adjoint reads, with room for every iteration")
+            else:
+                self.line(f"# tape of the loop at line {inner.line} inside it, with room for every iteration of both")
+            self.line(f"{self.stacks[key]} = new_tape({room})")
 
 
 def _forward_block(w: _Writer, stmts: tuple[Stmt, ...], tape: Tape | None, in_loop: bool) -> None:
@@ -314,14 +319,9 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
     or the cotangents alone when ``result`` is None."""
     if eager is not None:
         return _eager_sweep(forward, adjoint, eager, result)
-    # A loop outside every loop and branch knows its trip count before it runs, and nothing
-    # before it pushes onto its region's list (the names a region tapes are defined in it;
-    # an inner loop may share the list: their pushes nest)
-    keys = {id(stmt): ", ".join(sorted(_loop_taped(stmt, adjoint.tape))) for stmt in forward
-            if isinstance(stmt, For)}
-    sized = {loop: key for loop, key in keys.items() if key in stacks}
+    sized = _sized(forward, adjoint.tape, stacks)
     w = _Writer(stacks, tops, sized)
-    growing = sorted(stacks.keys() - set(sized.values()))
+    growing = sorted(stacks.keys() - {key for made in sized.values() for key, _, _ in made})
     if growing:
         w.line("# tape: values the loops overwrite and the adjoint reads")
         for name in growing:
@@ -340,6 +340,32 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
     grads = ", ".join(adjoint.grads) + ("," if len(adjoint.grads) == 1 else "")
     w.line(f"return ({grads})" if result is None else f"return {result}, ({grads})")
     return w.lines
+
+
+def _sized(forward: tuple[Stmt, ...], tape: Tape, stacks: dict[str, str]) -> dict[int, list[tuple[str, str, Loc | None]]]:
+    """The lists made at the entry of a loop outside every loop and branch, with room for
+    every push: the loop's own (it knows its trip count before it runs, and nothing before
+    it pushes onto its region's list: the names a region tapes are defined in it; an inner
+    loop may share the list, their pushes nest), and that of a loop directly in its body
+    whose trip count the outer loop does not change (``new_tape(n, m)``; a list of its own,
+    pushed once per iteration of both, at most)."""
+    keys = [", ".join(sorted(_loop_taped(s, tape))) for s in walk(forward) if isinstance(s, (For, While))]
+    keys += [", ".join(sorted(_taped(branch, tape))) for s in walk(forward) if isinstance(s, If)
+             for branch in (s.then, s.orelse)]
+    sized: dict[int, list[tuple[str, str, Loc | None]]] = {}
+    for stmt in forward:
+        if not isinstance(stmt, For):
+            continue
+        own = ", ".join(sorted(_loop_taped(stmt, tape)))
+        made = [(own, trip_count_text(stmt), None)] if own in stacks else []
+        inside = defined_names((stmt,))
+        for inner in stmt.body:
+            key = ", ".join(sorted(_loop_taped(inner, tape))) if isinstance(inner, For) else ""
+            if key in stacks and keys.count(key) == 1 and not names_in([trip_count_text(inner)]) & inside:
+                made.append((key, f"{trip_count_text(stmt)}, {trip_count_text(inner)}", inner.loc))
+        if made:
+            sized[id(stmt)] = made
+    return sized
 
 
 def _eager_sweep(forward: tuple[Stmt, ...], adjoint: Adjoint, eager: EagerLoop,

@@ -1,4 +1,5 @@
-"""The compiled tape of a loop whose trip count is known at its entry: ``new_tape(n)``.
+"""The compiled tape of a loop whose trip count is known at its entry: ``new_tape(n)``, or
+``new_tape(n, m)`` for a loop of ``m`` iterations inside one of ``n`` (room for n * m).
 
 Imported for its side effect by ``helpers`` (whose ``new_tape`` is the plain Python list of
 ``jit=False``). Under Numba, ``new_tape(n)`` is a ``TapeList``: Numba's own list (its data
@@ -52,21 +53,34 @@ register_default(TapeList)(models.ListModel)
 
 @type_callable(h.new_tape)
 def _type_new_tape(context):
-    def typer(n):
-        if isinstance(n, types.Integer):
+    def typer(n, m=None):
+        if isinstance(n, types.Integer) and (m is None or isinstance(m, (types.Integer, types.Omitted))):
             return TapeList(types.undefined)  # refined by the appends
         return None
     return typer
 
 
+def _allocate(context, builder, sig, counts):
+    """A TapeList of length 0 with room for the product of ``counts`` (a negative one is 0:
+    range(n) of a negative n runs no iteration)."""
+    room = ir.Constant(context.get_value_type(types.intp), 1)
+    for count, ty in counts:
+        n = context.cast(builder, count, ty, types.intp)
+        zero = ir.Constant(n.type, 0)
+        room = builder.mul(room, builder.select(builder.icmp_signed("<", n, zero), zero, n))
+    inst = ListInstance.allocate(context, builder, sig.return_type, room)
+    return impl_ret_new_ref(context, builder, sig.return_type, inst.value)
+
+
 @lower_builtin(h.new_tape, types.Integer)
+@lower_builtin(h.new_tape, types.Integer, types.Omitted)
 def _lower_new_tape(context, builder, sig, args):
-    tape = sig.return_type
-    n = context.cast(builder, args[0], sig.args[0], types.intp)
-    zero = ir.Constant(n.type, 0)
-    n = builder.select(builder.icmp_signed("<", n, zero), zero, n)  # range(n) of a negative n
-    inst = ListInstance.allocate(context, builder, tape, n)  # of length 0
-    return impl_ret_new_ref(context, builder, tape, inst.value)
+    return _allocate(context, builder, sig, [(args[0], sig.args[0])])
+
+
+@lower_builtin(h.new_tape, types.Integer, types.Integer)
+def _lower_new_tape_nested(context, builder, sig, args):
+    return _allocate(context, builder, sig, list(zip(args, sig.args)))
 
 
 @lower_builtin("list.append", TapeList, types.Any)

@@ -371,10 +371,11 @@ def elements(a: Any) -> Any:
 
 # ------------------------------------------------------------ tapes
 
-def new_tape(n: int) -> list:
-    """The tape of a loop of ``n`` iterations, each pushing one entry: a list. Compiled, a
-    list with room for ``n`` entries made at once, which grows as Numba's lists do after
-    them (``runtime/_numba_tape.py``)."""
+def new_tape(n: int, m: int = 1) -> list:
+    """The tape of a loop of ``n`` iterations, each pushing one entry (of a loop of ``m``
+    iterations inside one of ``n``: ``new_tape(n, m)``): a list. Compiled, a list with room
+    for ``n * m`` entries (a negative count is 0) made at once, which grows as Numba's lists
+    do after them (``runtime/_numba_tape.py``)."""
     return []
 
 
