@@ -55,7 +55,7 @@ _FRESH_CALLS = frozenset({"zero_like", "fill_like", "copy_of"}) | {f"np.{u}" for
     | {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like"}
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _FIRST_ONLY = frozenset({"unbroadcast", "reshape_like", "expand_axis", "broadcast_like"})  # (g, like)
-_MIN_STATEMENTS = 3  # a shorter run saves an allocation or two, not worth a branch
+_MIN_STATEMENTS = 2  # one statement is a loop already; two save an allocation (lstm: 4%)
 _MAX_APART = 48  # pairs of operands made from one array, each checked at run time
 UNKNOWN = "?"  # where an array comes from when the function does not show it (a tuple's item)
 # helpers whose result has the shape of one argument (its position): unbroadcast(g, like)...
@@ -248,7 +248,10 @@ class _Fuser:
                     for t, v in zip(target.elts, items):
                         if isinstance(t, ast.Name):
                             defs.setdefault(t.id, []).append(v)
-        cotangents = {n for n in self.cotangent_of if self._rank(n) is not None}
+        # (a seed argument has the rank its caller gives: grad's 1.0 for an array result,
+        # before it raises a TypeError, is a number)
+        seeds = {a.arg for a in self.fn.args.args if a.arg in self.cotangent_of and self._rank(a.arg) != 0}
+        cotangents = {n for n in self.cotangent_of if self._rank(n) is not None} - seeds
         exact |= cotangents  # then drop those a definition breaks, until none does
         changed = True
         while changed:
@@ -588,7 +591,7 @@ class _Fuser:
                 j += 1
             # (aliases only: no loop to write; a name read after bound to what may be 2-D, a
             # deferred sum's cotangent: the loop's 1-D array could not stand for it in Numba)
-            fuse = len(run.stmts) >= _MIN_STATEMENTS and bool(run.body)
+            fuse = len(run.body) >= _MIN_STATEMENTS  # (statements of the loop: an alias is none)
             after = _live_after(stmts, last, frames) if fuse else set()
             if fuse and not any(self._loose_binding(run.env[name]) for name in run.defined & after):
                 kept = [s for s in stmts[i:last] if any(s is m for m in run.moved)]
