@@ -146,6 +146,9 @@ class Ints:
     # ------------------------------------------------------------ statements
 
     def _run(self, stmt: ast.stmt) -> None:
+        if any(isinstance(n, ast.NamedExpr) for n in ast.walk(stmt)):
+            self._forget_all(stmt)  # (x := ...) binds inside an expression
+            return
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, value = stmt.targets[0], stmt.value
             if isinstance(target, ast.Name):

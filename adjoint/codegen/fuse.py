@@ -686,7 +686,8 @@ class _Fuser:
             lines.append(f"{', '.join(t for t, _ in aliases)} = {', '.join(s for _, s in aliases)}")
         lines += [f"{t} = {s}" for t, s in bindings]
         test = " and ".join([f"{n} >= 0"] + [f"loop_length({refs[a.name]}) == {n}" for a in arrays[1:]])
-        test += "".join(f" and apart({refs[a]}, {refs[b]})" for a, b in self._tested(run, stmts, start, frames))
+        tested = self._tested(run, stmts, start, frames)
+        test += "".join(f" and apart({refs[a]}, {refs[b]})" for a, b in tested)
         guard = ast.parse(f"if {test}:\n    pass").body[0]
         guard.body = ast.parse("\n".join(lines)).body
         guard.orelse = fused

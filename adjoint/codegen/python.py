@@ -342,7 +342,8 @@ def _sweeps(fn: Function, forward: tuple[Stmt, ...], adjoint: Adjoint, stacks: d
     return w.lines
 
 
-def _sized(forward: tuple[Stmt, ...], tape: Tape, stacks: dict[str, str]) -> dict[int, list[tuple[str, str, Loc | None]]]:
+def _sized(forward: tuple[Stmt, ...], tape: Tape,
+           stacks: dict[str, str]) -> dict[int, list[tuple[str, str, Loc | None]]]:
     """The lists made at the entry of a loop outside every loop and branch, with room for
     every push: the loop's own (it knows its trip count before it runs, and nothing before
     it pushes onto its region's list: the names a region tapes are defined in it; an inner
