@@ -169,7 +169,7 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
             known = ranks(ir, dict(zip(ir.param_names, param_ranks or ())))
     _dump("tangent", lambda: format_function(ir))
     with _stage(timings, "reverse"):
-        adjoint = defer_sums(reverse(ir, wrt_names, active, known, libm_taped), ir)
+        adjoint = defer_sums(reverse(ir, wrt_names, active, known, libm_taped), ir, known)
         adjoint = accumulate_directly(adjoint, ir, known)
     with _stage(timings, "cleanup"):
         forward = live_forward(plain.body, set())

@@ -34,7 +34,7 @@ readers read that one instead (no ``x_bar = y_bar`` line). Recomputations that n
 reads any more are dropped. The tape is left as it is: a value that a loop tapes is popped
 whether or not it is read (forward values outside loops are dropped by ``cleanup``).
 
-Two more rewrites of the sums that remain, applied everywhere:
+Three more rewrites of the sums that remain, applied everywhere:
 
 * ``unbroadcast(-e, x)`` is ``-unbroadcast(e, x)``: the negation comes after the sum, on
   fewer numbers (``gmm``'s ``-unbroadcast(centered_bar, t10)``: 10 numbers, not 10,000);
@@ -42,7 +42,12 @@ Two more rewrites of the sums that remain, applied everywhere:
   (``unbroadcast``, ``expand_axis``, ``reshape_like``) its shape, and that is an
   elementwise function of one array and literal numbers (``t4 = t3 ** 2``), is replaced
   there by that array, which has its shape: the recomputation goes (``gmm``'s square of
-  a 1000 x 10 array, in each of its 25 iterations).
+  a 1000 x 10 array, in each of its 25 iterations);
+* a matrix product's cotangent ``matmul_grad_a(G, A, B)`` read only summed over its rows
+  into a vector x is never made: the rows of G are summed first,
+  ``unbroadcast(matmul_grad_a(reduce_sum(G, 0), x, B), x)`` (``gmm``'s ``centered_bar``,
+  1000 x 10 in each iteration, for the 10 numbers of ``mu_bar[j]``; its gradient 9 to 13%
+  faster). Decided with the ranks of A, B and x (``_rows_summed``).
 """
 from __future__ import annotations
 
@@ -104,7 +109,85 @@ def _renamed(expr: str, old: str, new: str) -> str:
     return ast.unparse(_Rename(old, new).visit(ast.parse(expr, mode="eval")))
 
 
-def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
+def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[AdjNode, ...]:
+    """``N = matmul_grad_a(G, A, B)`` (``G @ B.T``, A and B matrices) read only as
+    ``unbroadcast(N, x)`` for a vector x, later in the same block: the sum of N's rows is
+    the row sums of G through the product, ``matmul_grad_a(reduce_sum(G, 0), x, B)``, a
+    vector, and N, an n x k matrix, is never made (``gmm``'s ``centered_bar``, 1000 x 10 in
+    each of its 25 iterations, for 10 numbers). The outer ``unbroadcast(..., x)`` stays:
+    x of length 1 sums those k numbers too."""
+    reads: dict[str, int] = {}
+    for block in _blocks(nodes):
+        for node in block:
+            for name in node_reads(node):
+                reads[name] = reads.get(name, 0) + 1
+    targets: dict[str, int] = {}
+    for block in _blocks(nodes):
+        for node in block:
+            for name in _targets(node) if isinstance(node, AdjStmt) else ():
+                targets[name] = targets.get(name, 0) + 1
+
+    def product(node: AdjNode) -> tuple[str, str, str] | None:
+        """(G, A, B) of ``N = matmul_grad_a(G, A, B)`` of matrices, N assigned once."""
+        if not (isinstance(node, AdjStmt) and node.kind == "assign" and targets.get(node.target) == 1):
+            return None
+        call = ast.parse(node.expr, mode="eval").body
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "matmul_grad_a"
+                and len(call.args) == 3 and not call.keywords and all(isinstance(a, ast.Name) for a in call.args)):
+            return None
+        g, a, b = (arg.id for arg in call.args)
+        return (g, a, b) if ranks.get(a) == 2 and ranks.get(b) == 2 else None
+
+    class Summed(ast.NodeTransformer):
+        def __init__(self, n: str, g: str, b: str) -> None:
+            self.n, self.g, self.b, self.done = n, g, b, False
+
+        def visit_Call(self, node: ast.Call) -> ast.expr:
+            first = node.args[0] if node.args else None
+            if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast" and len(node.args) == 2 \
+                    and isinstance(first, ast.Name) and first.id == self.n and isinstance(node.args[1], ast.Name) \
+                    and ranks.get(node.args[1].id) == 1:
+                x = node.args[1].id
+                self.done = True
+                return ast.parse(f"unbroadcast(matmul_grad_a(reduce_sum({self.g}, 0), {x}, {self.b}), {x})",
+                                 mode="eval").body
+            self.generic_visit(node)
+            return node
+
+    def rewrite(block: tuple[AdjNode, ...]) -> tuple[AdjNode, ...]:
+        out = list(block)
+        for k, node in enumerate(block):
+            found = product(node)
+            if found is None or reads.get(node.target) != 1:
+                continue
+            g, _, b = found
+            for j in range(k + 1, len(block)):
+                reader = block[j]
+                if node.target not in node_reads(reader):
+                    if {g, b, node.target} & _targets(reader):
+                        break  # G or B changes before N is read
+                    continue
+                if not isinstance(reader, AdjStmt) or reader.kind == "pop" or node.target in names_in(
+                        [f"_[{reader.index}]"] if reader.index else []):
+                    break
+                summed = Summed(node.target, g, b)
+                expr = ast.unparse(summed.visit(ast.parse(reader.expr, mode="eval")))
+                if summed.done and node.target not in names_in([expr]) and (
+                        reader.kind not in ("add", "accumulate") or reader.target != g):
+                    out[k] = None
+                    out[j] = replace(reader, expr=expr)
+                break
+        return tuple(n for n in out if n is not None)
+
+    def walk_blocks(nodes: tuple[AdjNode, ...]) -> tuple[AdjNode, ...]:
+        nodes = rewrite(nodes)
+        return tuple(replace(n, then=walk_blocks(n.then), orelse=walk_blocks(n.orelse)) if isinstance(n, AdjIf)
+                     else replace(n, body=walk_blocks(n.body)) if isinstance(n, AdjFor) else n for n in nodes)
+
+    return walk_blocks(nodes)
+
+
+def defer_sums(adjoint: Adjoint, fn: Function, ranks: dict[str, int] | None = None) -> Adjoint:
     defs = {s.target.name: s for s in walk(fn.body) if isinstance(s, Assign)}
     blocks = list(_blocks(adjoint.statements))
     targets: dict[str, list[AdjStmt]] = {}
@@ -173,7 +256,7 @@ def defer_sums(adjoint: Adjoint, fn: Function) -> Adjoint:
         return tuple(out)
 
     nodes = rewrite(adjoint.statements) if plain else adjoint.statements
-    nodes = _unread_recomputations_dropped(_polished(nodes, {}))
+    nodes = _unread_recomputations_dropped(_rows_summed(_polished(nodes, {}), ranks or {}))
     while True:  # t2 = t1 ** 2 recomputed for a shape: read t1's (and t1 may go next)
         twins = _shape_twins(fn, nodes)
         polished = _unread_recomputations_dropped(_polished(nodes, twins)) if twins else nodes
