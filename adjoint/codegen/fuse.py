@@ -642,9 +642,13 @@ class _Fuser:
         if not run.apart:
             return []
         ints = Ints(frames, stmts[:start] + run.moved)
-        return [(a, b) for a, b in sorted(run.apart) if not (
-            a.split("[")[0] == b.split("[")[0] and self._rank(a.split("[")[0]) is not None
-            and ints.apart(a, b, self._rank(a.split("[")[0])))]
+        tested = []
+        for a, b in sorted(run.apart):
+            base = a.split("[")[0]
+            rank = self._rank(base)
+            if base != b.split("[")[0] or rank is None or not ints.apart(a, b, rank):
+                tested.append((a, b))
+        return tested
 
     def _emit(self, run: _Run, stmts: list[ast.stmt], start: int, end: int, after: set[str],
               frames: tuple) -> list[ast.stmt]:

@@ -95,7 +95,7 @@ class _Writer:
         names = tuple(sorted(names))
         if names:
             item = names[0] if len(names) == 1 else f"({', '.join(names)})"
-            self.stmt(f"{self.stacks[', '.join(names)]}.append({item})", loc)
+            self.stmt(f"{self.stacks[_region(names)]}.append({item})", loc)
 
     def make_sized(self, stmt: For) -> None:
         """Make the lists that ``sized`` names for the loop, with room for an entry per
@@ -189,6 +189,11 @@ def _loop_taped(stmt: For | While, tape: Tape) -> set[str]:
     return _taped(stmt.body, tape) | {p.var.name for p in stmt.carried if p.var.name in tape.iteration}
 
 
+def _region(names) -> str:
+    """The key of a region's list: the names it tapes, sorted (``"a, b"``)."""
+    return ", ".join(sorted(names))
+
+
 def _taped(stmts: tuple[Stmt, ...], tape: Tape) -> set[str]:
     """What a region taped of its own: values it defines, carried values of its loops."""
     values, exits = direct_names(stmts)
@@ -260,7 +265,7 @@ def _stack_names(fn: Function, tape: Tape) -> tuple[dict[str, str], dict[str, st
         else:
             several += 1
             stack, top = f"tape_{several}", f"tape_{several}_top"
-        key = ", ".join(names)
+        key = _region(names)
         stacks[key] = fresh_name(stack, taken)
         taken.add(stacks[key])
         tops[key] = fresh_name(top, taken)
@@ -350,20 +355,20 @@ def _sized(forward: tuple[Stmt, ...], tape: Tape,
     loop may share the list, their pushes nest), and that of a loop directly in its body
     whose trip count the outer loop does not change (``new_tape(n, m)``; a list of its own,
     pushed once per iteration of both, at most)."""
-    keys = [", ".join(sorted(_loop_taped(s, tape))) for s in walk(forward) if isinstance(s, (For, While))]
-    keys += [", ".join(sorted(_taped(branch, tape))) for s in walk(forward) if isinstance(s, If)
+    keys = [_region(_loop_taped(s, tape)) for s in walk(forward) if isinstance(s, (For, While))]
+    keys += [_region(_taped(branch, tape)) for s in walk(forward) if isinstance(s, If)
              for branch in (s.then, s.orelse)]
     sized: dict[int, list[tuple[str, str, Loc | None]]] = {}
     for stmt in forward:
         if not isinstance(stmt, For):
             continue
-        own = ", ".join(sorted(_loop_taped(stmt, tape)))
-        made = [(own, trip_count_text(stmt), None)] if own in stacks else []
+        own, trip = _region(_loop_taped(stmt, tape)), trip_count_text(stmt)
+        made = [(own, trip, None)] if own in stacks else []
         inside = defined_names((stmt,))
         for inner in stmt.body:
-            key = ", ".join(sorted(_loop_taped(inner, tape))) if isinstance(inner, For) else ""
+            key = _region(_loop_taped(inner, tape)) if isinstance(inner, For) else ""
             if key in stacks and keys.count(key) == 1 and not names_in([trip_count_text(inner)]) & inside:
-                made.append((key, f"{trip_count_text(stmt)}, {trip_count_text(inner)}", inner.loc))
+                made.append((key, f"{trip}, {trip_count_text(inner)}", inner.loc))
         if made:
             sized[id(stmt)] = made
     return sized
