@@ -290,6 +290,16 @@ def test_reductions_nan_and_errors():
             H.reduce_max(x, ax)
 
 
+def test_reductions_nan_along_axis_0():
+    # lines side by side, a row at a time: a NaN in the first row or a later one wins
+    x = arr((3, 4), F64, "C")
+    x[0, 1] = x[2, 3] = np.nan
+    for axis in (0, -2):
+        for got, ref in zip(nb_reduce(x, axis), (np.max, np.min, np.mean, np.prod)):
+            np.testing.assert_array_equal(got, ref(x, axis=axis))
+        np.testing.assert_array_equal(nb_reduce_sum(x, axis), np.sum(x, axis=axis))
+
+
 @pytest.mark.parametrize("x", [arr((3, 4), F32, "T"), arr((2, 3), np.int32), 3.0, 4])
 def test_reductions_full(x):  # (full reductions of float64 arrays: the 1-D cases above)
     got = nb_reduce_full(x)
