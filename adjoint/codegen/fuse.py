@@ -54,7 +54,7 @@ _UFUNCS = _FLOAT_UFUNCS | {"abs", "negative"}
 _FRESH_CALLS = frozenset({"zero_like", "fill_like", "copy_of"}) | {f"np.{u}" for u in _UFUNCS} \
     | {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like"}
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
-_FIRST_ONLY = frozenset({"unbroadcast", "reshape_like", "expand_axis", "broadcast_like"})  # (g, like)
+_FIRST_ONLY = frozenset({"unbroadcast", "reshape_like", "expand_axis", "expand_view", "broadcast_like"})  # (g, like)
 _MIN_STATEMENTS = 2  # one statement is a loop already; two save an allocation (lstm: 4%)
 _MAX_APART = 48  # pairs of operands made from one array, each checked at run time
 UNKNOWN = "?"  # where an array comes from when the function does not show it (a tuple's item)

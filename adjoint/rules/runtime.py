@@ -31,6 +31,12 @@ register(Rule("helper.expand_axis", ("grad", "like", "axis"), "expand_axis({grad
               {"grad": "reduce_sum({g}, {axis})"},
               (Example("expand_axis(y, x, 1)", cases.arrays({"x": (2, 3), "y": (2,)})),
                Example("expand_axis(y, x, 0)", cases.arrays({"x": (3,), "y": ()})))), "helpers.expand_axis")
+# expand_axis without the copy: g with a length-1 axis, which its reader broadcasts.
+register(Rule("helper.expand_view", ("grad", "like", "axis"), "expand_view({grad}, {like}, {axis})",
+              {"grad": "reshape_like({g}, {grad})"},
+              (Example("expand_view(y, x, 1) * x", cases.arrays({"x": (2, 3), "y": (2,)})),
+               Example("x - expand_view(y, x, 0)", cases.arrays({"x": (3, 2), "y": (2,)}, {"x": (3,), "y": ()})))),
+         "helpers.expand_view")
 register(Rule("helper.reshape_like", ("grad", "like"), "reshape_like({grad}, {like})",
               {"grad": "reshape_like({g}, {grad})"},
               (Example("reshape_like(y, x)", cases.arrays({"x": (2, 3), "y": (6,)}, {"x": (), "y": (1,)})),),

@@ -253,6 +253,26 @@ def _ov_expand_axis(g, x, axis):
     return impl
 
 
+@overload(h.expand_view)
+def _ov_expand_view(g, x, axis):
+    _need(_arr(x), "expand_view: x must be an array")
+    if not _arr(g):
+        _need(_num(g) and x.ndim == 1, "expand_view: scalar g needs a 1-D x")
+
+        def impl_scalar(g, x, axis):
+            _axis(np.array(x.shape), axis)
+            return g
+        return impl_scalar
+    _need(g.ndim == x.ndim - 1, "expand_view: g must have rank x.ndim - 1")
+
+    def impl(g, x, axis):
+        shp = np.array(x.shape)
+        ax = _axis(shp, axis)[0]
+        _check_without(np.array(g.shape), shp, ax)
+        return np.expand_dims(g, ax)
+    return impl
+
+
 # ------------------------------------------------------------ forward reductions
 
 

@@ -37,7 +37,7 @@ Scalar = Union[float, int, bool, np.number, np.bool_]
 ArrayOrScalar = Union[np.ndarray, Scalar]
 
 __all__ = [
-    "unbroadcast", "zero_like", "fill_like", "expand_axis",
+    "unbroadcast", "zero_like", "fill_like", "expand_axis", "expand_view",
     "reduce_sum", "reduce_max", "reduce_min", "reduce_mean", "reduce_prod",
     "extremum_grad", "extremum_axis_grad", "prod_grad", "prod_axis_grad",
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
@@ -145,6 +145,19 @@ def expand_axis(g: ArrayOrScalar, x: np.ndarray, axis: int) -> np.ndarray:
         return np.full(x.shape, g)
     _check_shape(g.shape, _removed(x.shape, ax), "expand_axis")
     return np.repeat(np.expand_dims(g, ax), x.shape[ax], axis=ax)
+
+
+def expand_view(g: ArrayOrScalar, x: np.ndarray, axis: int) -> ArrayOrScalar:
+    """``g`` (x.shape without ``axis``) with a length-1 ``axis``: what ``expand_axis``
+    repeats, left for the arithmetic that reads it, and x, to broadcast (no copy). A
+    number g (for a 1-D x) is itself."""
+    ax = normalize_axis_index(axis, x.ndim)
+    if not _is_array(g):
+        if x.ndim != 1:
+            raise ValueError("expand_view: scalar g needs a 1-D x")
+        return g
+    _check_shape(g.shape, _removed(x.shape, ax), "expand_view")
+    return np.expand_dims(g, ax)
 
 
 # ------------------------------------------------------------ forward reductions
