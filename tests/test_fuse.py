@@ -270,6 +270,50 @@ def h(x, y):
         _assert_same(p, p2)
 
 
+def test_a_row_sum_of_arithmetic_on_matrices_sums_each_element_as_it_is_made():
+    """reduce_sum(E, 1) of arithmetic on matrices of one shape and numbers: loops over the
+    rows and their elements, E never made; the statement where the shapes differ. The same
+    additions in the same order: the same sums."""
+    source = """
+def h(x, y, s):
+    r = reduce_sum(np.sin(x * s) - y ** 2, 1)
+    e = reduce_sum(np.exp(x), 1)  # (NumPy's SIMD loop for exp, codegen/numba_calls.py: kept)
+    q = reduce_sum(x ** 2, -1)
+    return r, q, e
+"""
+    ranks = {"x": 2, "y": 2, "s": 0, "r": 1, "q": 1, "e": 1}
+    fused = fuse_module(source, ranks, {})
+    assert fused is not None and "reduce_sum(x ** 2" not in fused and "e = reduce_sum(np.exp(x), 1)" in fused
+    (guard,) = [n for n in ast.walk(_function(fused, "h")) if isinstance(n, ast.If)]
+    assert ast.unparse(guard.test) == "y.shape == x.shape"
+    run: dict = {}
+    exec(compile("import numpy as np\nfrom adjoint.runtime.helpers import reduce_sum\n" + source, "<h>", "exec"), run)
+    want = run["h"]
+    exec(compile(fused, "<fused>", "exec"), run)
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    for y in (np.cos(x), np.linspace(0.0, 1.0, 4).reshape(1, 4), np.ones((3, 1))):  # (then broadcast)
+        for a, b in zip(want(x, y, 0.3), run["h"](x, y, 0.3)):
+            np.testing.assert_array_equal(a, b)
+    empty = np.empty((2, 0))
+    for a, b in zip(want(empty, empty, 0.3), run["h"](empty, empty, 0.3)):
+        np.testing.assert_array_equal(a, b)
+
+
+def squared_norms(x, W, b):
+    z = x @ W + b
+    return np.sum(np.sqrt(np.sum(z ** 2, axis=1) + 1.0))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_a_row_sum_of_squares_keeps_its_gradient(jit):
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4))
+    g = adjoint.grad(squared_norms, wrt=(0, 1, 2), jit=jit, background=False)
+    fused = _built(g, args).fused_source
+    assert "reduce_sum(z ** 2" not in fused and "reduce_sum(z ** 2, 1)" in _built(g, args).generated.source
+    adjoint.check_grad(squared_norms, *args, wrt=(0, 1, 2), jit=jit)
+
+
 def test_int_arithmetic_views_numbers_from_ufuncs_and_exact_cotangent_numbers_do_not_break_a_run():
     """``y[t + 1]`` is a view (no element read), ``c = np.log(s)`` a number from numbers:
     both move before the run; ``s_bar``, a cotangent every definition of which is a

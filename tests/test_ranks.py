@@ -51,3 +51,21 @@ def test_a_reduction_along_an_axis_has_one_axis_fewer():
         np.testing.assert_allclose(gX, np.full((2, 3), -0.2) + W.max(axis=1)[:3], rtol=1e-13)
         np.testing.assert_allclose(gW[:, :3], 0.0)
         np.testing.assert_allclose(gW[:, 3], X.sum(axis=0), rtol=1e-13)
+
+
+def products(v, M, s):
+    inner = v @ v          # 1 + 1 - 2: a number
+    row = M @ v            # a vector
+    col = np.dot(v, M)     # a vector
+    square = M @ M.T       # a matrix
+    scaled = np.dot(M, s)  # a matrix times a number: NumPy multiplies; not known here
+    return inner + np.sum(row) + np.sum(col) + np.sum(square) + np.sum(scaled)
+
+
+def test_a_product_of_vectors_and_matrices_has_the_rank_numpy_gives():
+    known = ranks(lower_function(products, {}), {"v": 1, "M": 2, "s": 0})
+    assert (known["inner"], known["row"], known["col"], known["square"]) == (0, 1, 1, 2)
+    assert known.get("scaled") is None
+    v, M = np.array([0.5, -1.0, 2.0]), np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+    for jit in (False, True):
+        assert adjoint.check_grad(products, v, M, 0.7, wrt=(0, 1, 2), jit=jit) < 1e-6

@@ -3,7 +3,7 @@
 Assumes an ``ir.Function`` and the ranks of its parameters (from the arguments of a call:
 0 for a number, ``ndim`` for an array; None where unknown). Promises, for each SSA name
 whose rank follows from those and the rules' ``rank`` (``broadcast``, ``scalar``,
-``index``, ``shape``, ``like``), that rank; names absent from the result may have any rank. Merges keep a
+``index``, ``shape``, ``like``, ``product``), that rank; names absent from the result may have any rank. Merges keep a
 rank only when both sides agree; loops are iterated to a fixed point.
 
 The reverse sweep uses it to write what a person would: ``s_bar = s_1_bar`` instead of
@@ -130,6 +130,9 @@ class _Ranks(Dataflow):
             rank = self.of(args[0])
         elif rule.rank == "matrix":
             rank = 2
+        elif rule.rank == "product":  # x @ y of vectors and matrices: 1 + 1 - 2 = 0, ...
+            left, right = self.of(args[0]), self.of(args[1])
+            rank = left + right - 2 if left in (1, 2) and right in (1, 2) else None
         elif rule.rank == "reduced":
             rank = self.of(args[0])
             rank = rank - 1 if rank else None

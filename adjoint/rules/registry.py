@@ -87,7 +87,8 @@ class Rule:
     # operands: elementwise rules), "scalar" (always a number), "index" (getitem), "shape"
     # (an array of the shape given first: np.zeros), "like" (the first operand's: copies,
     # np.zeros_like, element writes), "matrix" (2-D: np.eye), "reduced" (one axis fewer than
-    # the first operand: a reduction along an axis), or "" (not known before run time).
+    # the first operand: a reduction along an axis), "product" (x @ y of vectors and
+    # matrices: rank x + rank y - 2), or "" (not known before run time).
     rank: str = ""
     # A custom_vjp function (adjoint/custom.py): (key, name of the function, name of its
     # rule, digest of their sources); the generated module binds both names.
