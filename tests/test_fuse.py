@@ -299,6 +299,51 @@ def h(x, y, s):
         np.testing.assert_array_equal(a, b)
 
 
+def test_arithmetic_on_matrices_and_vectors_along_their_rows_makes_each_element_once():
+    """x - v (v along a row), a cotangent repeated along either axis (expand_view) and
+    numbers: two loops writing each element once, behind tests of the vectors' lengths;
+    the statement where they broadcast. Arithmetic on matrices of one shape only is left
+    to Numba's loop."""
+    source = """
+def h(x, v, g, k, s):
+    c = x - v
+    d = 2.0 * expand_view(g, x, 1) * x
+    e = x * s + expand_view(k, x, 0)
+    f = x * x + 1.0
+    return c, d, e, f
+"""
+    ranks = {"x": 2, "v": 1, "g": 1, "k": 1, "s": 0, "c": 2, "d": 2, "e": 2, "f": 2}
+    fused = fuse_module(source, ranks, {})
+    tests = [ast.unparse(n.test) for n in ast.walk(_function(fused, "h")) if isinstance(n, ast.If)]
+    assert tests == ["v.shape[0] == cols", "g.shape[0] == rows_1", "k.shape[0] == cols_2"], tests
+    assert "f = x * x + 1.0" in fused
+    run: dict = {}
+    exec(compile("import numpy as np\nfrom adjoint.runtime.helpers import expand_view\n" + source, "<h>", "exec"), run)
+    want = run["h"]
+    exec(compile(fused, "<fused>", "exec"), run)
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    for v, g, k in [(np.cos(np.arange(4.0)), np.arange(3.0), np.arange(4.0) - 1.0),
+                    (np.array([0.5]), np.arange(3.0), np.arange(4.0))]:  # (v broadcast: the statement)
+        for a, b in zip(want(x, v, g, k, 0.3), run["h"](x, v, g, k, 0.3)):
+            np.testing.assert_array_equal(a, b)
+
+
+def centered_rows(x, mu, w):
+    total = 0.0
+    for j in range(mu.shape[0]):
+        total = total + np.sum(np.sum((x - mu[j]) * w, axis=1) ** 2)
+    return total
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_rows_minus_a_vector_keep_their_gradient(jit):
+    rng = np.random.default_rng(6)
+    args = (rng.normal(size=(5, 3)), rng.normal(size=(2, 3)), rng.normal(size=3))
+    fused = _built(adjoint.grad(centered_rows, wrt=(0, 1, 2), jit=jit), args).fused_source
+    assert "x - t" in fused and "x[i" in fused  # (as loops, and as the statement behind them)
+    adjoint.check_grad(centered_rows, *args, wrt=(0, 1, 2), jit=jit)
+
+
 def squared_norms(x, W, b):
     z = x @ W + b
     return np.sum(np.sqrt(np.sum(z ** 2, axis=1) + 1.0))

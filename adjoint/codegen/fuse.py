@@ -39,9 +39,10 @@ holds primal values, which never share memory with a cotangent.
 Statements between those of a run that neither read what the run defines nor define
 what it reads (a view ``t12 = t7[:b]``, an int ``t19 = 2 * b``) move before it.
 
-A row sum of arithmetic on matrices, ``r = reduce_sum(t12 ** 2, 1)``, becomes two loops
-that add each element of the arithmetic into its row's sum as it is made (``_row_sums``):
-the matrix is never made.
+A statement of arithmetic on matrices, vectors along their rows and numbers (``c = x -
+mu``), or a row sum of such arithmetic (``r = reduce_sum(t12 ** 2, 1)``), becomes two
+loops, over the rows and over each row's elements (``_matrix_statement``): each element is
+made once, and a row sum's matrix is never made.
 """
 from __future__ import annotations
 
@@ -65,7 +66,10 @@ _MAX_APART = 48  # pairs of operands made from one array, each checked at run ti
 UNKNOWN = "?"  # where an array comes from when the function does not show it (a tuple's item)
 # helpers whose result has the shape of one argument (its position): unbroadcast(g, like)...
 _SHAPE_OF = {"unbroadcast": 1, "fill_like": 1, "zero_like": 0, "reshape_like": 1, "broadcast_like": 1,
-             "cotangent": 1, "expand_axis": 1, "copy_of": 0, "sign_nonneg": 0}
+             "cotangent": 1, "expand_axis": 1, "copy_of": 0, "sign_nonneg": 0, "extremum_grad": 0,
+             "extremum_axis_grad": 0, "matmul_grad_a": 1, "matmul_grad_b": 2}
+# (and of the rank of one argument: expand_view(g, like, axis) has like's)
+_RANK_OF = {**_SHAPE_OF, "expand_view": 1}
 
 
 def _call_name(node: ast.AST) -> str:
@@ -288,8 +292,8 @@ class _Fuser:
         name = _call_name(node)
         if name.startswith("np.") and name[3:] in _UFUNCS and len(node.args) == 1:
             return self._expr_rank(node.args[0], exact)
-        if name in _SHAPE_OF and len(node.args) > _SHAPE_OF[name]:
-            return self._expr_rank(node.args[_SHAPE_OF[name]], exact)
+        if name in _RANK_OF and len(node.args) > _RANK_OF[name]:
+            return self._expr_rank(node.args[_RANK_OF[name]], exact)
         return None
 
     def _loose(self, node: ast.AST, run: _Run) -> bool:
@@ -308,8 +312,8 @@ class _Fuser:
         name = _call_name(node)
         if name.startswith("np.") and node.args:
             return self._loose(node.args[0], run)
-        if name in _SHAPE_OF and len(node.args) > _SHAPE_OF[name]:
-            return self._loose(node.args[_SHAPE_OF[name]], run)
+        if name in _RANK_OF and len(node.args) > _RANK_OF[name]:
+            return self._loose(node.args[_RANK_OF[name]], run)
         return not isinstance(node, ast.Constant)
 
     def _float_expr(self, node: ast.AST, floats: set[str]) -> bool:
@@ -604,76 +608,108 @@ class _Fuser:
                 out += kept + self._emit(run, stmts, i, last, after, frames)
                 i = last
             else:
-                out += self._row_sums(stmt) or [stmt]
+                out += self._matrix_statement(stmt) or [stmt]
                 i += 1
         return out
 
-    # -------------------------------------------------------------- row sums
+    # -------------------------------------------------------------- matrices
 
-    def _row_sums(self, stmt: ast.stmt) -> list[ast.stmt] | None:
-        """``r = reduce_sum(E, 1)`` of elementwise arithmetic E on matrices of one shape and
-        numbers, as loops that sum E's elements row by row as they are made: E, a matrix,
-        is never made (gmm's ``reduce_sum(t12 ** 2, 1)``, 1000 x 10 in each of 25
-        components: 6.9 us -> 2.6 us each). The same additions in the same order as
-        reduce_sum's (a float64 accumulator per row, from 0.0, along the row), so the same
-        sums; the statement stays as it was where the matrices' shapes differ."""
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                and _call_name(stmt.value) == "reduce_sum" and len(stmt.value.args) == 2
-                and not stmt.value.keywords and self._rank(stmt.targets[0].id) == 1):
+    def _matrix_statement(self, stmt: ast.stmt) -> list[ast.stmt] | None:
+        """Two loops, over rows and over each row's elements, for one statement of
+        elementwise arithmetic E on matrices of one shape, vectors along a row (``x - mu``:
+        mu[j]), a cotangent repeated along an axis (``expand_view(g, x, 1)``: g[i]) and
+        numbers (``_grid``):
+
+        * ``m = E`` (m a matrix): each element made once, where Numba's broadcasting loop
+          did more per element (gmm's ``x - mu[j]`` 4.0 -> 3.2 us, ``2.0 *
+          expand_view(g, t12, 1) * t12`` 6.0 -> 2.7 us per component);
+        * ``r = reduce_sum(E, 1)``: each element added into its row's sum as it is made, E
+          never made (gmm's ``reduce_sum(t12 ** 2, 1)``: 6.9 -> 2.6 us per component),
+          the same additions in the same order as reduce_sum's (a float64 sum per row,
+          from 0.0, along the row).
+
+        Behind a test of the shapes when there is more than one array; the statement as it
+        was where they differ (then they broadcast)."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             return None
-        expr, axis = stmt.value.args
-        if ast.unparse(axis) not in ("1", "-1") or isinstance(expr, ast.Name) or \
-                not self._float_expr(expr, self.floats):
+        target, value = stmt.targets[0].id, stmt.value
+        row_sum = _call_name(value) == "reduce_sum" and len(value.args) == 2 and not value.keywords \
+            and ast.unparse(value.args[1]) in ("1", "-1") and self._rank(target) == 1
+        if row_sum:
+            value = value.args[0]
+        elif not (isinstance(value, (ast.BinOp, ast.UnaryOp)) and self._rank(target) == 2 and target in self.exact):
             return None
-        matrices: list[str] = []
-        element = self._matrix_element(expr, matrices)
-        if element is None or not matrices:
+        if isinstance(value, ast.Name) or not self._float_expr(value, self.floats):
             return None
-        first, rest = matrices[0], matrices[1:]
+        grid = _Grid()
+        element = self._element(value, grid)
+        if element is None or not grid.matrices or not (row_sum or grid.vectors):
+            return None  # (arithmetic on matrices of one shape only: Numba's loop is as good)
         rows, cols, i, j = (self._fresh(n) for n in ("rows", "cols", "i", "j"))
-        out, total = self._fresh(f"{stmt.targets[0].id}_out"), self._fresh("total")
-        lines = [f"{rows}, {cols} = {first}.shape",
-                 f"{out} = np.empty({rows})",
-                 f"for {i} in range({rows}):",
-                 f"    {total} = 0.0",
-                 f"    for {j} in range({cols}):",
-                 f"        {total} += {element.replace('[i, j]', f'[{i}, {j}]')}",
-                 f"    {out}[{i}] = {total}",
-                 f"{stmt.targets[0].id} = {out}"]
-        if not rest:
-            self.runs += 1
-            return ast.parse("\n".join(lines)).body
-        test = " and ".join(f"{m}.shape == {first}.shape" for m in rest)
-        guard = ast.parse(f"if {test}:\n    pass").body[0]
-        guard.body = ast.parse("\n".join(lines)).body
-        guard.orelse = [stmt]
+        out = self._fresh(f"{target}_out")
+        element = element.replace("[i, j]", f"[{i}, {j}]").replace("[i]", f"[{i}]").replace("[j]", f"[{j}]")
+        lines = [f"{rows}, {cols} = {grid.matrices[0]}.shape"]
+        if row_sum:
+            total = self._fresh("total")
+            lines += [f"{out} = np.empty({rows})",
+                      f"for {i} in range({rows}):",
+                      f"    {total} = 0.0",
+                      f"    for {j} in range({cols}):",
+                      f"        {total} += {element}",
+                      f"    {out}[{i}] = {total}"]
+        else:
+            lines += [f"{out} = np.empty(({rows}, {cols}))",
+                      f"for {i} in range({rows}):",
+                      f"    for {j} in range({cols}):",
+                      f"        {out}[{i}, {j}] = {element}"]
+        lines.append(f"{target} = {out}")
         self.runs += 1
-        return [guard]
+        tests = [f"{m}.shape == {grid.matrices[0]}.shape" for m in grid.matrices[1:]] + \
+            [f"{v}.shape[0] == {cols if along == 'j' else rows}" for v, along in grid.vectors]
+        if not tests:
+            return ast.parse("\n".join(lines)).body
+        head, body = ast.parse("\n".join(lines)).body[:1], ast.parse("\n".join(lines)).body[1:]
+        guard = ast.parse(f"if {' and '.join(tests)}:\n    pass").body[0]
+        guard.body, guard.orelse = body, [stmt]
+        return head + [guard]
 
-    def _matrix_element(self, node: ast.AST, matrices: list[str]) -> str | None:
-        """Element [i, j] of elementwise arithmetic on matrices (names of rank 2, listed in
-        ``matrices``) and numbers, or None."""
+    def _element(self, node: ast.AST, grid: "_Grid") -> str | None:
+        """Element [i, j] of elementwise arithmetic on matrices and vectors (see
+        ``_matrix_statement``), recording them in ``grid``; or None."""
         if isinstance(node, ast.Constant):
             return repr(node.value) if type(node.value) in (int, float) else None
         if isinstance(node, ast.Name):
-            if self._rank(node.id) == 2 and node.id in self.exact:
-                if node.id not in matrices:
-                    matrices.append(node.id)
+            rank = self._rank(node.id) if node.id in self.exact else None
+            if rank == 2:
+                grid.matrix(node.id)
                 return f"{node.id}[i, j]"
+            if rank == 1:  # along a row, as NumPy broadcasts it
+                grid.vector(node.id, "j")
+                return f"{node.id}[j]"
             return node.id if self._scalar(node.id) else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, _OPS):
-            left, right = self._matrix_element(node.left, matrices), self._matrix_element(node.right, matrices)
+            left, right = self._element(node.left, grid), self._element(node.right, grid)
             if left is None or right is None:
                 return None
             op = ast.unparse(ast.BinOp(ast.Name("L"), node.op, ast.Name("R"))).split(" ")[1]
             return f"({left} {op} {right})"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            inner = self._matrix_element(node.operand, matrices)
+            inner = self._element(node.operand, grid)
             return None if inner is None else f"({'-' if isinstance(node.op, ast.USub) else '+'}{inner})"
         name = _call_name(node)
+        if name == "expand_view" and len(node.args) == 3 and not node.keywords \
+                and all(isinstance(a, ast.Name) for a in node.args[:2]):
+            g, like = node.args[0].id, node.args[1].id  # g[i] (axis 1) or g[j] (axis 0) of like's shape
+            along = {"1": "i", "-1": "i", "0": "j", "-2": "j"}.get(ast.unparse(node.args[2]))
+            if along is None or self._rank(g) != 1 or g not in self.exact or self._rank(like) != 2 \
+                    or like not in self.exact:
+                return None
+            grid.matrix(like)
+            grid.vector(g, along)
+            return f"{g}[{along}]"
         if name.startswith("np.") and name[3:] in _UFUNCS and name[3:] not in NUMPY_LOOPS and len(node.args) == 1 \
                 and not node.keywords:  # (np.exp of a matrix: NumPy's SIMD loop, codegen/numba_calls.py)
-            inner = self._matrix_element(node.args[0], matrices)
+            inner = self._element(node.args[0], grid)
             return None if inner is None else f"{name}({inner})"
         return None
 
@@ -770,6 +806,22 @@ class _Fuser:
         guard.body = ast.parse("\n".join(lines)).body
         guard.orelse = fused
         return before + [guard]
+
+
+@dataclass
+class _Grid:
+    """The arrays an element [i, j] reads: matrices (of the first one's shape) and vectors
+    read at i (a column's length) or j (a row's)."""
+    matrices: list[str] = field(default_factory=list)
+    vectors: list[tuple[str, str]] = field(default_factory=list)
+
+    def matrix(self, name: str) -> None:
+        if name not in self.matrices:
+            self.matrices.append(name)
+
+    def vector(self, name: str, along: str) -> None:
+        if (name, along) not in self.vectors:
+            self.vectors.append((name, along))
 
 
 def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[ast.Name, ast.Name]]:
