@@ -641,13 +641,14 @@ class _Fuser:
             return None
         if isinstance(value, ast.Name) or not self._float_expr(value, self.floats):
             return None
-        grid = _Grid()
+        taken = set(self.taken)
+        rows, cols, i, j = (self._fresh(n) for n in ("rows", "cols", "i", "j"))
+        grid = _Grid(i, j)
         element = self._element(value, grid)
         if element is None or not grid.matrices or not (row_sum or grid.vectors):
+            self.taken = taken
             return None  # (arithmetic on matrices of one shape only: Numba's loop is as good)
-        rows, cols, i, j = (self._fresh(n) for n in ("rows", "cols", "i", "j"))
         out = self._fresh(f"{target}_out")
-        element = element.replace("[i, j]", f"[{i}, {j}]").replace("[i]", f"[{i}]").replace("[j]", f"[{j}]")
         lines = [f"{rows}, {cols} = {grid.matrices[0]}.shape"]
         if row_sum:
             total = self._fresh("total")
@@ -665,13 +666,13 @@ class _Fuser:
         lines.append(f"{target} = {out}")
         self.runs += 1
         tests = [f"{m}.shape == {grid.matrices[0]}.shape" for m in grid.matrices[1:]] + \
-            [f"{v}.shape[0] == {cols if along == 'j' else rows}" for v, along in grid.vectors]
+            [f"{v}.shape[0] == {cols if along == j else rows}" for v, along in grid.vectors]
+        loops = ast.parse("\n".join(lines)).body
         if not tests:
-            return ast.parse("\n".join(lines)).body
-        head, body = ast.parse("\n".join(lines)).body[:1], ast.parse("\n".join(lines)).body[1:]
+            return loops
         guard = ast.parse(f"if {' and '.join(tests)}:\n    pass").body[0]
-        guard.body, guard.orelse = body, [stmt]
-        return head + [guard]
+        guard.body, guard.orelse = loops[1:], [stmt]
+        return loops[:1] + [guard]
 
     def _element(self, node: ast.AST, grid: "_Grid") -> str | None:
         """Element [i, j] of elementwise arithmetic on matrices and vectors (see
@@ -682,10 +683,10 @@ class _Fuser:
             rank = self._rank(node.id) if node.id in self.exact else None
             if rank == 2:
                 grid.matrix(node.id)
-                return f"{node.id}[i, j]"
+                return f"{node.id}[{grid.i}, {grid.j}]"
             if rank == 1:  # along a row, as NumPy broadcasts it
-                grid.vector(node.id, "j")
-                return f"{node.id}[j]"
+                grid.vector(node.id, grid.j)
+                return f"{node.id}[{grid.j}]"
             return node.id if self._scalar(node.id) else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, _OPS):
             left, right = self._element(node.left, grid), self._element(node.right, grid)
@@ -700,7 +701,7 @@ class _Fuser:
         if name == "expand_view" and len(node.args) == 3 and not node.keywords \
                 and all(isinstance(a, ast.Name) for a in node.args[:2]):
             g, like = node.args[0].id, node.args[1].id  # g[i] (axis 1) or g[j] (axis 0) of like's shape
-            along = {"1": "i", "-1": "i", "0": "j", "-2": "j"}.get(ast.unparse(node.args[2]))
+            along = {"1": grid.i, "-1": grid.i, "0": grid.j, "-2": grid.j}.get(ast.unparse(node.args[2]))
             if along is None or self._rank(g) != 1 or g not in self.exact or self._rank(like) != 2 \
                     or like not in self.exact:
                 return None
@@ -810,8 +811,10 @@ class _Fuser:
 
 @dataclass
 class _Grid:
-    """The arrays an element [i, j] reads: matrices (of the first one's shape) and vectors
-    read at i (a column's length) or j (a row's)."""
+    """The arrays element [i, j] reads (i, j: the loops' names): matrices (of the first
+    one's shape) and vectors read at i (a column's length) or at j (a row's)."""
+    i: str
+    j: str
     matrices: list[str] = field(default_factory=list)
     vectors: list[tuple[str, str]] = field(default_factory=list)
 
