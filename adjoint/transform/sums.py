@@ -101,6 +101,27 @@ def _blocks(nodes: tuple[AdjNode, ...]):
             yield from _blocks(node.body)
 
 
+def _counted(nodes: tuple[AdjNode, ...]) -> tuple[dict[str, int], dict[str, int]]:
+    """How many nodes read each name, and how many statements assign or update it."""
+    reads: dict[str, int] = {}
+    targets: dict[str, int] = {}
+    for block in _blocks(nodes):
+        for node in block:
+            for name in node_reads(node):
+                reads[name] = reads.get(name, 0) + 1
+            for name in _targets(node) if isinstance(node, AdjStmt) else ():
+                targets[name] = targets.get(name, 0) + 1
+    return reads, targets
+
+
+def _blockwise(nodes: tuple[AdjNode, ...], rewrite) -> tuple[AdjNode, ...]:
+    """``rewrite`` applied to each block, the outer block first."""
+    nodes = rewrite(nodes)
+    return tuple(replace(n, then=_blockwise(n.then, rewrite), orelse=_blockwise(n.orelse, rewrite))
+                 if isinstance(n, AdjIf) else replace(n, body=_blockwise(n.body, rewrite)) if isinstance(n, AdjFor)
+                 else n for n in nodes)
+
+
 class _Rename(ast.NodeTransformer):
     def __init__(self, old: str, new: str) -> None:
         self.old, self.new = old, new
@@ -120,16 +141,7 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
     vector, and N, an n x k matrix, is never made (``gmm``'s ``centered_bar``, 1000 x 10 in
     each of its 25 iterations, for 10 numbers). The outer ``unbroadcast(..., x)`` stays:
     x of length 1 sums those k numbers too."""
-    reads: dict[str, int] = {}
-    for block in _blocks(nodes):
-        for node in block:
-            for name in node_reads(node):
-                reads[name] = reads.get(name, 0) + 1
-    targets: dict[str, int] = {}
-    for block in _blocks(nodes):
-        for node in block:
-            for name in _targets(node) if isinstance(node, AdjStmt) else ():
-                targets[name] = targets.get(name, 0) + 1
+    reads, targets = _counted(nodes)
 
     def product(node: AdjNode) -> tuple[str, str, str] | None:
         """(G, A, B) of ``N = matmul_grad_a(G, A, B)`` of matrices, N assigned once."""
@@ -183,12 +195,7 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
                 break
         return tuple(n for n in out if n is not None)
 
-    def walk_blocks(nodes: tuple[AdjNode, ...]) -> tuple[AdjNode, ...]:
-        nodes = rewrite(nodes)
-        return tuple(replace(n, then=walk_blocks(n.then), orelse=walk_blocks(n.orelse)) if isinstance(n, AdjIf)
-                     else replace(n, body=walk_blocks(n.body)) if isinstance(n, AdjFor) else n for n in nodes)
-
-    return walk_blocks(nodes)
+    return _blockwise(nodes, rewrite)
 
 
 def defer_sums(adjoint: Adjoint, fn: Function, ranks: dict[str, int] | None = None) -> Adjoint:
@@ -330,14 +337,7 @@ def _expanded_in_place(nodes: tuple[AdjNode, ...], twins: dict[str, str]) -> tup
     repeated along the axis, is never made (``gmm``'s mahalanobis_bar, 1000 x 10 in each
     of 25 iterations; 11 us -> 4 us each). Also for an ``expand_axis`` written inside the
     arithmetic. Nothing between may rebind N or what its expression reads."""
-    reads: dict[str, int] = {}
-    targets: dict[str, int] = {}
-    for block in _blocks(nodes):
-        for node in block:
-            for name in node_reads(node):
-                reads[name] = reads.get(name, 0) + 1
-            for name in _targets(node) if isinstance(node, AdjStmt) else ():
-                targets[name] = targets.get(name, 0) + 1
+    reads, targets = _counted(nodes)
 
     def viewed(expr: str) -> str | None:
         tree = ast.parse(expr, mode="eval")
@@ -375,12 +375,7 @@ def _expanded_in_place(nodes: tuple[AdjNode, ...], twins: dict[str, str]) -> tup
                 break
         return tuple(n for n in out if n is not None)
 
-    def walk_blocks(nodes: tuple[AdjNode, ...]) -> tuple[AdjNode, ...]:
-        nodes = rewrite(nodes)
-        return tuple(replace(n, then=walk_blocks(n.then), orelse=walk_blocks(n.orelse)) if isinstance(n, AdjIf)
-                     else replace(n, body=walk_blocks(n.body)) if isinstance(n, AdjFor) else n for n in nodes)
-
-    return walk_blocks(nodes)
+    return _blockwise(nodes, rewrite)
 
 
 class _Substitute(ast.NodeTransformer):
