@@ -138,6 +138,23 @@ def test_a_product_s_cotangent_summed_over_rows_is_never_made():
     assert "reduce_sum(" not in _reverse_of(centered_product, (0, 1, 2), args)
 
 
+def test_two_products_summed_in_one_statement_are_both_rewritten():
+    """Each product's cotangent read in one statement: the second rewrite starts from the
+    statement as the first left it (it once started from the original, which read the
+    first product's cotangent after its definition was dropped)."""
+    from adjoint.ir.nodes import Loc
+    from adjoint.transform.reverse import AdjStmt
+    from adjoint.transform.sums import _rows_summed
+    loc = Loc("f.py", 1, 0)
+    nodes = (AdjStmt("assign", "N1", "matmul_grad_a(G1, A1, B1)", loc),
+             AdjStmt("assign", "N2", "matmul_grad_a(G2, A2, B2)", loc),
+             AdjStmt("assign", "x_bar", "unbroadcast(N1, x) + unbroadcast(N2, x)", loc))
+    ranks = {"A1": 2, "B1": 2, "A2": 2, "B2": 2, "x": 1}
+    (node,) = _rows_summed(nodes, ranks)
+    assert node.expr == ("unbroadcast(matmul_grad_a(reduce_sum(G1, 0), x, B1), x)"
+                         " + unbroadcast(matmul_grad_a(reduce_sum(G2, 0), x, B2), x)"), node.expr
+
+
 def test_no_rows_sum_to_zeros():
     X, mu, W = np.empty((0, 3)), np.array([0.5, -1.0, 2.0]), np.ones((3, 2))
     for jit in (False, True):

@@ -73,11 +73,14 @@ def _sums_into_operands(rule) -> bool:
 DEFERRED = frozenset(name for name, rule in RULES.items() if _sums_into_operands(rule))
 
 
+def _call_name(node: ast.AST) -> str:
+    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else ""
+
+
 def _sum(expr: str) -> tuple[ast.expr, str] | None:
     """``(e, x)`` if ``expr`` is ``unbroadcast(e, x)`` with x a name."""
     tree = ast.parse(expr, mode="eval").body
-    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "unbroadcast" \
-            and len(tree.args) == 2 and not tree.keywords and isinstance(tree.args[1], ast.Name):
+    if _call_name(tree) == "unbroadcast" and len(tree.args) == 2 and not tree.keywords and isinstance(tree.args[1], ast.Name):
         return tree.args[0], tree.args[1].id
     return None
 
@@ -114,6 +117,18 @@ def _counted(nodes: tuple[AdjNode, ...]) -> tuple[dict[str, int], dict[str, int]
     return reads, targets
 
 
+def _next_reader(block: list, k: int, name: str, depends: set[str]) -> int | None:
+    """The position of the first node after ``block[k]`` that reads ``name``; None when
+    there is none, or when a node before it changes ``name`` or one of ``depends`` (what
+    the value of ``block[k]`` was made of)."""
+    for j in range(k + 1, len(block)):
+        if name in node_reads(block[j]):
+            return j
+        if (depends | {name}) & _targets(block[j]):
+            return None
+    return None
+
+
 def _blockwise(nodes: tuple[AdjNode, ...], rewrite) -> tuple[AdjNode, ...]:
     """``rewrite`` applied to each block, the outer block first."""
     nodes = rewrite(nodes)
@@ -148,8 +163,7 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
         if not (isinstance(node, AdjStmt) and node.kind == "assign" and targets.get(node.target) == 1):
             return None
         call = ast.parse(node.expr, mode="eval").body
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "matmul_grad_a"
-                and len(call.args) == 3 and not call.keywords and all(isinstance(a, ast.Name) for a in call.args)):
+        if not (_call_name(call) == "matmul_grad_a" and len(call.args) == 3 and not call.keywords and all(isinstance(a, ast.Name) for a in call.args)):
             return None
         g, a, b = (arg.id for arg in call.args)
         return (g, a, b) if ranks.get(a) == 2 and ranks.get(b) == 2 else None
@@ -160,7 +174,7 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
 
         def visit_Call(self, node: ast.Call) -> ast.expr:
             first = node.args[0] if node.args else None
-            if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast" and len(node.args) == 2 \
+            if _call_name(node) == "unbroadcast" and len(node.args) == 2 \
                     and isinstance(first, ast.Name) and first.id == self.n and isinstance(node.args[1], ast.Name) \
                     and ranks.get(node.args[1].id) == 1:
                 x = node.args[1].id
@@ -177,22 +191,17 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
             if found is None or reads.get(node.target) != 1:
                 continue
             g, _, b = found
-            for j in range(k + 1, len(block)):
-                reader = block[j]
-                if node.target not in node_reads(reader):
-                    if {g, b, node.target} & _targets(reader):
-                        break  # G or B changes before N is read
-                    continue
-                if not isinstance(reader, AdjStmt) or reader.kind == "pop" or node.target in names_in(
-                        [f"_[{reader.index}]"] if reader.index else []):
-                    break
-                summed = Summed(node.target, g, b)
-                expr = ast.unparse(summed.visit(ast.parse(reader.expr, mode="eval")))
-                if summed.done and node.target not in names_in([expr]) and (
-                        reader.kind not in ("add", "accumulate") or reader.target != g):
-                    out[k] = None
-                    out[j] = replace(reader, expr=expr)
-                break
+            j = _next_reader(out, k, node.target, {g, b})
+            reader = out[j] if j is not None else None
+            if not isinstance(reader, AdjStmt) or reader.kind == "pop" or node.target in names_in(
+                    [f"_[{reader.index}]"] if reader.index else []):
+                continue
+            summed = Summed(node.target, g, b)
+            expr = ast.unparse(summed.visit(ast.parse(reader.expr, mode="eval")))
+            if summed.done and node.target not in names_in([expr]) and (
+                    reader.kind not in ("add", "accumulate") or reader.target != g):
+                out[k] = None
+                out[j] = replace(reader, expr=expr)
         return tuple(n for n in out if n is not None)
 
     return _blockwise(nodes, rewrite)
@@ -303,8 +312,7 @@ class _Viewed(ast.NodeTransformer):
             return node
         names = {leaf.id for leaf in leaves if isinstance(leaf, ast.Name)}
         for leaf in leaves:
-            if isinstance(leaf, ast.Call) and isinstance(leaf.func, ast.Name) and leaf.func.id == "expand_axis" \
-                    and len(leaf.args) == 3 and not leaf.keywords and isinstance(leaf.args[1], ast.Name) \
+            if _call_name(leaf) == "expand_axis" and len(leaf.args) == 3 and not leaf.keywords and isinstance(leaf.args[1], ast.Name) \
                     and self._shaped_as(leaf.args[1].id, names):
                 leaf.func = ast.Name("expand_view", ast.Load())
                 self.done = True
@@ -357,22 +365,16 @@ def _expanded_in_place(nodes: tuple[AdjNode, ...], twins: dict[str, str]) -> tup
             if not (node.kind == "assign" and targets.get(node.target) == 1 and reads.get(node.target) == 1
                     and _call_name(call) == "expand_axis"):
                 continue
-            depends = names_in([node.expr]) | {node.target}
-            for j in range(k + 1, len(block)):
-                reader = out[j]
-                if node.target not in node_reads(reader):
-                    if depends & _targets(reader):
-                        break  # what N reads changes before N is read
-                    continue
-                if isinstance(reader, AdjStmt) and reader.kind in ("assign", "add", "accumulate") \
-                        and reader.target != node.target and not (reader.index and node.target in names_in(
-                            [f"_[{reader.index}]"])):
-                    expr = viewed(ast.unparse(_Substitute(node.target, call).visit(
-                        ast.parse(reader.expr, mode="eval"))))
-                    if expr is not None and "expand_axis(" not in expr:
-                        out[k] = None
-                        out[j] = replace(reader, expr=expr)
-                break
+            j = _next_reader(out, k, node.target, names_in([node.expr]))
+            reader = out[j] if j is not None else None
+            if isinstance(reader, AdjStmt) and reader.kind in ("assign", "add", "accumulate") \
+                    and reader.target != node.target and not (reader.index and node.target in names_in(
+                        [f"_[{reader.index}]"])):
+                expr = viewed(ast.unparse(_Substitute(node.target, call).visit(
+                    ast.parse(reader.expr, mode="eval"))))
+                if expr is not None and "expand_axis(" not in expr:
+                    out[k] = None
+                    out[j] = replace(reader, expr=expr)
         return tuple(n for n in out if n is not None)
 
     return _blockwise(nodes, rewrite)
@@ -384,10 +386,6 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         return self.expr if node.id == self.name else node
-
-
-def _call_name(node: ast.AST) -> str:
-    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else ""
 
 
 # Runtime helpers that read their second argument only for its shape (and rank).
