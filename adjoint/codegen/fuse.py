@@ -82,6 +82,15 @@ def _call_name(node: ast.AST) -> str:
     return ""
 
 
+def _arithmetic(node: ast.BinOp | ast.UnaryOp, *operands: str) -> str:
+    """The scalar text of a binary operation or a unary minus or plus, given its operands'
+    texts: ``(a * b)``, ``(-a)``."""
+    if isinstance(node, ast.BinOp):
+        op = ast.unparse(ast.BinOp(ast.Name("L"), node.op, ast.Name("R"))).split(" ")[1]
+        return f"({operands[0]} {op} {operands[1]})"
+    return f"({'-' if isinstance(node.op, ast.USub) else '+'}{operands[0]})"
+
+
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
@@ -415,13 +424,12 @@ class _Fuser:
             left, right = self._expr(node.left, run), self._expr(node.right, run)
             if left is None or right is None:
                 return None
-            op = ast.unparse(ast.BinOp(ast.Name("L"), node.op, ast.Name("R"))).split(" ")[1]
-            return f"({left[0]} {op} {right[0]})", left[1] or right[1]
+            return _arithmetic(node, left[0], right[0]), left[1] or right[1]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self._expr(node.operand, run)
             if inner is None:
                 return None
-            return f"({'-' if isinstance(node.op, ast.USub) else '+'}{inner[0]})", inner[1]
+            return _arithmetic(node, inner[0]), inner[1]
         name = _call_name(node)
         if not isinstance(node, ast.Call) or node.keywords:
             return None
@@ -692,11 +700,10 @@ class _Fuser:
             left, right = self._element(node.left, grid), self._element(node.right, grid)
             if left is None or right is None:
                 return None
-            op = ast.unparse(ast.BinOp(ast.Name("L"), node.op, ast.Name("R"))).split(" ")[1]
-            return f"({left} {op} {right})"
+            return _arithmetic(node, left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self._element(node.operand, grid)
-            return None if inner is None else f"({'-' if isinstance(node.op, ast.USub) else '+'}{inner})"
+            return None if inner is None else _arithmetic(node, inner)
         name = _call_name(node)
         if name == "expand_view" and len(node.args) == 3 and not node.keywords \
                 and all(isinstance(a, ast.Name) for a in node.args[:2]):
