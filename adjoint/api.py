@@ -145,6 +145,9 @@ class GradFunction:
         self._functions: dict[tuple, Callable[..., Any]] = {}
         # compiles under way in the background: (future, the plain-Python function meanwhile)
         self._pending: dict[tuple, tuple[Any, Callable[..., Any]]] = {}
+        # by _call_key of positional arguments: the final function their call runs, whether it is
+        # a <name>_vjp, and their ranks
+        self._calls: dict[tuple, tuple[Callable[..., Any], bool, tuple]] = {}
         self._custom_generation = custom.generation()
 
     def _refresh(self) -> None:
@@ -158,6 +161,7 @@ class GradFunction:
                 self._functions.clear()
                 self._pending.clear()
                 self._kinds_checked.clear()
+                self._calls.clear()
 
     # -- building -----------------------------------------------------------
     def _lowered(self, ranks: tuple | None = None) -> Function:
@@ -357,6 +361,14 @@ class GradFunction:
         ``seed``; ``values`` come from ``_arguments``; ``scalar``: the value must be one.
         ``value=False``: the caller does not need it, so ``<name>_grad`` may run instead of
         ``<name>_vjp`` where the module has one (then the value, a known scalar, is None)."""
+        fn, vjp, first, _ = self._pullback(values, seed, value)
+        return self._pulled(fn, vjp, values, seed, scalar, first)
+
+    def _pullback(self, values: list[Any], seed: Any, value: bool) -> tuple[Callable[..., Any], bool, str, bool]:
+        """The function that pulls ``seed`` back for arguments like ``values``; whether it is
+        the ``<name>_vjp`` (which returns the value too); for its first call, the name its
+        time is recorded under in ``timings`` (else ""); and whether it is final (compiled, or
+        plain Python for good: not a stand-in while Numba compiles in the background)."""
         key = _ranks(values)
         built = self._build(key, current=False)
         kinds = tuple(map(argument_kind, values))
@@ -368,21 +380,43 @@ class GradFunction:
         slot = self._slot(name, values, (seed,), key)
         first = slot not in self._functions and slot not in self._pending
         fn = self._compiled(name, values, (seed,), key=key)
-        compiling = self.jit and slot in self._functions
+        final = slot in self._functions
+        timed = ("first call (compile)" if self.jit and final else "first call") if first else ""
+        return fn, name == generated.vjp_name, timed, final
+
+    def _pulled(self, fn: Callable[..., Any], vjp: bool, values: list[Any], seed: Any,
+                scalar: bool = False, timed: str = "") -> tuple[Any, tuple[Any, ...]]:
+        """Run ``fn`` (``vjp``: a ``<name>_vjp``) on ``values`` and ``seed``: the value, if it
+        gives it, and the cotangents of the ``wrt`` arguments. ``timed``: record the time it
+        takes in ``timings`` under that name."""
         start = time.perf_counter()
-        if name == generated.vjp_name:
+        if vjp:
             result, grads = self._run(fn, values + [seed])
         else:
             result, grads = None, self._run(fn, values + [seed])
-        if first:
-            self._build().timings["first call (compile)" if compiling else "first call"] = time.perf_counter() - start
-        if scalar and name == generated.vjp_name:  # (<name>_grad runs only for a known scalar)
+        if timed:
+            self._build().timings[timed] = time.perf_counter() - start
+        if scalar and vjp:  # (<name>_grad runs only for a known scalar)
             self._check_value(result)
         # (the seed too: ``return x`` hands the pullback's cotangent back as x's)
         return result, _gradients([values[i] for i in self.wrt], grads, [*values, seed])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        value, out = self.pull(self._arguments(args, kwargs), 1.0, scalar=True, value=self.with_value)
+        # Arguments of the types of an earlier call (arrays of the same dtype and ndim, floats,
+        # ints: what _arguments passes on unchanged) go straight to the function that call
+        # ran, once it is final: the per-call checks cost 10-30 us (a fifth of some gradients).
+        self._refresh()
+        key = None if kwargs else _call_key(args)
+        known = self._calls.get(key) if key is not None else None
+        if known is not None:
+            fn, vjp, self._current = known
+            value, out = self._pulled(fn, vjp, list(args), 1.0, scalar=True)
+        else:
+            values = self._arguments(args, kwargs)
+            fn, vjp, timed, final = self._pullback(values, 1.0, self.with_value)
+            if final and key is not None and len(args) == len(self._params):
+                self._calls[key] = (fn, vjp, self._current)
+            value, out = self._pulled(fn, vjp, values, 1.0, True, timed)
         result = out[0] if self._single else out
         return (float(value), result) if self.with_value else result
 
@@ -415,6 +449,22 @@ def _ranks(values: Sequence[Any]) -> tuple[int | None, ...]:
     return tuple((value.ndim or None) if isinstance(value, np.ndarray) else 0 for value in values)
 
 
+def _call_key(args: tuple) -> tuple | None:
+    """What decides how ``_arguments`` checks and passes on positional arguments: the dtype and
+    ndim of each array, the type of each float or int; None if any is of another type (it
+    may need converting: a NumPy scalar runs as a Python number)."""
+    key = []
+    for arg in args:
+        kind = type(arg)
+        if kind is np.ndarray:
+            key.append((arg.dtype, arg.ndim))
+        elif kind is float or kind is int:
+            key.append(kind)
+        else:
+            return None
+    return tuple(key)
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"{value.dtype}[{', '.join(map(str, value.shape))}]"
@@ -425,16 +475,24 @@ def _gradients(args: Sequence[Any], grads: Sequence[Any], inputs: Sequence[Any])
     """Gradients in the shape and dtype of their arguments, never sharing memory with
     an input or with each other."""
     out: list[Any] = []
+    arrays = [value for value in inputs if isinstance(value, np.ndarray)]
     for arg, g in zip(args, grads):
         if not isinstance(arg, np.ndarray):
-            out.append(float(np.asarray(g).reshape(())) if np.size(g) == 1 else _shape_bug(arg, g))
+            if type(g) is float:
+                out.append(g)
+            else:
+                out.append(float(np.asarray(g).reshape(())) if np.size(g) == 1 else _shape_bug(arg, g))
             continue
-        g = np.asarray(g, dtype=arg.dtype)
+        if type(g) is not np.ndarray or g.dtype != arg.dtype:
+            g = np.asarray(g, dtype=arg.dtype)
         if g.shape != arg.shape:
             _shape_bug(arg, g)
-        if any(isinstance(o, np.ndarray) and np.may_share_memory(g, o) for o in [*inputs, *out]):
-            g = g.copy()
+        for other in arrays:
+            if np.may_share_memory(g, other):
+                g = g.copy()
+                break
         out.append(g)
+        arrays.append(g)
     return tuple(out)
 
 

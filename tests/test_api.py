@@ -159,3 +159,60 @@ def test_float_of_a_zero_d_array_argument(jit):
     """API.md lists 0-d arguments and float(); Numba has float() of numbers only (a CompileError)."""
     g = adjoint.grad(float_of_a_zero_d_array, jit=jit)(np.array(0.7))
     assert np.shape(g) == () and float(g) == pytest.approx(3.4, rel=1e-14)
+
+
+def scaled_square(x, k):
+    return np.sum(x * x) * k
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_calls_like_an_earlier_one_and_calls_unlike_it(jit):
+    """A call with arguments of the types of an earlier, finished call goes straight to the
+    function that call ran; a call with any other types is checked and built as a first."""
+    g = adjoint.grad(scaled_square, jit=jit, background=False)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(g(x, 3), [6.0, 12.0])
+    np.testing.assert_array_equal(g(x, 3), [6.0, 12.0])
+    np.testing.assert_array_equal(g(2.0 * x, 1), [4.0, 8.0])  # new values, same types
+    np.testing.assert_array_equal(g(x, 0.5), [1.0, 2.0])  # a float k where there was an int
+    np.testing.assert_array_equal(g(x, np.float64(0.5)), [1.0, 2.0])  # a NumPy scalar: converted
+    np.testing.assert_array_equal(g(x, k=3), [6.0, 12.0])
+    g32 = g(x.astype(np.float32), 3)
+    assert g32.dtype == np.float32
+    np.testing.assert_array_equal(g32, [6.0, 12.0])
+    with pytest.raises(TypeError, match="cannot differentiate scaled_square with respect to 'x'"):
+        g(np.arange(2), 3)
+    with pytest.raises(TypeError, match="takes floats, ints and NumPy arrays"):
+        g(x, "3")
+    with pytest.raises(TypeError, match="missing a required argument"):
+        g(x)
+    np.testing.assert_array_equal(g(x, 3), [6.0, 12.0])
+
+
+def weighted_squares(x, k):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(x * x * k) * i
+    return s
+
+
+def test_source_follows_the_latest_call_when_it_repeats_an_earlier_one():
+    g = adjoint.grad(weighted_squares, wrt=("x", "k"), jit=False)
+    x = np.ones(2)
+    assert g.source_for(x, 2.0) != g.source_for(x, x)  # k a number, or an array
+    for k in (2.0, x, 2.0, x, 2.0):
+        g(x, k)
+        assert g.source == g.source_for(x, k)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_repeated_calls_never_hand_back_shared_memory(jit):
+    def f(x, y):
+        return np.sum(x + y)
+
+    g = adjoint.grad(f, wrt=(0, 1), jit=jit, background=False)
+    x, y = np.ones(3), np.ones(3)
+    for _ in range(3):
+        gx, gy = g(x, y)
+        gx[0] = 100.0
+        assert gy[0] == 1.0 and x[0] == y[0] == 1.0
