@@ -340,7 +340,7 @@ def test_rows_minus_a_vector_keep_their_gradient(jit):
     rng = np.random.default_rng(6)
     args = (rng.normal(size=(5, 3)), rng.normal(size=(2, 3)), rng.normal(size=3))
     fused = _built(adjoint.grad(centered_rows, wrt=(0, 1, 2), jit=jit), args).fused_source
-    assert "x - t" in fused and "x[i" in fused  # (as loops, and as the statement behind them)
+    assert "x - t" in fused and "item(x, (i" in fused  # (as loops, and as the statement behind them)
     adjoint.check_grad(centered_rows, *args, wrt=(0, 1, 2), jit=jit)
 
 
@@ -542,3 +542,41 @@ def f(W, x, i):
     with pytest.raises(IndexError) as info:
         g(W, x, 7)
     assert any(", line 5: a = np.sin(W[i]) * x" in note for note in info.value.__notes__), info.value.__notes__
+
+
+def rows_minus_each(x, mu):
+    d = np.empty((x.shape[0], mu.shape[0]))
+    for j in range(mu.shape[0]):
+        centered = x - mu[j]
+        d[:, j] = np.sum(centered ** 2, axis=1)
+    return np.sum(np.log(np.sum(np.exp(-d), axis=1)))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_rows_minus_a_row_of_a_matrix(jit):
+    """x - mu[j] in a taped loop (gmm's centered): the row is made once, before the loops,
+    and read along each row; where mu's rows have one element, the statement broadcasts."""
+    rng = np.random.default_rng(8)
+    g = adjoint.grad(rows_minus_each, wrt=(0, 1), jit=jit)
+    for x, mu in [(rng.normal(size=(5, 3)), rng.normal(size=(2, 3))), (rng.normal(size=(4, 3)), rng.normal(size=(3, 1)))]:
+        fused = _built(g, (x, mu)).fused_source
+        assert "mu_row = mu[j]" in fused and "item(mu_row, j" in fused
+        got = g(x, mu)
+        for i, arg in enumerate((x, mu)):
+            np.testing.assert_allclose(got[i], finite_difference(rows_minus_each, [x, mu], i), rtol=1e-6, atol=1e-9)
+
+
+def test_fused_loops_index_only_through_item_and_set_item():
+    """Every element a fused loop reads or writes is at an index its test proved in range,
+    read by item and written by set_item (compiled without the bounds check); a subscript
+    left in a loop would be an index the fuse stage did not check."""
+    g = adjoint.grad(lstm_objective, wrt=(0, 1))
+    args = prepare(TINY_INPUT)
+    tree = ast.parse(_built(g, args).fused_source)
+    innermost = [node for node in ast.walk(tree) if isinstance(node, ast.For)
+                 and not any(isinstance(n, ast.For) for n in ast.walk(node) if n is not node)]
+    loops = [loop for loop in innermost if any(isinstance(n, ast.Call) and getattr(n.func, "id", "") in
+                                               ("item", "set_item") for n in ast.walk(loop))]
+    assert len(loops) >= 4
+    for loop in loops:
+        assert not any(isinstance(n, ast.Subscript) for n in ast.walk(loop)), ast.unparse(loop)

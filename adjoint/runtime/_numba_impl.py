@@ -805,6 +805,22 @@ def _ov_elements(a):
     return lambda a: np.empty(0, np.float64)
 
 
+# A fused loop's element reads and writes, at indices its test proved in range: without the
+# bounds check (numba_jit.jit compiles with boundscheck=True), which made gmm's matrix loops
+# slower than the statements they stand for (x - mu[j], 1000 x 10: 6.3 us checked, 2.5 us
+# here, 4.0 us as NumPy broadcasting). LLVM inlines them.
+@overload(h.item, jit_options={"boundscheck": False})
+def _ov_item(a, index):
+    return lambda a, index: a[index]
+
+
+@overload(h.set_item, jit_options={"boundscheck": False})
+def _ov_set_item(a, index, value):
+    def impl(a, index, value):
+        a[index] = value
+    return impl
+
+
 @overload(h.copy_of)
 def _ov_copy_of(x):
     if _arr(x):

@@ -43,7 +43,7 @@ __all__ = [
     "matmul_grad_a", "matmul_grad_b", "outer_grad_a", "outer_grad_b",
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
-    "power", "select", "loop_length", "elements", "apart", "new_tape",
+    "power", "select", "loop_length", "elements", "apart", "item", "set_item", "new_tape",
 ]
 
 
@@ -380,6 +380,18 @@ def elements(a: Any) -> Any:
     """``a``, the 1-D array a fused loop indexes (Numba types a fused loop even where
     ``loop_length`` is -1: it then gets an empty float64 array for anything else)."""
     return a
+
+
+def item(a: np.ndarray, index: Any) -> Any:
+    """``a[index]``, read by a fused loop at an index its test proved in range: compiled
+    without the bounds check that guards the function's other indexing (``codegen/fuse.py``)."""
+    return a[index]
+
+
+def set_item(a: np.ndarray, index: Any, value: Any) -> None:
+    """``a[index] = value``, written by a fused loop at an index its test proved in range:
+    compiled without the bounds check, as ``item``."""
+    a[index] = value
 
 
 # ------------------------------------------------------------ tapes
