@@ -580,3 +580,59 @@ def test_fused_loops_index_only_through_item_and_set_item():
     assert len(loops) >= 4
     for loop in loops:
         assert not any(isinstance(n, ast.Subscript) for n in ast.walk(loop)), ast.unparse(loop)
+
+
+def test_column_sums_of_a_matrix_statement_are_added_as_its_elements_are_made():
+    """m = E broadcasting a vector, then reduce_sum(m, 0) in the statements after it (gmm's
+    mu cotangent): the loops add each element into its column's sum as they make it, the
+    call reads those sums. Not after a statement that may write into m's array: m += 1.0,
+    or a write through a name that may share it (w = n[:, 0]; w[:] = 5.0)."""
+    source = """
+def h(x, v, q):
+    m = x * v
+    a = reduce_sum(m, 0) * 2.0
+    q += reduce_sum(m, -2)
+    b = reduce_sum(m, 1)
+    m += 1.0
+    c = reduce_sum(m, 0)
+    n = x - v
+    w = n[:, 0]
+    w[:] = 5.0
+    d = reduce_sum(n, 0)
+    return a, b, c, d, q
+"""
+    ranks = {"x": 2, "v": 1, "q": 1, "m": 2, "n": 2, "a": 1, "b": 1, "c": 1, "d": 1, "w": 1}
+    fused = fuse_module(source, ranks, {})
+    assert fused is not None
+    assert "a = m_colsum * 2.0" in fused and "q += m_colsum" in fused and "b = reduce_sum(m, 1)" in fused
+    assert "c = reduce_sum(m, 0)" in fused and "d = reduce_sum(n, 0)" in fused and "n_colsum" not in fused
+    run: dict = {}
+    exec(compile("import numpy as np\nfrom adjoint.runtime.helpers import reduce_sum\n" + source, "<h>", "exec"), run)
+    want = run["h"]
+    exec(compile(fused, "<fused>", "exec"), run)
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    for v in (np.cos(np.arange(4.0)), np.array([0.5])):  # (a one-element v: the statement)
+        for a, b in zip(want(x, v, np.ones(4)), run["h"](x, v, np.ones(4))):
+            np.testing.assert_array_equal(a, b)
+    empty = np.empty((0, 4))
+    for a, b in zip(want(empty, np.ones(4), np.ones(4)), run["h"](empty, np.ones(4), np.ones(4))):
+        np.testing.assert_array_equal(a, b)
+
+
+def projected_rows(x, mu, Q):
+    d = np.empty((x.shape[0], mu.shape[0]))
+    for j in range(mu.shape[0]):
+        d[:, j] = np.sum(((x - mu[j]) @ Q) ** 2, axis=1)
+    return np.sum(np.log(np.sum(np.exp(-d), axis=1)))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_column_sums_keep_the_gradient(jit):
+    """gmm's shape: mu[j]'s cotangent is the column sums of the projected rows' cotangent."""
+    rng = np.random.default_rng(9)
+    args = (rng.normal(size=(6, 3)), rng.normal(size=(2, 3)), rng.normal(size=(3, 3)))
+    g = adjoint.grad(projected_rows, wrt=(1, 2), jit=jit)
+    assert "_colsum = np.zeros(" in _built(g, args).fused_source
+    got = g(*args)
+    for i, index in enumerate((1, 2)):
+        np.testing.assert_allclose(got[i], finite_difference(projected_rows, list(args), index), rtol=1e-6, atol=1e-9)
