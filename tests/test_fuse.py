@@ -302,8 +302,9 @@ def h(x, y, s):
 def test_arithmetic_on_matrices_and_vectors_along_their_rows_makes_each_element_once():
     """x - v (v along a row), a cotangent repeated along either axis (expand_view) and
     numbers: two loops writing each element once, behind tests of the vectors' lengths;
-    the statement where they broadcast. Arithmetic on matrices of one shape only is left
-    to Numba's loop."""
+    the statement where they broadcast. Arithmetic on one matrix and numbers: two loops
+    with no test (unchecked, they beat Numba's loop for the statement: 7.6 against 12.8 us
+    for h_bar * (1.0 - h * h), 256 x 128)."""
     source = """
 def h(x, v, g, k, s):
     c = x - v
@@ -316,7 +317,7 @@ def h(x, v, g, k, s):
     fused = fuse_module(source, ranks, {})
     tests = [ast.unparse(n.test) for n in ast.walk(_function(fused, "h")) if isinstance(n, ast.If)]
     assert tests == ["v.shape[0] == cols", "g.shape[0] == rows_1", "k.shape[0] == cols_2"], tests
-    assert "f = x * x + 1.0" in fused
+    assert "set_item(f_out, (i_3, j_3), item(x, (i_3, j_3)) * item(x, (i_3, j_3)) + 1.0)" in fused
     run: dict = {}
     exec(compile("import numpy as np\nfrom adjoint.runtime.helpers import expand_view\n" + source, "<h>", "exec"), run)
     want = run["h"]
