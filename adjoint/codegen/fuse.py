@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from ..runtime.helpers import NUMPY_LOOPS
+from ..transform.cleanup import call_name
 from .disjoint import Ints
 
 # one-argument NumPy ufuncs whose scalar form Numba compiles, and whose result is a float
@@ -79,16 +80,6 @@ _SHAPE_OF = {"unbroadcast": 1, "fill_like": 1, "zero_like": 0, "reshape_like": 1
              "extremum_axis_grad": 0, "matmul_grad_a": 1, "matmul_grad_b": 2}
 # (and of the rank of one argument: expand_view(g, like, axis) has like's)
 _RANK_OF = {**_SHAPE_OF, "expand_view": 1}
-
-
-def _call_name(node: ast.AST) -> str:
-    if isinstance(node, ast.Call):
-        f = node.func
-        if isinstance(f, ast.Name):
-            return f.id
-        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
-            return f"{f.value.id}.{f.attr}"
-    return ""
 
 
 def _arithmetic(node: ast.BinOp | ast.UnaryOp, *operands: str) -> str:
@@ -208,13 +199,13 @@ class _Roots:
         if isinstance(value, ast.Subscript):  # a view, or an element
             return self._expr(target, value.value)
         if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp)) or \
-                _call_name(value) in _FRESH_CALLS or \
+                call_name(value) in _FRESH_CALLS or \
                 isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "copy":
             return {f"new:{target}"}
         # anything else may return one of its arguments or a view of it, or a new array:
         # unbroadcast(g, x) and the like give g or a new array, np.transpose(a) a view of a
         roots = {f"new:{target}"}
-        args = value.args[:1] if _call_name(value) in _FIRST_ONLY else [value]
+        args = value.args[:1] if call_name(value) in _FIRST_ONLY else [value]
         for name in set().union(*(_names(a) for a in args)):
             roots |= self.of.get(name, set())
         return roots
@@ -356,7 +347,7 @@ class _Fuser:
             return None if left is None or right is None else max(left, right)
         if isinstance(node, ast.UnaryOp):
             return self._expr_rank(node.operand, exact)
-        name = _call_name(node)
+        name = call_name(node)
         if name.startswith("np.") and name[3:] in _UFUNCS and len(node.args) == 1:
             return self._expr_rank(node.args[0], exact)
         if name in _RANK_OF and len(node.args) > _RANK_OF[name]:
@@ -376,7 +367,7 @@ class _Fuser:
             return not isinstance(node.value, ast.Name) or node.value.id not in self.exact
         if isinstance(node, (ast.BinOp, ast.UnaryOp)):
             return any(self._loose(n, run) for n in ast.iter_child_nodes(node) if isinstance(n, ast.expr))
-        name = _call_name(node)
+        name = call_name(node)
         if name.startswith("np.") and node.args:
             return self._loose(node.args[0], run)
         if name in _RANK_OF and len(node.args) > _RANK_OF[name]:
@@ -395,7 +386,7 @@ class _Fuser:
                 self._float_expr(node.right, floats)
         if isinstance(node, ast.UnaryOp):
             return self._float_expr(node.operand, floats)
-        name = _call_name(node)
+        name = call_name(node)
         if name.startswith("np.") and name[3:] in _FLOAT_UFUNCS or name in ("zero_like", "fill_like"):
             return True
         if name in ("unbroadcast", "copy_of", "np.abs") and node.args:
@@ -488,7 +479,7 @@ class _Fuser:
             if inner is None:
                 return None
             return _arithmetic(node, inner[0]), inner[1]
-        name = _call_name(node)
+        name = call_name(node)
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         args = node.args
@@ -512,7 +503,7 @@ class _Fuser:
         """x for a value that is x's array itself: ``x``, ``unbroadcast(x, like)``."""
         if isinstance(node, ast.Name):
             return node.id
-        if _call_name(node) == "unbroadcast" and len(node.args) == 2 and isinstance(node.args[0], ast.Name):
+        if call_name(node) == "unbroadcast" and len(node.args) == 2 and isinstance(node.args[0], ast.Name):
             return node.args[0].id
         return None
 
@@ -581,7 +572,7 @@ class _Fuser:
     def _assign(self, target: str, value: ast.AST, run: _Run) -> bool:
         if self._rank(target) != 1 or not self._float_expr(value, self.floats) or isinstance(value, ast.Subscript):
             return False  # (a view: it moves before the run, if anything)
-        if _call_name(value) == "unbroadcast" and value.args and isinstance(value.args[0], ast.Subscript):
+        if call_name(value) == "unbroadcast" and value.args and isinstance(value.args[0], ast.Subscript):
             return False  # unbroadcast(y[i], like) is the view y[i] itself, no copy of it
         alias = self._alias(value)
         if alias is not None:
@@ -638,7 +629,7 @@ class _Fuser:
         if isinstance(stmt.value, ast.Subscript) and (self._rank(name) or 0) >= 1:
             return not calls and self._basic_index(stmt.value, run)  # a view, reading no element (not x[idx])
         # a number from numbers (np.log(t49)): a ufunc of numbers is a number
-        if any(not _call_name(c).startswith("np.") or _call_name(c)[3:] not in _UFUNCS for c in calls):
+        if any(not call_name(c).startswith("np.") or call_name(c)[3:] not in _UFUNCS for c in calls):
             return False
         return self._scalar(name) and all(self._scalar(r) for r in (reads - {"np"} if calls else reads))
 
@@ -696,7 +687,7 @@ class _Fuser:
                        if isinstance(n, ast.Name)} | (bound if isinstance(stmt, ast.AugAssign) else set())
             if target in bound or written & sharing:
                 break
-            calls += [node for node in ast.walk(stmt.value) if _call_name(node) == "reduce_sum" and len(node.args) == 2
+            calls += [node for node in ast.walk(stmt.value) if call_name(node) == "reduce_sum" and len(node.args) == 2
                       and not node.keywords and isinstance(node.args[0], ast.Name) and node.args[0].id == target
                       and ast.unparse(node.args[1]) in ("0", "-2")]
             if _names(stmt.value) & sharing:
@@ -726,7 +717,7 @@ class _Fuser:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             return None
         target, value = stmt.targets[0].id, stmt.value
-        row_sum = _call_name(value) == "reduce_sum" and len(value.args) == 2 and not value.keywords \
+        row_sum = call_name(value) == "reduce_sum" and len(value.args) == 2 and not value.keywords \
             and ast.unparse(value.args[1]) in ("1", "-1") and self._rank(target) == 1
         if row_sum:
             value = value.args[0]
@@ -811,7 +802,7 @@ class _Fuser:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self._element(node.operand, grid)
             return None if inner is None else _arithmetic(node, inner)
-        name = _call_name(node)
+        name = call_name(node)
         if name == "expand_view" and len(node.args) == 3 and not node.keywords \
                 and all(isinstance(a, ast.Name) for a in node.args[:2]):
             g, like = node.args[0].id, node.args[1].id  # g[i] (axis 1) or g[j] (axis 0) of like's shape

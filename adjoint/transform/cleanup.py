@@ -13,6 +13,17 @@ from typing import Iterable
 from ..ir.nodes import Assign, For, If, Return, Stmt, While, value_vars
 
 
+def call_name(node: ast.AST) -> str:
+    """The name a call calls (``unbroadcast``, ``np.exp``), or "" for anything else."""
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Name):
+            return f.id
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            return f"{f.value.id}.{f.attr}"
+    return ""
+
+
 def names_in(expressions: Iterable[str]) -> set[str]:
     out: set[str] = set()
     for expr in expressions:

@@ -60,7 +60,7 @@ from dataclasses import replace
 
 from ..ir.nodes import Assign, Const, Function, Var, op_vars, walk
 from ..rules import RULES
-from .cleanup import names_in
+from .cleanup import call_name, names_in
 from .reverse import AdjFor, AdjIf, AdjNode, Adjoint, AdjStmt, node_reads
 
 
@@ -73,14 +73,10 @@ def _sums_into_operands(rule) -> bool:
 DEFERRED = frozenset(name for name, rule in RULES.items() if _sums_into_operands(rule))
 
 
-def _call_name(node: ast.AST) -> str:
-    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else ""
-
-
 def _sum(expr: str) -> tuple[ast.expr, str] | None:
     """``(e, x)`` if ``expr`` is ``unbroadcast(e, x)`` with x a name."""
     tree = ast.parse(expr, mode="eval").body
-    if _call_name(tree) == "unbroadcast" and len(tree.args) == 2 and not tree.keywords and isinstance(tree.args[1], ast.Name):
+    if call_name(tree) == "unbroadcast" and len(tree.args) == 2 and not tree.keywords and isinstance(tree.args[1], ast.Name):
         return tree.args[0], tree.args[1].id
     return None
 
@@ -163,7 +159,7 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
         if not (isinstance(node, AdjStmt) and node.kind == "assign" and targets.get(node.target) == 1):
             return None
         call = ast.parse(node.expr, mode="eval").body
-        if not (_call_name(call) == "matmul_grad_a" and len(call.args) == 3 and not call.keywords and all(isinstance(a, ast.Name) for a in call.args)):
+        if not (call_name(call) == "matmul_grad_a" and len(call.args) == 3 and not call.keywords and all(isinstance(a, ast.Name) for a in call.args)):
             return None
         g, a, b = (arg.id for arg in call.args)
         return (g, a, b) if ranks.get(a) == 2 and ranks.get(b) == 2 else None
@@ -174,7 +170,7 @@ def _rows_summed(nodes: tuple[AdjNode, ...], ranks: dict[str, int]) -> tuple[Adj
 
         def visit_Call(self, node: ast.Call) -> ast.expr:
             first = node.args[0] if node.args else None
-            if _call_name(node) == "unbroadcast" and len(node.args) == 2 \
+            if call_name(node) == "unbroadcast" and len(node.args) == 2 \
                     and isinstance(first, ast.Name) and first.id == self.n and isinstance(node.args[1], ast.Name) \
                     and ranks.get(node.args[1].id) == 1:
                 x = node.args[1].id
@@ -312,7 +308,7 @@ class _Viewed(ast.NodeTransformer):
             return node
         names = {leaf.id for leaf in leaves if isinstance(leaf, ast.Name)}
         for leaf in leaves:
-            if _call_name(leaf) == "expand_axis" and len(leaf.args) == 3 and not leaf.keywords and isinstance(leaf.args[1], ast.Name) \
+            if call_name(leaf) == "expand_axis" and len(leaf.args) == 3 and not leaf.keywords and isinstance(leaf.args[1], ast.Name) \
                     and self._shaped_as(leaf.args[1].id, names):
                 leaf.func = ast.Name("expand_view", ast.Load())
                 self.done = True
@@ -363,7 +359,7 @@ def _expanded_in_place(nodes: tuple[AdjNode, ...], twins: dict[str, str]) -> tup
                 continue
             call = ast.parse(node.expr, mode="eval").body
             if not (node.kind == "assign" and targets.get(node.target) == 1 and reads.get(node.target) == 1
-                    and _call_name(call) == "expand_axis"):
+                    and call_name(call) == "expand_axis"):
                 continue
             j = _next_reader(out, k, node.target, names_in([node.expr]))
             reader = out[j] if j is not None else None
