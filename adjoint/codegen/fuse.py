@@ -674,10 +674,10 @@ class _Fuser:
     def _column_sums(self, target: str, later: list[ast.stmt]) -> list[ast.Call]:
         """The calls ``reduce_sum(target, 0)`` in the statements after ``target = E`` that
         read target as E made it: up to the first one that binds target again, may write
-        into its array (``x += e`` or ``x[i] = e`` of a name whose value may share it: any
-        name bound to an expression reading target, or such a name) or is not a simple
-        statement."""
-        calls, sharing = [], {target}
+        into its array (``x += e`` or ``x[i] = e`` of a name whose array may come from
+        where target's does, ``_Roots``) or is not a simple statement."""
+        mine = self.roots.of.get(target, {UNKNOWN})
+        calls = []
         for stmt in later:
             if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr)):
                 break
@@ -685,13 +685,12 @@ class _Fuser:
             bound = {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
             written = {n.id for t in targets if isinstance(t, ast.Subscript) for n in ast.walk(t.value)
                        if isinstance(n, ast.Name)} | (bound if isinstance(stmt, ast.AugAssign) else set())
-            if target in bound or written & sharing:
+            roots = set().union(*(self.roots.of.get(name, {UNKNOWN}) for name in written))
+            if target in bound or written and (UNKNOWN in roots | mine or roots & mine):
                 break
             calls += [node for node in ast.walk(stmt.value) if call_name(node) == "reduce_sum" and len(node.args) == 2
                       and not node.keywords and isinstance(node.args[0], ast.Name) and node.args[0].id == target
                       and ast.unparse(node.args[1]) in ("0", "-2")]
-            if _names(stmt.value) & sharing:
-                sharing |= bound
         return calls
 
     def _matrix_statement(self, stmt: ast.stmt, later: list[ast.stmt]) -> list[ast.stmt] | None:
