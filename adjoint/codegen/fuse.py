@@ -743,20 +743,14 @@ class _Fuser:
                       f"    for {j} in range({cols}):",
                       f"        {total} += {element}",
                       f"    {out}[{i}] = {total}"]
-        elif column_sums:
-            sums, made = self._fresh(f"{target}_colsum"), self._fresh(f"{target}_ij")
-            lines += [f"{out} = np.empty(({rows}, {cols}))",
-                      f"{sums} = np.zeros({cols})",
-                      f"for {i} in range({rows}):",
-                      f"    for {j} in range({cols}):",
-                      f"        {made} = {element}",
-                      f"        {out}[{i}, {j}] = {made}",
-                      f"        {sums}[{j}] += {made}"]
         else:
-            lines += [f"{out} = np.empty(({rows}, {cols}))",
-                      f"for {i} in range({rows}):",
-                      f"    for {j} in range({cols}):",
-                      f"        {out}[{i}, {j}] = {element}"]
+            lines.append(f"{out} = np.empty(({rows}, {cols}))")
+            body = [f"{out}[{i}, {j}] = {element}"]
+            if column_sums:
+                sums, made = self._fresh(f"{target}_colsum"), self._fresh(f"{target}_ij")
+                lines.append(f"{sums} = np.zeros({cols})")
+                body = [f"{made} = {element}", f"{out}[{i}, {j}] = {made}", f"{sums}[{j}] += {made}"]
+            lines += [f"for {i} in range({rows}):", f"    for {j} in range({cols}):"] + [f"        {b}" for b in body]
         lines.append(f"{target} = {out}")
         self.runs += 1
         tests = [f"{m}.shape == {grid.matrices[0]}.shape" for m in grid.matrices[1:]] + \
