@@ -136,14 +136,23 @@ def fill_like(g: Scalar, x: ArrayOrScalar) -> ArrayOrScalar:
     return np.full(x.shape, g, _cotangent_dtype(x)) if _is_array(x) else g
 
 
-def expand_axis(g: ArrayOrScalar, x: np.ndarray, axis: int) -> np.ndarray:
-    """Repeat ``g`` (x.shape without ``axis``) along ``axis`` to x's shape."""
+def _expansion_axis(g: ArrayOrScalar, x: np.ndarray, axis: int, what: str) -> int:
+    """``axis`` of x, along which g (x.shape without it; a number for a 1-D x) expands to
+    x's shape; a ValueError naming ``what`` where g does not fit."""
     ax = normalize_axis_index(axis, x.ndim)
     if not _is_array(g):
         if x.ndim != 1:
-            raise ValueError("expand_axis: scalar g needs a 1-D x")
+            raise ValueError(f"{what}: scalar g needs a 1-D x")
+    else:
+        _check_shape(g.shape, _removed(x.shape, ax), what)
+    return ax
+
+
+def expand_axis(g: ArrayOrScalar, x: np.ndarray, axis: int) -> np.ndarray:
+    """Repeat ``g`` (x.shape without ``axis``) along ``axis`` to x's shape."""
+    ax = _expansion_axis(g, x, axis, "expand_axis")
+    if not _is_array(g):
         return np.full(x.shape, g)
-    _check_shape(g.shape, _removed(x.shape, ax), "expand_axis")
     return np.repeat(np.expand_dims(g, ax), x.shape[ax], axis=ax)
 
 
@@ -151,13 +160,8 @@ def expand_view(g: ArrayOrScalar, x: np.ndarray, axis: int) -> ArrayOrScalar:
     """``g`` (x.shape without ``axis``) with a length-1 ``axis``: what ``expand_axis``
     repeats, left for the arithmetic that reads it, and x, to broadcast (no copy). A
     number g (for a 1-D x) is itself."""
-    ax = normalize_axis_index(axis, x.ndim)
-    if not _is_array(g):
-        if x.ndim != 1:
-            raise ValueError("expand_view: scalar g needs a 1-D x")
-        return g
-    _check_shape(g.shape, _removed(x.shape, ax), "expand_view")
-    return np.expand_dims(g, ax)
+    ax = _expansion_axis(g, x, axis, "expand_view")
+    return np.expand_dims(g, ax) if _is_array(g) else g
 
 
 # ------------------------------------------------------------ forward reductions
