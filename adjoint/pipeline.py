@@ -4,6 +4,7 @@
     fence      whitelist of the supported subset  -> (raises UnsupportedSyntaxError)
     jumps      break/continue/early return        -> Parsed, structured (if/for/while only)
     lower      AST -> SSA IR                      -> ir.Function
+    idioms     1 / (1 + exp(-z)) -> logistic(z)   -> ir.Function (transform/idioms.py)
     activity   which values need a cotangent      -> frozenset of names
     ranks      which values are scalars           -> dict of known ranks (from the call's arguments)
     tangent    forward mode in loop bodies of     -> ir.Function with tangents, its bodies passive
@@ -56,6 +57,7 @@ from .ir.printer import format_function
 from .ir.verify import verify
 from .runtime import helpers
 from .transform.cleanup import live_forward, loop_work
+from .transform.idioms import rewrite_idioms
 from .transform.control import adjoint_reads
 from .transform.reverse import reverse
 from .transform.sums import defer_sums
@@ -139,6 +141,8 @@ def lower_function(fn: Callable[..., Any], timings: dict[str, float],
         parsed = eliminate_jumps(parsed)
     with _stage(timings, "lower"):
         ir = lower(parsed, RESERVED | HELPERS, param_ranks or ())
+    with _stage(timings, "idioms"):
+        ir = rewrite_idioms(ir)
         if os.environ.get("ADJOINT_DEBUG"):
             verify(ir)
     _dump("lower", lambda: format_function(ir))

@@ -210,6 +210,22 @@ def op_vars(op: Op) -> list[Var]:
     return out
 
 
+def statement_reads(stmt: "Stmt") -> list[Var]:
+    """The values one statement reads itself (a region's test, bounds and merges; not the
+    statements nested in it)."""
+    if isinstance(stmt, Assign):
+        return op_vars(stmt.op)
+    if isinstance(stmt, Return):
+        return value_vars(stmt.value)
+    phis = stmt.phis if isinstance(stmt, If) else stmt.carried
+    out = [v for p in phis for v in value_vars(p.first) + value_vars(p.second)]
+    if isinstance(stmt, If):
+        return out + value_vars(stmt.cond)
+    if isinstance(stmt, For):
+        return out + value_vars(stmt.start) + value_vars(stmt.stop) + value_vars(stmt.step)
+    return out + value_vars(stmt.test)
+
+
 def defined_names(stmts: "tuple[Stmt, ...]") -> set[str]:
     """Every SSA name defined in ``stmts``, nested regions included."""
     out: set[str] = set()

@@ -129,6 +129,19 @@ register(Rule.cheap("logaddexp", ("x", "y"), "np.logaddexp({x}, {y})",
                      "y": unbroadcast("{g} * np.exp({y} - {out})", "{y}")},
                     (Example("np.logaddexp(x, y)", cases.binary()),)), "numpy.logaddexp")
 
+# The logistic sigmoid as users write it, 1.0 / (1.0 + np.exp(-x)): no callee spells it;
+# transform/idioms.py makes the four primitives of that expression this one rule, whose
+# adjoint needs no division and is 0, not nan, where exp(-x) overflows. An array of it
+# costs a libm call per element, so a loop tapes it, as it tapes np.exp.
+_LOGISTIC = {"x": "{g} * {out} * (1.0 - {out})"}
+register(Rule("logistic", ("x",), "1.0 / (1.0 + np.exp(-{x}))", _LOGISTIC,
+              (Example("1.0 / (1.0 + np.exp(-x))", cases.unary(-4.0, 4.0)),
+               Example("1 / (np.exp(-x) + 1)", cases.unary(-4.0, 4.0)),
+               Example("1.0 / (1.0 + np.exp(-(x * y)))", cases.binary())),
+              recompute="numbers", rank="broadcast"))
+register(Rule.cheap("math.logistic", ("x",), "1.0 / (1.0 + math.exp(-{x}))", _LOGISTIC,
+                    (Example("1.0 / (1.0 + math.exp(-x))", cases.scalar(-4.0, 4.0)),)))
+
 # maximum/minimum: at a tie each side gets half the cotangent, as in JAX.
 _MAX = {"x": unbroadcast("{g} * maximum_grad_weight({x}, {y})", "{x}"),
         "y": unbroadcast("{g} * maximum_grad_weight({y}, {x})", "{y}")}

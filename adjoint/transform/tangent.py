@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from ..codegen.naming import Names
 from ..ir.nodes import (Assign, Const, For, Function, If, Loc, Op, Phi, Return, Stmt, Tup, Value, Var,
-                        While, defined_names, op_vars, value_vars, walk)
+                        While, defined_names, op_vars, statement_reads, value_vars, walk)
 from ..rules import CALLS, RULES, SCATTER, BindError
 from ..rules.registry import COMPARISONS, OPERATORS, VjpContext
 from ..rules.tangent import LINK, NAMED
@@ -74,22 +74,6 @@ def _visit(stmts: tuple[Stmt, ...], active, known, names: Names, passive: set[st
                            orelse=_visit(stmt.orelse, active, known, names, passive))
         out.append(stmt)
     return tuple(out)
-
-
-def _uses(stmt: Stmt) -> list[Var]:
-    """The values one statement reads itself (a region's test, bounds and merges; not the
-    statements nested in it)."""
-    if isinstance(stmt, Assign):
-        return op_vars(stmt.op)
-    if isinstance(stmt, Return):
-        return value_vars(stmt.value)
-    phis = stmt.phis if isinstance(stmt, If) else stmt.carried
-    out = [v for p in phis for v in value_vars(p.first) + value_vars(p.second)]
-    if isinstance(stmt, If):
-        return out + value_vars(stmt.cond)
-    if isinstance(stmt, For):
-        return out + value_vars(stmt.start) + value_vars(stmt.stop) + value_vars(stmt.step)
-    return out + value_vars(stmt.test)
 
 
 def _merges(stmt: Stmt) -> tuple[Phi, ...]:
@@ -144,7 +128,7 @@ class _Region:
                     raise _Declined
                 if top_read:
                     self.reads.add(stmt.target.name)
-            for var in _uses(stmt):
+            for var in statement_reads(stmt):
                 if var.name in self.locals or var.name not in active:
                     continue
                 if known.get(var.name) == 0:
@@ -222,7 +206,7 @@ class _Region:
         """A ``while`` test's statements get no tangents: refuse a value they define that
         depends on an input and that the body or a merge reads."""
         defined = {s.target.name for s in loop.cond if isinstance(s, Assign) and self.deps.get(s.target.name)}
-        if defined and any(v.name in defined for s in walk(loop.body) for v in _uses(s)) | any(
+        if defined and any(v.name in defined for s in walk(loop.body) for v in statement_reads(s)) | any(
                 v.name in defined for p in loop.carried for v in value_vars(p.second)):
             raise _Declined
 
@@ -280,7 +264,7 @@ class _Region:
                         tangents += self._jvp(stmt, j)
                 # before the value where they do not read it, as a person writes
                 # dz = dz - df / fp ... before z = z - f / fp: z may then be updated in place
-                if any(v.name == stmt.target.name for t in tangents for v in _uses(t)):
+                if any(v.name == stmt.target.name for t in tangents for v in statement_reads(t)):
                     out += [stmt] + tangents
                 else:
                     out += tangents + [stmt]
