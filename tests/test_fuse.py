@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import adjoint
 from adjoint.check import finite_difference
 from adjoint.codegen.fuse import fuse_module
+from adjoint.transform.cleanup import call_name
 from adjoint.gradbench.evals.lstm import TINY_INPUT, lstm_objective, prepare
 from adjoint.runtime.helpers import apart, loop_length
 
@@ -581,6 +582,28 @@ def test_fused_loops_index_only_through_item_and_set_item():
     assert len(loops) >= 4
     for loop in loops:
         assert not any(isinstance(n, ast.Subscript) for n in ast.walk(loop)), ast.unparse(loop)
+
+
+def test_an_element_a_loop_only_reads_is_read_once():
+    """An array a fused loop never writes, sharing no memory with one it writes, is read
+    once per element, before the writes (the compiler cannot tell it apart from the arrays
+    written in between and would read it again after each: lstm's taped gates, three reads
+    each). An array the loop writes is read where the statements read it."""
+    g = adjoint.grad(lstm_objective, wrt=(0, 1))
+    tree = ast.parse(_built(g, prepare(TINY_INPUT)).fused_source)
+    loops = [node for node in ast.walk(tree) if isinstance(node, ast.For) and any(
+        isinstance(n, ast.Call) and getattr(n.func, "id", "") == "set_item" for n in ast.walk(node))]
+    hoisted = written_reads = 0
+    for loop in loops:
+        calls = [n for n in ast.walk(loop) if isinstance(n, ast.Call)]
+        written = {ast.unparse(c.args[0]) for c in calls if getattr(c.func, "id", "") == "set_item"}
+        reads = [ast.unparse(c.args[0]) for c in calls if getattr(c.func, "id", "") == "item"]
+        for array in set(reads) - written:
+            assert reads.count(array) == 1, (array, ast.unparse(loop))
+        first = [s for s in loop.body if isinstance(s, ast.Assign) and call_name(s.value) == "item"]
+        hoisted += len(first)
+        written_reads += sum(reads.count(array) for array in written)
+    assert hoisted >= 8 and written_reads >= 4
 
 
 def test_column_sums_of_a_matrix_statement_are_added_as_its_elements_are_made():
