@@ -25,7 +25,7 @@ _binary("sub", "-", {"x": unbroadcast("{g}", "{x}"), "y": unbroadcast("-{g}", "{
 _binary("mul", "*", {"x": unbroadcast("{g} * {y}", "{x}"), "y": unbroadcast("{g} * {x}", "{y}")},
         (Example("x * y", cases.binary()), Example("x * k", _INTS), Example("np.multiply(x, y)", cases.binary()[:1])))
 _binary("truediv", "/", {"x": unbroadcast("{g} / {y}", "{x}"),
-                         "y": unbroadcast("-{g} * {out} / {y}", "{y}")},
+                         "y": unbroadcast("-({g} / {y}) * {out}", "{y}")},
         (Example("x / y", cases.binary(-2.0, 2.0, 0.5, 2.0)),
          Example("np.divide(x, y) + np.true_divide(y, x)", cases.binary(0.5, 2.0)[:1]),
          Example("k / x + x / (k + 1)", tuple({**c, "x": cases.Arg(c["x"].shape, 0.5, 2.0)} for c in _INTS))))

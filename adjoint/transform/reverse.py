@@ -175,7 +175,9 @@ class Cotangents:
     def is_outer(self, var: str) -> bool:
         return self.defined is not None and var not in self.defined
 
-    def add(self, var: str, expr: str, loc: Loc, index: str | None = None) -> None:
+    def add(self, var: str, expr: str, loc: Loc, index: str | None = None, made: str = "") -> None:
+        """Add ``expr`` into ``var``'s cotangent; ``made``: a temporary array that ``expr``
+        is (or sums down) and that nothing reads after it (``_shared_quotients``)."""
         known = var in self.bars
         bar = self.bar(var)
         if self.is_outer(var):
@@ -197,7 +199,7 @@ class Cotangents:
             self.out.append(AdjStmt("assign", bar, expr, loc))
             if _fresh(expr):
                 self.owned.add(bar)
-            elif _allocates(expr):
+            elif _allocates(expr, made):
                 self.owned.add(bar)
                 self.computed.add(bar)
         elif bar in self.owned:
@@ -219,18 +221,25 @@ def _fresh(expr: str) -> bool:
     return _call_of(expr, ("zero_like",))
 
 
-def _allocates(expr: str) -> bool:
+def _allocates(expr: str, made: str = "") -> bool:
     """``expr`` makes a new array (or a number): arithmetic on arrays, the sum of one
-    down to a shape (``unbroadcast`` returns its argument or a new sum of it), or
-    ``fill_like(g, x)``. Such a cotangent is added to in place, but an element write goes
-    into a copy: hessian refuses element writes into ``fill_like``'s result."""
+    down to a shape (``unbroadcast`` returns its argument or a new sum of it), the
+    temporary ``made`` as it is or summed, or ``fill_like(g, x)``. Such a cotangent is added
+    to in place, but an element write goes into a copy: hessian refuses element writes into
+    ``fill_like``'s result."""
     if _call_of(expr, ("fill_like",)):
         return True
-    tree = ast.parse(expr, mode="eval").body
+    tree = _summed(ast.parse(expr, mode="eval").body)
+    return isinstance(tree, (ast.BinOp, ast.UnaryOp)) and not isinstance(tree.op, ast.UAdd) or \
+        made != "" and isinstance(tree, ast.Name) and tree.id == made
+
+
+def _summed(tree: ast.expr) -> ast.expr:
+    """What ``unbroadcast(e, x)`` sums down (e), as many times as it is wrapped."""
     while isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "unbroadcast" \
             and len(tree.args) == 2:
         tree = tree.args[0]
-    return isinstance(tree, (ast.BinOp, ast.UnaryOp)) and not isinstance(tree.op, ast.UAdd)
+    return tree
 
 
 def reverse(fn: Function, wrt: tuple[str, ...], active: frozenset[str],
@@ -434,6 +443,7 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restor
     rendered = {p: render(a) for p, a in args.items()}
     items = {p: tuple(render(i) for i in a.items) for p, a in args.items() if isinstance(a, Tup)}
     g = cot.bars[stmt.target.name]
+    parts = []
     for param, vjp in rule.vjp.items():
         arg = args[param]
         if vjp == SCATTER:
@@ -448,9 +458,53 @@ def reverse_assign(stmt: Assign, active: frozenset[str], cot: Cotangents, restor
             exprs = template.format(**rendered, out=stmt.target.name, g=g)
         targets = arg.items if isinstance(arg, Tup) else (arg,)
         exprs = exprs if isinstance(exprs, list) else [exprs]
-        for target, expr in zip(targets, exprs):
-            if isinstance(target, Var) and target.name in active:
-                cot.add(target.name, _reuse(expr, computed or {}), stmt.loc)
+        parts += [(target.name, _reuse(expr, computed or {})) for target, expr in zip(targets, exprs)
+                  if isinstance(target, Var) and target.name in active]
+    for name, expr, made in _shared_quotients(parts, cot, stmt.loc):
+        cot.add(name, expr, stmt.loc, made=made)
+
+
+def _shared_quotients(parts: list[tuple[str, str]], cot: Cotangents,
+                      loc: Loc) -> list[tuple[str, str, str]]:
+    """The cotangents of one statement's operands, a quotient that several of them divide
+    (``g / y`` of ``x / y``: ``x_bar = g / y``, ``y_bar = -(g / y) * out``) computed once,
+    into a temporary, before them. A division costs several multiplications (bundle
+    adjustment's adjoint divided twice by each of z2 and theta: 7% of its gradient). With
+    each cotangent, the temporary it may keep as its own array (``Cotangents.add``): the
+    first that is the temporary itself, as the others only read it before it."""
+    if len(parts) < 2:
+        return [(name, expr, "") for name, expr in parts]
+    trees = [ast.parse(expr, mode="eval") for _, expr in parts]
+    owners: dict[str, set[int]] = {}
+    nodes: dict[str, ast.BinOp] = {}
+    for i, tree in enumerate(trees):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                owners.setdefault(ast.dump(node), set()).add(i)
+                nodes.setdefault(ast.dump(node), node)
+    shared = {key for key, where in owners.items() if len(where) > 1}
+    inner = {ast.dump(n) for key in shared for n in ast.walk(nodes[key]) if n is not nodes[key]}
+    names = {}
+    for key in sorted(shared - inner, key=list(nodes).index):
+        names[key] = cot.names.temp()
+        cot.out.append(AdjStmt("assign", names[key], ast.unparse(nodes[key]), loc))
+    if not names:
+        return [(name, expr, "") for name, expr in parts]
+
+    class Share(ast.NodeTransformer):
+        def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+            name = names.get(ast.dump(node))
+            return ast.Name(name, ast.Load()) if name else self.generic_visit(node)
+
+    out, kept = [], set()
+    for (name, _), tree in zip(parts, trees):
+        expr = ast.unparse(Share().visit(tree))
+        summed = _summed(ast.parse(expr, mode="eval").body)
+        made = summed.id if isinstance(summed, ast.Name) and summed.id in names.values() else ""
+        made = "" if made in kept else made
+        kept.add(made)
+        out.append((name, expr, made))
+    return out
 
 
 def _drop_unbroadcast(template: str, param: str, args: dict[str, Value], out: str,

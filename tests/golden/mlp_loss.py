@@ -47,8 +47,9 @@ def mlp_loss_vjp(W1, b1, W2, b2, X, Y, mlp_loss_bar):
     t9_bar = unbroadcast(t10_bar * Y, t9)
     p_bar = t9_bar / p
     # line 30: p = np.exp(z) / np.sum(np.exp(z), axis=1).reshape(-1, 1)
-    t6_bar = unbroadcast(p_bar / t8, t6)
-    t8_bar = unbroadcast(-p_bar * p / t8, t8)
+    t14 = p_bar / t8
+    t6_bar = unbroadcast(t14, t6)
+    t8_bar = unbroadcast(-t14 * p, t8)
     t7_bar = reshape_like(t8_bar, t7)
     t6_bar += expand_axis(t7_bar, t6, 1)
     z_1_bar = t6_bar * t6
