@@ -238,8 +238,10 @@ def h(x, e, i):
 
 def test_what_a_tape_keeps_is_one_allocation_and_what_dies_sooner_another():
     """A loop's outputs are rows of one array per lifetime: a and b go onto the tape (b
-    through the name the next iteration pushes), c dies within the iteration. The values
-    are those of the statements, and the tape's arrays are the rows as they were filled."""
+    through the name the next iteration pushes), c dies within the iteration. What the
+    tape keeps is cut from a buffer the iterations share (tape_rows: one of room 8 for the
+    first, one of room 16 for the next two). The values are those of the statements, and
+    the tape's arrays are the rows as they were filled."""
     source = """
 def h(x, y):
     tape = []
@@ -258,7 +260,9 @@ def h(x, y):
     loop = _function(fused, "h").body[-2]
     allocations = [ast.unparse(n) for n in ast.walk(loop) if isinstance(n, ast.Assign)
                    and "np.empty" in ast.unparse(n.value)]
-    assert allocations == ["rows = np.empty((2, n))", "c_out = np.empty(n)"], allocations
+    assert allocations == ["c_out = np.empty(n)"], allocations
+    assert "rows, tape_arena, tape_arena_used = tape_rows(tape_arena, tape_arena_used, 2, n)" in fused
+    assert "tape_arena, tape_arena_used = (np.empty(0), 0)" in fused
     run: dict = {}
     exec(compile("import numpy as np\n" + source, "<h>", "exec"), run)
     x, y = np.linspace(-1.0, 1.0, 4), np.linspace(0.5, 0.2, 4)
@@ -269,6 +273,14 @@ def h(x, y):
     for (a, p), (a2, p2) in zip(want[0], got[0]):
         _assert_same(a, a2)
         _assert_same(p, p2)
+    owners = [_owner(a2) for a2, _ in got[0]]
+    assert [o.size for o in owners] == [8, 16, 16] and owners[1] is owners[2]
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    while a.base is not None:
+        a = a.base
+    return a
 
 
 def test_a_row_sum_of_arithmetic_on_matrices_sums_each_element_as_it_is_made():

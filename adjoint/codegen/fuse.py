@@ -15,7 +15,8 @@ becomes::
     if n >= 0 and loop_length(b) == n and apart(w, b):
         a_e, b_e = elements(a), elements(b)
         t1_out = np.empty(n)        # only for what is read after the run (several:
-                                    # rows of one np.empty((m, n)) per lifetime)
+                                    # rows of one np.empty((m, n)) per lifetime; what a
+                                    # tape keeps: rows cut from a shared buffer, tape_rows)
         for k in range(n):
             ...                     # one scalar statement per statement of the run,
                                     # reading item(a_e, k)
@@ -253,6 +254,7 @@ class _Fuser:
         self.floats = self._floats()
         self.exact = self._exact()
         self.runs = 0
+        self.arena: tuple[str, str] | None = None  # (buffer, numbers used) of tape_rows
 
     # -------------------------------------------------------------- facts about names
 
@@ -834,12 +836,20 @@ class _Fuser:
                 return pushed
             pushed |= more
 
-    def _allocate(self, names: list[str], n: str) -> list[str]:
+    def _allocate(self, names: list[str], n: str, taped: bool = False) -> list[str]:
         """Arrays of length ``n`` for a loop to fill: one allocation, whose rows they are
         when there are several. An LSTM cell's loop fills six for the tape, and pushing six
         fresh arrays at every step cost a tenth of the lstm benchmark's gradient. Rows live
         as long as the longest-lived of them: what a tape keeps is allocated apart from
-        what dies sooner (``_emit``)."""
+        what dies sooner (``_emit``), cut from a buffer that the function's loops share
+        (``taped``: ``tape_rows``), as they all live until the reverse sweep reads them."""
+        if taped and names:
+            if self.arena is None:
+                self.arena = (self._fresh("tape_arena"), self._fresh("tape_arena_used"))
+            arena, used = self.arena
+            rows = self._fresh("rows")
+            return [f"{rows}, {arena}, {used} = tape_rows({arena}, {used}, {len(names)}, {n})"] + \
+                [f"{name} = {rows}[{i}]" for i, name in enumerate(names)]
         if len(names) < 2:
             return [f"{name} = np.empty({n})" for name in names]
         rows = self._fresh("rows")
@@ -909,7 +919,7 @@ class _Fuser:
         pushed = self._pushed(stmts[end:])
         kept = {out for name, out in bindings if name in pushed}
         for group in (kept, set(out_arrays.values()) - kept):  # what a tape keeps, what dies sooner
-            lines += self._allocate([out for out in out_arrays.values() if out in group], n)
+            lines += self._allocate([out for out in out_arrays.values() if out in group], n, group is kept)
         loop = [f"    {line}" for line in self._read_once(run)]
         for bound in {id(b): b for b in run.env.values() if isinstance(b, _Value) and b.read_after}.values():
             loop.append(f"    {out_arrays[id(bound)]}[k] = {bound.local}")
@@ -1026,9 +1036,13 @@ def fuse_module(source: str, ranks: Mapping[str, int], cotangent_of: Mapping[str
             fuser = _Fuser(fn, ranks, cotangent_of, taken)
             fn.body = fuser.block(fn.body)
             runs += fuser.runs
+            if fuser.arena is not None:  # after the docstring
+                start = isinstance(fn.body[0], ast.Expr) and isinstance(fn.body[0].value, ast.Constant)
+                fn.body[start:start] = ast.parse(f"{', '.join(fuser.arena)} = np.empty(0), 0").body
     if not runs:
         return None
     docstring = isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant)
     tree.body[docstring:docstring] = ast.parse(
-        "import numpy as np\nfrom adjoint.runtime.helpers import apart, elements, item, loop_length, set_item").body
+        "import numpy as np\nfrom adjoint.runtime.helpers import apart, elements, item, loop_length, set_item, "
+        "tape_rows").body
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"

@@ -821,6 +821,11 @@ def _ov_set_item(a, index, value):
     return impl
 
 
+@overload(h.tape_rows)
+def _ov_tape_rows(arena, used, m, n):
+    return h.cut_rows  # NumPy that Numba compiles as it is
+
+
 @overload(h.copy_of)
 def _ov_copy_of(x):
     if _arr(x):
