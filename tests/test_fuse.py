@@ -342,6 +342,58 @@ def h(x, v, g, k, s):
             np.testing.assert_array_equal(a, b)
 
 
+def test_a_sum_of_a_run_s_array_is_added_up_as_the_loop_makes_it():
+    """s = np.sum(e) of an array of the run: an accumulator, from 0.0, element by element in
+    order (as Numba's np.sum adds), and s after the loop; a statement of the run after it
+    that reads s ends the run (s is whole only after the loop). np.zeros(n), whose elements
+    the user writes, is a float array (the default dtype): its square fuses."""
+    source = """
+def h(x, y, n):
+    z = np.zeros(n)
+    z[0] = 1.5
+    t = x * y
+    s = 2.0 + np.sum(t) * np.sum(x)
+    u = t * x
+    v = u + z * z
+    w = v * s
+    r = np.sum(w)
+    return s, u, v, w, r
+"""
+    ranks = {"x": 1, "y": 1, "z": 1, "t": 1, "s": 0, "u": 1, "v": 1, "w": 1, "n": 0, "r": 0}
+    fused = fuse_module(source, ranks, {})
+    assert "t_sum += t_k" in fused and "x_sum += " in fused and "s = 2.0 + t_sum * x_sum" in fused
+    loops = [ast.unparse(n) for n in ast.walk(_function(fused, "h")) if isinstance(n, ast.For)]
+    # w reads s, whole after the first loop: a second run, summing w into r
+    assert len(loops) == 2 and "w_k" not in loops[0] and "w_sum += w_k" in loops[1]
+    assert "item(z_e, k)" in loops[0]
+    run: dict = {}
+    exec(compile("import numpy as np\n" + source, "<h>", "exec"), run)
+    want = run["h"]
+    exec(compile(fused, "<fused>", "exec"), run)
+    x, y = np.linspace(-1.0, 1.0, 7), np.linspace(0.5, 2.0, 7)
+    for a, b in zip(want(x, y, 7), run["h"](x, y, 7)):
+        np.testing.assert_allclose(b, a, rtol=1e-14)
+
+
+SUMS = """
+def f(x, y):
+    t = np.tanh(x * y)
+    s = np.sum(t * t)
+    return s * np.sum(x) + np.sum(t * y)
+"""
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_sums_in_a_run_keep_their_gradient(jit, tmp_path):
+    f = load_source(SUMS, tmp_path)
+    x, y = np.linspace(-1.0, 1.0, 6), np.linspace(0.5, 1.5, 6)
+    g = adjoint.grad(f, wrt=(0, 1), jit=jit, background=False)
+    assert "_sum += " in _built(g, (x, y)).fused_source
+    adjoint.check_grad(f, x, y, wrt=(0, 1), jit=jit)
+    value, _ = adjoint.value_and_grad(f, wrt=(0, 1), jit=jit)(x, y)
+    assert value == pytest.approx(f(x, y), rel=1e-13)
+
+
 def centered_rows(x, mu, w):
     total = 0.0
     for j in range(mu.shape[0]):
