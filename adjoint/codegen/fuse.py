@@ -887,18 +887,17 @@ class _Fuser:
         as long as the longest-lived of them: what a tape keeps is allocated apart from
         what dies sooner (``_emit``), cut from a buffer that the function's loops share
         (``taped``: ``tape_rows``), as they all live until the reverse sweep reads them."""
-        if taped and names:
+        if not names or len(names) == 1 and not taped:
+            return [f"{name} = np.empty({n})" for name in names]
+        rows = self._fresh("rows")
+        if taped:
             if self.arena is None:
                 self.arena = (self._fresh("tape_arena"), self._fresh("tape_arena_used"))
             arena, used = self.arena
-            rows = self._fresh("rows")
-            return [f"{rows}, {arena}, {used} = tape_rows({arena}, {used}, {len(names)}, {n})"] + \
-                [f"{name} = {rows}[{i}]" for i, name in enumerate(names)]
-        if len(names) < 2:
-            return [f"{name} = np.empty({n})" for name in names]
-        rows = self._fresh("rows")
-        return [f"{rows} = np.empty(({len(names)}, {n}))"] + \
-            [f"{name} = {rows}[{i}]" for i, name in enumerate(names)]
+            made = f"{rows}, {arena}, {used} = tape_rows({arena}, {used}, {len(names)}, {n})"
+        else:
+            made = f"{rows} = np.empty(({len(names)}, {n}))"
+        return [made] + [f"{name} = {rows}[{i}]" for i, name in enumerate(names)]
 
     def _read_once(self, run: _Run) -> list[str]:
         """The loop's statements, each element that several of them read read once, first.

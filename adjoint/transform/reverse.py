@@ -480,8 +480,9 @@ def _shared_quotients(parts: list[tuple[str, str]], cot: Cotangents,
     for i, tree in enumerate(trees):
         for node in ast.walk(tree):
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-                owners.setdefault(ast.dump(node), set()).add(i)
-                nodes.setdefault(ast.dump(node), node)
+                key = ast.dump(node)
+                owners.setdefault(key, set()).add(i)
+                nodes.setdefault(key, node)
     shared = {key for key, where in owners.items() if len(where) > 1}
     inner = {ast.dump(n) for key in shared for n in ast.walk(nodes[key]) if n is not nodes[key]}
     names = {}
@@ -498,12 +499,13 @@ def _shared_quotients(parts: list[tuple[str, str]], cot: Cotangents,
 
     out, kept = [], set()
     for (name, _), tree in zip(parts, trees):
-        expr = ast.unparse(Share().visit(tree))
-        summed = _summed(ast.parse(expr, mode="eval").body)
+        tree = Share().visit(tree)
+        summed = _summed(tree.body)
         made = summed.id if isinstance(summed, ast.Name) and summed.id in names.values() else ""
-        made = "" if made in kept else made
+        if made in kept:
+            made = ""
         kept.add(made)
-        out.append((name, expr, made))
+        out.append((name, ast.unparse(tree), made))
     return out
 
 
