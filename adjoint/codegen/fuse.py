@@ -13,7 +13,7 @@ becomes::
 
     n = loop_length(a)              # -1 unless a 1-D float64 array
     if n >= 0 and loop_length(b) == n and apart(w, b):
-        a_e, b_e = elements(a), elements(b)
+        a_e, b_e = pointer(a), pointer(b)  # compiled: the first elements' addresses
         t1_out = np.empty(n)        # only for what is read after the run (several:
                                     # rows of one np.empty((m, n)) per lifetime; what a
                                     # tape keeps: rows cut from a shared buffer, tape_rows)
@@ -21,6 +21,7 @@ becomes::
             ...                     # one scalar statement per statement of the run,
                                     # reading item(a_e, k)
             set_item(t1_out, k, t1_k)
+        keep_alive(a)               # what nothing but a variable holds (a pointer does not)
         t1 = t1_out
     else:
         ...                         # the statements as they were (broadcasting, float32)
@@ -226,7 +227,7 @@ class _Value:
 class _Outside:
     """An array that exists before the run: read (and maybe written) at ``text[k]``."""
     name: str  # the name or view expression as the source writes it
-    local: str  # its 1-D stand-in in the loop (elements(...))
+    local: str  # what the loop reads it through (pointer(...))
     shaped: bool = False  # bound by unbroadcast(name, like) to a 1-D like: bound to local after
 
 
@@ -920,6 +921,25 @@ class _Fuser:
             body = [element.sub(local, line) for line in body]
         return first + body
 
+    def _held(self, name: str) -> bool:
+        """Whether the memory of ``name``'s array (and of its views) is held until the
+        function returns, whatever the function's variables: an argument's (the caller holds
+        it), or an array made by the one binding of ``name``, at the function's top level,
+        that the final return reads (a cotangent the function returns). A fused loop reads
+        its arrays through ``pointer``, which holds none: any other array it reads is kept
+        alive over the loop (``keep_alive``), or Numba could free it before the loop ends
+        (the cotangent the previous layer's loop made, which this one replaces)."""
+        roots = self.roots.of.get(name, {UNKNOWN})
+        if all(root.startswith("param:") for root in roots):
+            return True
+        if roots != {f"new:{name}"} or not isinstance(self.fn.body[-1], ast.Return):
+            return False
+        bindings = [node for node in ast.walk(self.fn) if isinstance(node, ast.Name)
+                    and node.id == name and not isinstance(node.ctx, ast.Load)]
+        top = [stmt for stmt in self.fn.body if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+               and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name]
+        return len(bindings) == 1 and len(top) == 1 and name in _names(self.fn.body[-1])
+
     def _tested(self, run: _Run, stmts: list[ast.stmt], start: int, frames: tuple) -> list[tuple[str, str]]:
         """The pairs of operands made from one array that ``apart`` tests at run time: those
         not proved apart where the run starts (``codegen/disjoint.py``)."""
@@ -946,14 +966,14 @@ class _Fuser:
                 refs[a.name] = self._fresh(f"{a.name.split('[')[0]}_part")
                 before.append(ast.parse(f"{refs[a.name]} = {a.name}").body[0])
         before.append(ast.parse(f"{n} = loop_length({refs[arrays[0].name]})").body[0])
-        lines = [f"{a.local} = elements({refs[a.name]})" for a in arrays]
+        lines = [f"{a.local} = pointer({refs[a.name]})" for a in arrays]
         # what is read after the run: an array of its own, or the outside array it is
         out_arrays: dict[int, str] = {}
         aliases, bindings = [], []
         for name in sorted(run.defined & after - set(run.sums)):
             bound = run.env[name]
             if isinstance(bound, _Outside):
-                aliases.append((name, bound.local if bound.shaped else bound.name))
+                aliases.append((name, f"elements({refs[bound.name]})" if bound.shaped else bound.name))
             else:
                 if id(bound) not in out_arrays:
                     out_arrays[id(bound)] = self._fresh(f"{name}_out")
@@ -970,6 +990,9 @@ class _Fuser:
         lines += [f"{acc} = 0.0" for _, accs in run.sums.values() for acc in accs]
         lines.append(f"for {k} in range({n}):")
         lines += [line.replace("[k]", f"[{k}]") for line in loop]
+        unheld = [refs[a.name] for a in arrays if not self._held(a.name.split("[")[0])]
+        if unheld:
+            lines.append(f"keep_alive({', '.join(unheld)})")
         lines += [statement for statement, _ in run.sums.values()]
         aliases = [(t, s) for t, s in aliases if t != s]
         if aliases:
@@ -1086,7 +1109,7 @@ def fuse_module(source: str, ranks: Mapping[str, int], cotangent_of: Mapping[str
     if not runs:
         return None
     _insert_first(tree.body, "import numpy as np\nfrom adjoint.runtime.helpers import apart, elements, item, "
-                  "loop_length, set_item, tape_rows")
+                  "keep_alive, loop_length, pointer, set_item, tape_rows")
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
