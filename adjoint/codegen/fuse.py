@@ -59,7 +59,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 from ..runtime.helpers import NUMPY_LOOPS
@@ -930,15 +932,21 @@ class _Fuser:
         alive over the loop (``keep_alive``), or Numba could free it before the loop ends
         (the cotangent the previous layer's loop made, which this one replaces)."""
         roots = self.roots.of.get(name, {UNKNOWN})
-        if all(root.startswith("param:") for root in roots):
-            return True
-        if roots != {f"new:{name}"} or not isinstance(self.fn.body[-1], ast.Return):
-            return False
-        bindings = [node for node in ast.walk(self.fn) if isinstance(node, ast.Name)
-                    and node.id == name and not isinstance(node.ctx, ast.Load)]
-        top = [stmt for stmt in self.fn.body if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-               and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name]
-        return len(bindings) == 1 and len(top) == 1 and name in _names(self.fn.body[-1])
+        return all(root.startswith("param:") for root in roots) or \
+            roots == {f"new:{name}"} and name in self._returned_once
+
+    @cached_property
+    def _returned_once(self) -> set[str]:
+        """Names bound once in the function, by an assignment at its top level, that its
+        final return reads."""
+        last = self.fn.body[-1]
+        if not isinstance(last, ast.Return):
+            return set()
+        bound = Counter(node.id for node in ast.walk(self.fn)
+                        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load))
+        top = {stmt.targets[0].id for stmt in self.fn.body if isinstance(stmt, ast.Assign)
+               and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)}
+        return {name for name in top & _names(last) if bound[name] == 1}
 
     def _tested(self, run: _Run, stmts: list[ast.stmt], start: int, frames: tuple) -> list[tuple[str, str]]:
         """The pairs of operands made from one array that ``apart`` tests at run time: those
