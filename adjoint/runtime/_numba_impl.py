@@ -871,9 +871,18 @@ def _ov_set_item(a, index, value):
     return impl
 
 
-@overload(h.tape_rows)
+# Inlined into the caller (Numba IR): lstm's gradient is 3% faster than with a call (its
+# time over the hand-written adjoint's, interleaved: 1.38 against 1.43). The branch is in
+# room_for, called: Numba's inliner warns of the names a branch of an inlined function
+# binds (NumbaIRAssumptionWarning), and a user would see the warning.
+@overload(h.tape_rows, inline="always")
 def _ov_tape_rows(arena, used, m, n):
     return h.cut_rows  # NumPy that Numba compiles as it is
+
+
+@overload(h.room_for)
+def _ov_room_for(arena, used, size):
+    return h.room_for
 
 
 @overload(h.copy_of)

@@ -438,11 +438,16 @@ def tape_rows(arena: np.ndarray, used: int, m: int, n: int) -> tuple[np.ndarray,
 
 
 def cut_rows(arena, used, m, n):  # tape_rows, as Numba compiles it too (no annotations)
-    size = m * n
-    if used + size > arena.shape[0]:
-        arena = np.empty(max(2 * arena.shape[0], size))
-        used = 0
-    return arena[used:used + size].reshape((m, n)), arena, used + size
+    buffer, start = room_for(arena, used, m * n)
+    return buffer[start:start + m * n].reshape((m, n)), buffer, start + m * n
+
+
+def room_for(arena, used, size):
+    """(the buffer, where its room starts): ``arena`` after its first ``used`` numbers, or
+    a new buffer where that has no room for ``size`` numbers."""
+    if used + size <= arena.shape[0]:
+        return arena, used
+    return np.empty(max(2 * arena.shape[0], size)), 0
 
 
 # ------------------------------------------------------------ element writes
