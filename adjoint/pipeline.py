@@ -16,7 +16,8 @@
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
     fuse       elementwise runs -> one loop each  -> the source Numba compiles for float64 arrays
                                                      (codegen/fuse.py)
-    numba      np.exp(a) -> numpy_exp(a) ...      -> the sources Numba compiles (codegen/numba_calls.py)
+    numba      np.exp(a) -> numpy_exp(a) ...      -> the sources Numba compiles (codegen/numba_calls.py;
+               x = tape[top] -> tape_peek(tape, top)    codegen/borrow.py)
     write      source -> <cache>/<name>_<hash>.py -> Path
     import     the file as a module               -> module
     compile    numba.njit(cache=True), at the first call (see api.py): of the fused
@@ -44,6 +45,7 @@ from . import __version__
 from .analysis.activity import active_values
 from .analysis.ranks import check_indices, ranks
 from .backend.module import import_module, write_module
+from .codegen.borrow import borrow_tapes
 from .codegen.fuse import fuse_module
 from .codegen.numba_calls import numba_calls
 from .codegen.linemap import line_map
@@ -196,7 +198,9 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
     with _stage(timings, "numba"):
         compiled = numba_calls(generated.source, known)
         fused = fused and (numba_calls(fused, known) or fused)
-    _dump("numba", lambda: compiled or "(no call renamed)")
+        compiled = borrow_tapes(compiled or generated.source) or compiled
+        fused = fused and (borrow_tapes(fused) or fused)
+    _dump("numba", lambda: compiled or "(nothing changed)")
     if not libm_taped and ir is not plain and generated.tapes:
         return generate_module(plain, wrt, timings, param_ranks, libm_taped, tangent=False)
     return Generated(ir, active, generated, fused, compiled)

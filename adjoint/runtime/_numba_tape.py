@@ -13,15 +13,19 @@ Numba types the list from its appends, unifying their types, as it does ``[]``: 
 accumulator that starts as the int 0 and becomes a float is taped as a float. (A NumPy array
 typed from its first store, ``numba.np.unsafe.ndarray.empty_inferred``, would keep the int
 and truncate the float: a wrong gradient.)
+
+``tape_peek(tape, i)`` is ``tape[i]`` without a reference of its own to the arrays it gives:
+they have no owner (meminfo NULL), so Numba counts nothing for them, and they stay valid while
+the tape lives (``codegen/borrow.py`` keeps the tapes alive to the return).
 """
 from __future__ import annotations
 
 from llvmlite import ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.core.datamodel import models, register_default
 from numba.core.imputils import impl_ret_new_ref, lower_builtin
 from numba.cpython.listobj import ListInstance
-from numba.extending import type_callable
+from numba.extending import intrinsic, overload, type_callable
 
 from . import helpers as h
 
@@ -93,3 +97,36 @@ def _lower_append(context, builder, sig, args):
     inst.size = new_size
     inst.inititem(n, context.cast(builder, args[1], sig.args[1], inst.dtype), incref=True)
     return context.get_dummy_value()
+
+
+def _unowned(context, builder, ty, value):
+    """``value`` (an item of a tape, borrowed) as a new reference: an array with no owner
+    (meminfo and parent NULL: Numba's counting skips it), anything else counted."""
+    if isinstance(ty, types.Array):
+        array = context.make_array(ty)(context, builder, value)
+        array.meminfo = cgutils.get_null_value(array.meminfo.type)
+        array.parent = cgutils.get_null_value(array.parent.type)
+        return array._getvalue()
+    if isinstance(ty, types.BaseTuple):
+        items = [_unowned(context, builder, t, builder.extract_value(value, i)) for i, t in enumerate(ty)]
+        return context.make_tuple(builder, ty, items)
+    context.nrt.incref(builder, ty, value)
+    return value
+
+
+@intrinsic
+def _tape_peek(typingctx, tape, index):
+    """``tape[index]`` (an index in range: the reverse sweep's), its arrays with no owner."""
+    if not isinstance(tape, types.List) or tape.dtype is types.undefined or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        inst = ListInstance(context, builder, sig.args[0], args[0])
+        item = inst.getitem(context.cast(builder, args[1], sig.args[1], types.intp))
+        return _unowned(context, builder, sig.return_type, item)
+    return tape.dtype(tape, index), codegen
+
+
+@overload(h.tape_peek)
+def _ov_tape_peek(tape, index):
+    return lambda tape, index: _tape_peek(tape, index)

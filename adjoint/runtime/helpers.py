@@ -44,7 +44,7 @@ __all__ = [
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
     "power", "select", "loop_length", "elements", "pointer", "keep_alive", "apart", "item", "set_item",
-    "new_tape", "tape_rows",
+    "new_tape", "tape_rows", "tape_peek", "owned",
 ]
 
 
@@ -424,6 +424,19 @@ def new_tape(n: int, m: int = 1) -> list:
     for ``n * m`` entries (a negative count is 0) made at once, which grows as Numba's lists
     do after them (``runtime/_numba_tape.py``)."""
     return []
+
+
+def tape_peek(tape: list, index: int) -> Any:
+    """``tape[index]``. Compiled, the tape's own reference: its arrays have no owner, so
+    Numba counts no reference to them (``codegen/borrow.py``), and they are valid while the
+    tape lives."""
+    return tape[index]
+
+
+def owned(x: Any) -> Any:
+    """``x``. Compiled, a copy of an array that has no owner (one ``tape_peek`` read, or a
+    view of one), so that what a function returns never outlives the tape holding it."""
+    return x
 
 
 def tape_rows(arena: np.ndarray, used: int, m: int, n: int) -> tuple[np.ndarray, np.ndarray, int]:

@@ -1,0 +1,88 @@
+"""Borrow stage: in the modules Numba compiles, what the reverse sweep reads back from a tape is
+the tape's own reference, not one more (``.source`` keeps ``x = tape[top]``).
+
+Numba counts the references to each array: reading a tuple of arrays from a list adds one to
+each array's count, and the count drops again where the name dies; each of these is a call
+and an atomic add: 15% of lstm's gradient went to counting, and its reverse sweep reads back
+six arrays per layer and step, and three more per step. A tape keeps what it holds until it
+dies, so what it gives back needs no count of its own:
+
+- ``x, y = tape[top]`` becomes ``x, y = tape_peek(tape, top)``: the arrays with no owner
+  (Numba's meminfo NULL), whose counts Numba leaves alone (``runtime/_numba_tape.py``).
+- the return becomes ``keep_alive(tape, ...); return owned(a), ...``: the tapes live until
+  the function returns (Numba would drop a tape after its last read), and an array returned
+  that has no owner (one read back, or a view of one) is returned as a copy, so that nothing
+  outlives the tape that holds it.
+
+Assumes the source of a generated module (``codegen/python.py``) or of its fused twin: tapes
+made at the top level of a function (``new_tape(...)`` or ``[]``), read back as ``name =
+tape[top]`` or ``a, b = tape[top]`` on one line, and one ``return``, the function's last
+statement, on one line. Promises the same module with those lines rewritten, every line where
+it was (so an error in compiled code is still traced to the user's line), or None when no
+function of it reads a tape back. A function with another shape is left as it is.
+"""
+from __future__ import annotations
+
+import ast
+
+
+def _makes_tape(value: ast.expr) -> bool:
+    """``[]``, ``new_tape(n)`` or ``new_tape(n, m)``: a tape (codegen/python.py)."""
+    return isinstance(value, ast.List) and not value.elts or isinstance(value, ast.Call) \
+        and isinstance(value.func, ast.Name) and value.func.id == "new_tape"
+
+
+def _reads_back(node: ast.stmt, tapes: set[str]) -> bool:
+    """``name = tape[top]`` or ``a, b = tape[top]``."""
+    return isinstance(node, ast.Assign) and len(node.targets) == 1 \
+        and isinstance(node.targets[0], (ast.Name, ast.Tuple)) \
+        and isinstance(node.value, ast.Subscript) and isinstance(node.value.value, ast.Name) \
+        and node.value.value.id in tapes and isinstance(node.value.slice, ast.Name)
+
+
+def _owned(value: ast.expr) -> ast.expr:
+    """``value`` with each item of its tuples (the value, the cotangents) through ``owned``."""
+    if isinstance(value, ast.Tuple):
+        return ast.Tuple([_owned(item) for item in value.elts], ast.Load())
+    return ast.Call(ast.Name("owned", ast.Load()), [value], [])
+
+
+def _borrow(fn: ast.FunctionDef, lines: list[str]) -> bool:
+    """Rewrite ``fn``'s lines in ``lines``; whether it reads a tape back."""
+    tapes = sorted(node.targets[0].id for node in fn.body if isinstance(node, ast.Assign)
+                   and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                   and _makes_tape(node.value))
+    reads = [node for node in ast.walk(fn) if isinstance(node, ast.stmt) and _reads_back(node, set(tapes))]
+    returns = [node for node in ast.walk(fn) if isinstance(node, ast.Return)]
+    last = fn.body[-1]
+    if not reads or returns != [last] or last.value is None or last.lineno != last.end_lineno \
+            or any(node.lineno != node.end_lineno for node in reads):
+        return False
+    for node in reads:
+        peek = ast.Call(ast.Name("tape_peek", ast.Load()), [node.value.value, node.value.slice], [])
+        _rewrite(lines, node, ast.unparse(ast.Assign(node.targets, peek, lineno=node.lineno)))
+    _rewrite(lines, last, f"keep_alive({', '.join(tapes)}); {ast.unparse(ast.Return(_owned(last.value)))}")
+    return True
+
+
+def _rewrite(lines: list[str], node: ast.stmt, text: str) -> None:
+    """Replace the line of ``node`` with ``text``, at its indentation."""
+    row = node.lineno - 1
+    lines[row] = lines[row][:len(lines[row]) - len(lines[row].lstrip())] + text
+
+
+def borrow_tapes(source: str) -> str | None:
+    """``source`` with its functions' tape reads borrowed, or None when none reads a tape."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    if not any(isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno == node.end_lineno
+               for node in tree.body):
+        return None  # (a module that imports nothing: no place for the import on a line of its own)
+    borrowed = [_borrow(fn, lines) for fn in tree.body if isinstance(fn, ast.FunctionDef)]
+    if not any(borrowed):
+        return None
+    # the import joins the first import's line: every line stays where it was
+    first = next(node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                 and node.lineno == node.end_lineno)
+    lines[first.lineno - 1] += "; from adjoint.runtime.helpers import keep_alive, owned, tape_peek"
+    return "\n".join(lines)
