@@ -1,6 +1,7 @@
 """vjp and jacobian against closed forms and finite differences."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -101,6 +102,29 @@ def test_vjp_results_share_no_memory_with_the_arguments_or_the_cotangent(fn, jit
     gx[...] = 5.0
     np.testing.assert_array_equal(x, [[1.0, 2.0], [3.0, 4.0]])
     np.testing.assert_array_equal(g, np.ones(np.shape(out)))
+
+
+@numba.njit
+def _compiled_copy(a):
+    return a.copy()
+
+
+@pytest.mark.parametrize("fn", [identity, transposed, tail, sum_of], ids=["identity", "transposed", "tail", "sum"])
+def test_results_share_no_memory_with_a_cotangent_compiled_code_made(fn):
+    """A cotangent that a compiled call made (its memory a block Numba allocated, as the
+    compiled gradient's own results are): the results are still copies of it, and of each
+    other (``_gradients``: a block the call allocated is told apart from an input's)."""
+    args = (np.array([[1.0, 2.0], [3.0, 4.0]]),) * (2 if fn is sum_of else 1)
+    out, pullback = adjoint.vjp(fn, *args, wrt=tuple(range(len(args))), jit=True)
+    g = _compiled_copy(np.ones(np.shape(out)))
+    grads = pullback(g)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for i, gx in enumerate(grads):
+        assert not np.may_share_memory(gx, g)
+        assert not any(np.may_share_memory(gx, other) for other in grads[:i])
+    want = adjoint.vjp(fn, *args, wrt=tuple(range(len(args))), jit=False)[1](np.ones(np.shape(out)))
+    for gx, w in zip(grads, want if isinstance(want, tuple) else (want,)):
+        np.testing.assert_array_equal(gx, w)
 
 
 def test_vjp_cotangents_of_two_arguments_share_no_memory_with_the_cotangent():

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 
 def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     import numba
@@ -168,6 +170,31 @@ def discard_broken_cache(module_path: Path) -> int:
                 file.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def numba_block(array: Any) -> int | None:
+    """The address of the memory block Numba allocated for ``array``, if ``array`` is (a view
+    of) an array compiled code made, with no Python object as its owner; else None. Two
+    arrays with different blocks share no memory. Numba gives an argument it did not make a
+    block whose owner is that argument, and a block it made stays made by it (an array a
+    compiled call returned, passed to the next call)."""
+    while type(array) is np.ndarray:
+        array = array.base
+    if type(array) is _meminfo():
+        owner = array.parent
+        return array.data if owner is None else numba_block(owner)
+    return None
+
+
+def _meminfo() -> type:
+    global _MEMINFO
+    if _MEMINFO is None:
+        from numba.core.runtime._nrt_python import _MemInfo
+        _MEMINFO = _MemInfo
+    return _MEMINFO
+
+
+_MEMINFO: type | None = None
 
 
 def is_numba_error(exc: BaseException) -> bool:
