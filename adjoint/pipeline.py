@@ -198,8 +198,8 @@ def generate_module(ir: Function, wrt: tuple[int, ...], timings: dict[str, float
     with _stage(timings, "numba"):
         compiled = numba_calls(generated.source, known)
         fused = fused and (numba_calls(fused, known) or fused)
-        compiled = borrow_tapes(compiled or generated.source) or compiled
-        fused = fused and (borrow_tapes(fused) or fused)
+        compiled = borrow_tapes(compiled or generated.source, known) or compiled
+        fused = fused and (borrow_tapes(fused, known) or fused)
     _dump("numba", lambda: compiled or "(nothing changed)")
     if not libm_taped and ir is not plain and generated.tapes:
         return generate_module(plain, wrt, timings, param_ranks, libm_taped, tangent=False)

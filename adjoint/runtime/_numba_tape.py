@@ -16,7 +16,8 @@ and truncate the float: a wrong gradient.)
 
 ``tape_peek(tape, i)`` is ``tape[i]`` without a reference of its own to the arrays it gives:
 they have no owner (meminfo NULL), so Numba counts nothing for them, and they stay valid while
-the tape lives (``codegen/borrow.py`` keeps the tapes alive to the return).
+the tape lives (``codegen/borrow.py`` keeps the tapes alive to the return). ``unowned(v)``,
+of a view of an argument, is ``v`` with no owner likewise: the caller holds the argument.
 """
 from __future__ import annotations
 
@@ -130,3 +131,16 @@ def _tape_peek(typingctx, tape, index):
 @overload(h.tape_peek)
 def _ov_tape_peek(tape, index):
     return lambda tape, index: _tape_peek(tape, index)
+
+
+@intrinsic
+def _without_owner(typingctx, x):
+    """``x``, an array with no owner (anything else as it is)."""
+    def codegen(context, builder, sig, args):
+        return _unowned(context, builder, sig.args[0], args[0])
+    return x(x), codegen
+
+
+@overload(h.unowned)
+def _ov_unowned(x):
+    return lambda x: _without_owner(x)

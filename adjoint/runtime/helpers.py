@@ -44,7 +44,7 @@ __all__ = [
     "reshape_like", "concat_part", "stack_part", "sign_nonneg", "clip", "copy_of",
     "maximum_grad_weight", "minimum_grad_weight", "cotangent", "broadcast_like", "dot_promoted",
     "power", "select", "loop_length", "elements", "pointer", "keep_alive", "apart", "item", "set_item",
-    "new_tape", "tape_rows", "tape_peek", "owned",
+    "new_tape", "tape_rows", "tape_peek", "owned", "unowned",
 ]
 
 
@@ -434,8 +434,15 @@ def tape_peek(tape: list, index: int) -> Any:
 
 
 def owned(x: Any) -> Any:
-    """``x``. Compiled, a copy of an array that has no owner (one ``tape_peek`` read, or a
-    view of one), so that what a function returns never outlives the tape holding it."""
+    """``x``. Compiled, a copy of an array that has no owner (one ``tape_peek`` read, a view
+    of an argument made ``unowned``, or a view of either), so that what a function returns
+    never outlives what holds its memory."""
+    return x
+
+
+def unowned(x: Any) -> Any:
+    """``x``, a view of an argument. Compiled, with no owner: the caller holds the argument
+    for the whole call, so Numba need count no reference to its views (``codegen/borrow.py``)."""
     return x
 
 

@@ -1,7 +1,7 @@
-"""Tape reads borrowed in the modules Numba compiles (codegen/borrow.py): which lines change
-and that every line stays where it was; that ``tape_peek`` gives the tape's arrays with no
-owner, that ``owned`` copies exactly those, and that gradients whose reverse sweep reads
-arrays back, also after its loop ends, are those of the plain module."""
+"""Tape reads and views of arguments borrowed in the modules Numba compiles
+(codegen/borrow.py): which lines change and that every line stays where it was; that
+``tape_peek`` and ``unowned`` give arrays with no owner, that ``owned`` copies exactly those,
+and that gradients whose reverse sweep reads arrays back are those of the plain module."""
 from __future__ import annotations
 
 import ast
@@ -11,7 +11,7 @@ import numpy as np
 
 import adjoint
 from adjoint.codegen.borrow import borrow_tapes
-from adjoint.runtime.helpers import new_tape, owned, tape_peek
+from adjoint.runtime.helpers import new_tape, owned, tape_peek, unowned
 
 SOURCE = '''"""doc"""
 import numpy as np
@@ -46,12 +46,12 @@ def g(x):
 
 
 def test_reads_become_tape_peek_and_the_return_keeps_the_tapes_every_line_in_place():
-    borrowed = borrow_tapes(SOURCE)
+    borrowed = borrow_tapes(SOURCE, {})
     before, after = SOURCE.split("\n"), borrowed.split("\n")
     assert len(before) == len(after)
     changed = {i: line.strip() for i, (old, line) in enumerate(zip(before, after)) if old != line}
     assert changed == {
-        1: "import numpy as np; from adjoint.runtime.helpers import keep_alive, owned, tape_peek",
+        1: "import numpy as np; from adjoint.runtime.helpers import keep_alive, owned, tape_peek, unowned",
         17: "y = tape_peek(tape, tape_top)",
         19: "z, j = tape_peek(tape_1, tape_1_top)",
         20: "keep_alive(tape, tape_1); return (owned(y), (owned(z * s_bar),))",
@@ -62,7 +62,33 @@ def test_reads_become_tape_peek_and_the_return_keeps_the_tapes_every_line_in_pla
 def test_nothing_to_borrow_is_none():
     """No tape read back (``f``), or a function with another return than its last statement
     (``g``): left alone, and a module with nothing borrowed is None."""
-    assert borrow_tapes(SOURCE.split("def f_vjp")[0] + "def g" + SOURCE.split("def g")[1]) is None
+    assert borrow_tapes(SOURCE.split("def f_vjp")[0] + "def g" + SOURCE.split("def g")[1], {}) is None
+
+
+VIEWS = '''import numpy as np
+
+def h(x, y, i, idx):
+    a = x[1:]
+    b = x[i, 2 * i:]
+    c = x[idx]
+    d = x[i + 0.5]
+    e = y[0]
+    y = y * 2.0
+    s = x[i, i]
+    return a + b + c + d + e + y + s
+'''
+
+
+def test_views_of_arguments_are_unowned_and_nothing_else():
+    """Views of an argument the function never rebinds, by ints and slices: ``a`` and ``b``;
+    not ``c`` (an array of indices: a copy), ``d`` (not an int), ``e`` (y is rebound) nor
+    ``s`` (a number)."""
+    ranks = {"x": 2, "y": 1, "i": 0, "idx": 1, "a": 2, "b": 1, "c": 2, "d": 1, "e": 0, "s": 0}
+    lines = borrow_tapes(VIEWS, ranks).split("\n")
+    assert lines[0] == "import numpy as np; from adjoint.runtime.helpers import keep_alive, owned, tape_peek, unowned"
+    assert [line.strip() for line in lines[3:11]] == [
+        "a = unowned(x[1:])", "b = unowned(x[i, 2 * i:])", "c = x[idx]", "d = x[i + 0.5]", "e = y[0]",
+        "y = y * 2.0", "s = x[i, i]", "return owned(a + b + c + d + e + y + s)"]
 
 
 @numba.njit
@@ -73,16 +99,18 @@ def _peeked(x):
         growing.append(x * (k + 4.0))
     a, s = tape_peek(tape, 1)
     view = a[1:]
-    return owned(a), owned(view), owned(x), owned(s), owned(tape_peek(growing, 0))
+    return owned(a), owned(view), owned(x), owned(s), owned(tape_peek(growing, 0)), owned(unowned(x[1:]))
 
 
-def test_owned_copies_what_a_tape_peek_gave_and_nothing_else():
+def test_owned_copies_what_has_no_owner_and_nothing_else():
     x = np.linspace(0.0, 1.0, 5)
-    a, view, same, s, fresh = _peeked(x)
+    a, view, same, s, fresh, tail = _peeked(x)
     np.testing.assert_array_equal(a, x * 3.0)
     np.testing.assert_array_equal(view, x[1:] * 3.0)
     assert same is x and s == 2.5
     np.testing.assert_array_equal(fresh, x * 4.0)  # (read from a list made as [])
+    np.testing.assert_array_equal(tail, x[1:])  # (a view of the argument, unowned: copied)
+    assert not np.may_share_memory(tail, x)
     # the copies own their memory (Numba's: the array's base), and outlive the tape
     assert a.base is not None and view.base is not None and fresh.base is not None
     assert not np.may_share_memory(a, view)
