@@ -16,8 +16,8 @@
     codegen    IR + adjoint -> Python source      -> codegen.python.GeneratedModule
     fuse       elementwise runs -> one loop each  -> the source Numba compiles for float64 arrays
                                                      (codegen/fuse.py)
-    numba      np.exp(a) -> numpy_exp(a) ...      -> the sources Numba compiles (codegen/numba_calls.py;
-               x = tape[top] -> tape_peek(tape, top)    codegen/borrow.py)
+    numba      np.exp(a) -> numpy_exp(a) ...      -> the sources Numba compiles (codegen/numba_calls.py)
+               x = tape[top] -> tape_peek(...) ...     (codegen/borrow.py)
     write      source -> <cache>/<name>_<hash>.py -> Path
     import     the file as a module               -> module
     compile    numba.njit(cache=True), at the first call (see api.py): of the fused

@@ -30,13 +30,9 @@ from __future__ import annotations
 import ast
 from typing import Mapping
 
+from .fuse import makes_tape
+
 _ARITHMETIC = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator, ast.unaryop)
-
-
-def _makes_tape(value: ast.expr) -> bool:
-    """``[]``, ``new_tape(n)`` or ``new_tape(n, m)``: a tape (codegen/python.py)."""
-    return isinstance(value, ast.List) and not value.elts or isinstance(value, ast.Call) \
-        and isinstance(value.func, ast.Name) and value.func.id == "new_tape"
 
 
 def _reads_back(node: ast.stmt, tapes: set[str]) -> bool:
@@ -83,7 +79,7 @@ def _borrow(fn: ast.FunctionDef, lines: list[str], ranks: Mapping[str, int]) -> 
     """Rewrite ``fn``'s lines in ``lines``; whether anything is borrowed."""
     tapes = sorted(node.targets[0].id for node in fn.body if isinstance(node, ast.Assign)
                    and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                   and _makes_tape(node.value))
+                   and makes_tape(node.value))
     reads = [node for node in ast.walk(fn) if isinstance(node, ast.stmt) and _reads_back(node, set(tapes))]
     views = _argument_views(fn, ranks)
     returns = [node for node in ast.walk(fn) if isinstance(node, ast.Return)]

@@ -149,7 +149,7 @@ def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _makes_tape(value: ast.expr) -> bool:
+def makes_tape(value: ast.expr) -> bool:
     """``[]``, ``new_tape(n)`` or ``new_tape(n, m)``: a tape (codegen/python.py)."""
     return isinstance(value, ast.List) and not value.elts or isinstance(value, ast.Call) \
         and isinstance(value.func, ast.Name) and value.func.id == "new_tape"
@@ -165,7 +165,7 @@ class _Roots:
         self.of: dict[str, set[str]] = {a.arg: {f"param:{a.arg}"} for a in fn.args.args}
         self.tapes = tapes = {n.targets[0].id for n in ast.walk(fn) if isinstance(n, ast.Assign)
                               and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-                              and _makes_tape(n.value)}
+                              and makes_tape(n.value)}
         defs: list[tuple[str, ast.AST | None]] = []
         popped: set[str] = set()
         for node in ast.walk(fn):
