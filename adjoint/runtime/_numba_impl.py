@@ -13,7 +13,6 @@ import operator
 
 import numpy as np
 from numba import config, types
-from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba import njit, objmode
 from numba.extending import intrinsic, overload
@@ -849,26 +848,6 @@ def _use(typingctx, *arrays):
 @overload(h.keep_alive)
 def _ov_keep_alive(*arrays):
     return lambda *arrays: _use(*arrays)
-
-
-@intrinsic
-def _has_owner(typingctx, a):
-    """Whether an array's memory has an owner Numba counts (not: one ``tape_peek`` read)."""
-    def codegen(context, builder, sig, args):
-        return cgutils.is_not_null(builder, context.make_array(a)(context, builder, args[0]).meminfo)
-    return types.boolean(a), codegen
-
-
-@overload(h.owned)
-def _ov_owned(x):
-    if not _arr(x):
-        return lambda x: x
-
-    def impl(x):
-        if _has_owner(x):
-            return x
-        return x.copy()
-    return impl
 
 
 # A fused loop's element reads and writes, at indices its test proved in range: without the

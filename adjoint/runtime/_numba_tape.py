@@ -18,6 +18,7 @@ and truncate the float: a wrong gradient.)
 they have no owner (meminfo NULL), so Numba counts nothing for them, and they stay valid while
 the tape lives (``codegen/borrow.py`` keeps the tapes alive to the return). ``unowned(v)``,
 of a view of an argument, is ``v`` with no owner likewise: the caller holds the argument.
+``owned(x)``, of what a function returns, copies an array with no owner.
 """
 from __future__ import annotations
 
@@ -144,3 +145,23 @@ def _without_owner(typingctx, x):
 @overload(h.unowned)
 def _ov_unowned(x):
     return lambda x: _without_owner(x)
+
+
+@intrinsic
+def _has_owner(typingctx, a):
+    """Whether an array's memory has an owner Numba counts (not: one ``tape_peek`` read)."""
+    def codegen(context, builder, sig, args):
+        return cgutils.is_not_null(builder, context.make_array(a)(context, builder, args[0]).meminfo)
+    return types.boolean(a), codegen
+
+
+@overload(h.owned)
+def _ov_owned(x):
+    if not isinstance(x, types.Array):
+        return lambda x: x
+
+    def impl(x):
+        if _has_owner(x):
+            return x
+        return x.copy()
+    return impl
