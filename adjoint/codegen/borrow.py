@@ -31,8 +31,7 @@ import ast
 from typing import Mapping
 
 from .fuse import makes_tape
-
-_ARITHMETIC = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator, ast.unaryop)
+from .numba_calls import ARITHMETIC
 
 
 def _reads_back(node: ast.stmt, tapes: set[str]) -> bool:
@@ -53,7 +52,7 @@ def _owned(value: ast.expr) -> ast.expr:
 def _number(expr: ast.expr | None, ranks: Mapping[str, int]) -> bool:
     """``expr`` is arithmetic on ints and names known to be numbers (an index, not an array)."""
     return expr is not None and all(
-        isinstance(n, _ARITHMETIC) and (not isinstance(n, ast.Name) or ranks.get(n.id) == 0)
+        isinstance(n, ARITHMETIC) and (not isinstance(n, ast.Name) or ranks.get(n.id) == 0)
         and (not isinstance(n, ast.Constant) or type(n.value) is int) for n in ast.walk(expr))
 
 

@@ -31,13 +31,13 @@ from typing import Mapping
 
 from ..runtime.helpers import NUMPY_LOOPS
 
-_ARITHMETIC = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator, ast.unaryop)
+ARITHMETIC = (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator, ast.unaryop)
 _COMPOUND = (ast.For, ast.While, ast.If, ast.FunctionDef, ast.With, ast.Try)
 
 
 def _maybe_array(arg: ast.expr, ranks: Mapping[str, int]) -> bool:
     nodes = list(ast.walk(arg))
-    return all(isinstance(n, _ARITHMETIC) for n in nodes) and \
+    return all(isinstance(n, ARITHMETIC) for n in nodes) and \
         any(isinstance(n, ast.Name) and ranks.get(n.id) != 0 for n in nodes)
 
 
